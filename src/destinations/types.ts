@@ -1,0 +1,78 @@
+/**
+ * @module
+ * The destination contract. A destination maps its API's answers onto three outcomes:
+ * done, retry later (with the API's own delay when it gives one), and failed for good.
+ */
+import type { SlimAction } from "../session/model";
+
+/** Who a note belongs to and where it goes. `link` is the conversation/channel id, if any. */
+export interface SessionRef {
+  productId: string;
+  sessionId: string;
+  link: string | null;
+}
+
+export type NoteKind = "raw" | "summary";
+
+export interface OutgoingNote {
+  /** Stable across retries and actor restarts: a webhook-id, or the visible marker in an Intercom note. */
+  key: string;
+  kind: NoteKind;
+  /** Plain-text rendering (the SDK's `to_text` for raw notes, the summary text for summaries). */
+  text: string;
+  /** Raw notes: the actions in arrival order. Summary notes: empty. */
+  actions: SlimAction[];
+  /** Summary notes: the summary. Raw notes: null. */
+  summary: string | null;
+  /** Summary notes: the window summarised. Raw notes: the newest window among their actions. */
+  window: number;
+  /** True when the summary came from the built-in extractive summariser, not an LLM. */
+  extractive: boolean;
+  /** When the note was first prepared (ms since epoch). */
+  createdAt: number;
+}
+
+export interface PostedPart {
+  key: string;
+  kind: NoteKind;
+  partId: string;
+  /** The link the note was posted to (redaction goes there even after a relink). */
+  link: string | null;
+}
+
+export type Retry = {
+  kind: "retry";
+  error: string;
+  /** Wait at least this long (Retry-After, X-RateLimit-Reset). */
+  retryAfterMs?: number;
+  /** The request may have landed (timeout, reset connection): reconcile with `find` before re-posting. */
+  unknownOutcome?: boolean;
+};
+export type Failed = { kind: "failed"; error: string };
+
+export type PostResult = { kind: "done"; partId: string } | Retry | Failed;
+export type RedactResult = { kind: "done" } | Retry | Failed;
+export type FindResult = { kind: "found"; partId: string } | { kind: "absent" } | Retry | Failed;
+
+export interface Destination {
+  readonly name: string;
+  /** True when notes can only be written once the session has a link (conversation id). */
+  readonly needsLink: boolean;
+  /** Post a note. Must be safe to repeat with the same `note.key` after `find` says it is absent. */
+  post(session: SessionRef, note: OutgoingNote): Promise<PostResult>;
+  /** Remove a posted note. A part that is already gone counts as done. */
+  redact(session: SessionRef, part: PostedPart): Promise<RedactResult>;
+  /**
+   * Optional reconciliation after a post whose outcome is unknown: look for `note.key`.
+   * Without it the post is simply repeated, which is right when the receiver dedupes on the key.
+   */
+  find?(session: SessionRef, note: OutgoingNote): Promise<FindResult>;
+}
+
+/** What every destination is given: the outside world, injected so tests can fake it. */
+export interface DestinationDeps {
+  fetch: typeof fetch;
+  now: () => number;
+  /** Timeout for each outbound request (ms). A timeout is an unknown outcome, never a success. */
+  timeoutMs: number;
+}
