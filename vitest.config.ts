@@ -34,6 +34,7 @@ export default defineConfig({
         ],
         test: {
           name: "workers",
+          silent: "passed-only",
           include: ["test/*.test.ts"],
         },
       },

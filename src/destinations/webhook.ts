@@ -1,0 +1,99 @@
+/**
+ * @module
+ * Generic destination: Standard Webhooks (signed JSON POSTs). `webhook-id` is the note key, so it
+ * is stable across retries and the receiver can dedupe on it; a redaction names the `webhook-id`
+ * of the note it removes. Event types: `context.raw_note`, `context.summary`, `context.redaction`.
+ */
+import type { Destination, DestinationDeps, PostedPart, Retry, Failed, SessionRef } from "./types";
+
+export interface WebhookSettings {
+  url: string;
+  /** HMAC key bytes (from `whsec_<base64>`, or the UTF-8 bytes of any other string). */
+  key: Uint8Array;
+}
+
+export function readWebhookSettings(raw: Readonly<Record<string, string | undefined>>): WebhookSettings {
+  const url = raw.WEBHOOK_URL?.trim();
+  const secret = raw.WEBHOOK_SECRET?.trim();
+  if (!url) throw new Error("DESTINATION=webhook needs WEBHOOK_URL");
+  if (!/^https?:\/\//.test(url)) throw new Error("WEBHOOK_URL must be an http(s) URL");
+  // Never send unsigned: a receiver could not tell our notes from anyone's.
+  if (!secret) throw new Error("DESTINATION=webhook needs WEBHOOK_SECRET (wrangler secret put WEBHOOK_SECRET)");
+  return { url, key: secretBytes(secret) };
+}
+
+function secretBytes(secret: string): Uint8Array {
+  if (secret.startsWith("whsec_")) {
+    const bin = atob(secret.slice("whsec_".length));
+    return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+  }
+  return new TextEncoder().encode(secret);
+}
+
+/** `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">` as Standard Webhooks defines it. */
+export async function signWebhook(key: Uint8Array, id: string, timestamp: number, body: string): Promise<string> {
+  const cryptoKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = await crypto.subtle.sign("HMAC", cryptoKey, new TextEncoder().encode(`${id}.${timestamp}.${body}`));
+  return `v1,${btoa(String.fromCharCode(...new Uint8Array(mac)))}`;
+}
+
+function classify(status: number, retryAfter: string | null): Retry | Failed {
+  const message = `webhook answered ${status}`;
+  const seconds = Number(retryAfter ?? "");
+  const retryAfterMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+  // 410 Gone means the endpoint asks to be disabled; other 4xx and 3xx will not fix themselves.
+  if (status === 429 || status === 408 || status >= 500) return { kind: "retry", error: message, retryAfterMs };
+  if (status === 410) return { kind: "failed", error: `${message} (endpoint gone)` };
+  return { kind: "failed", error: status >= 300 && status < 400 ? `${message} (redirects are not followed)` : message };
+}
+
+export function createWebhookDestination(settings: WebhookSettings, deps: DestinationDeps): Destination {
+  async function send(id: string, event: Record<string, unknown>): Promise<{ kind: "done" } | Retry | Failed> {
+    const body = JSON.stringify(event);
+    const timestamp = Math.floor(deps.now() / 1000);
+    try {
+      const res = await deps.fetch(settings.url, {
+        method: "POST",
+        redirect: "manual",
+        headers: {
+          "content-type": "application/json",
+          "webhook-id": id,
+          "webhook-timestamp": String(timestamp),
+          "webhook-signature": await signWebhook(settings.key, id, timestamp, body),
+        },
+        body,
+        signal: AbortSignal.timeout(deps.timeoutMs),
+      });
+      await res.body?.cancel();
+      return res.ok ? { kind: "done" } : classify(res.status, res.headers.get("retry-after"));
+    } catch (err) {
+      // The request may have arrived; re-sending with the same webhook-id is safe for the receiver.
+      const what = err instanceof Error && err.name === "TimeoutError" ? "timed out" : "connection failed";
+      return { kind: "retry", error: `webhook ${what}`, unknownOutcome: true };
+    }
+  }
+
+  const base = (session: SessionRef) => ({
+    product_id: session.productId,
+    session_id: session.sessionId,
+    conversation_id: session.link,
+  });
+
+  return {
+    name: "webhook",
+    needsLink: false,
+    async post(session, note) {
+      const type = note.kind === "raw" ? "context.raw_note" : "context.summary";
+      const data =
+        note.kind === "raw"
+          ? { ...base(session), note_id: note.key, window: note.window, text: note.text, actions: note.actions }
+          : { ...base(session), note_id: note.key, window: note.window, text: note.text, extractive: note.extractive };
+      const result = await send(note.key, { type, timestamp: new Date(deps.now()).toISOString(), data });
+      return result.kind === "done" ? { kind: "done", partId: note.key } : result;
+    },
+    async redact(session, part: PostedPart) {
+      const data = { ...base(session), conversation_id: part.link, redacts: part.partId, kind: part.kind };
+      return send(`${part.key}.redact`, { type: "context.redaction", timestamp: new Date(deps.now()).toISOString(), data });
+    },
+  };
+}

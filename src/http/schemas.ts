@@ -1,0 +1,140 @@
+/**
+ * @module
+ * The request and response schemas. The same zod objects validate requests and generate
+ * `GET /openapi.json`, so the document cannot drift from what the service accepts.
+ */
+import { z } from "@hono/zod-openapi";
+
+export const LIMITS = {
+  batchesPerRequest: 100,
+  actionsPerBatch: 500,
+  idChars: 256,
+  titleChars: 500,
+  descriptionChars: 4_000,
+  urlChars: 2_048,
+  idempotencyKeyChars: 200,
+} as const;
+
+export const PRODUCT_ID = /^[A-Za-z0-9._-]{1,128}$/;
+// eslint-disable-next-line no-control-regex
+const NO_CONTROL_CHARS = /^[^\u0000-\u001f\u007f]+$/;
+
+const optionalText = (max: number) => z.string().max(max).nullish();
+const optionalNumber = z.number().finite().nullish();
+
+export const ProductId = z
+  .string()
+  .regex(PRODUCT_ID, "product_id must be 1-128 letters, digits, '.', '_' or '-'")
+  .openapi({ example: "prod_abc" });
+
+export const SessionId = z
+  .string()
+  .min(1, "session_id must not be empty")
+  .max(LIMITS.idChars)
+  .regex(NO_CONTROL_CHARS, "session_id must not contain control characters")
+  .openapi({ example: "ps_abc123" });
+
+export const SlimActionSchema = z
+  .object({
+    title: optionalText(LIMITS.titleChars),
+    description: optionalText(LIMITS.descriptionChars),
+    canonical_url: optionalText(LIMITS.urlChars),
+    index: optionalNumber,
+    type: optionalText(64),
+    timestamp_start: optionalNumber,
+    timestamp_end: optionalNumber,
+    raw_url: optionalText(LIMITS.urlChars),
+    session_id: optionalText(LIMITS.idChars),
+    user_id: optionalText(LIMITS.idChars),
+    email: optionalText(LIMITS.idChars),
+    conversation_id: optionalText(LIMITS.idChars),
+  })
+  .openapi("SlimAction", {
+    example: {
+      title: "Click Export CSV button",
+      description: "User clicked Export CSV button on the dashboard page",
+      canonical_url: "https://app.example.com/dashboard",
+      type: "click",
+      index: 0,
+      timestamp_start: 1700000000,
+    },
+  });
+
+export const ActionsPayloadSchema = z
+  .object({
+    type: z.literal("actions").optional().openapi({ description: 'Always "actions" (a "summary" payload is acknowledged and not applied).' }),
+    product_id: ProductId,
+    session_id: SessionId,
+    user_id: optionalText(LIMITS.idChars),
+    email: optionalText(LIMITS.idChars),
+    conversation_id: optionalText(LIMITS.idChars),
+    count: optionalNumber,
+    forwarded_at: optionalNumber,
+    actions: z.array(SlimActionSchema).max(LIMITS.actionsPerBatch),
+  })
+  .openapi("ActionsPayload");
+
+export const ActionsRequestSchema = z
+  .union([ActionsPayloadSchema, z.array(ActionsPayloadSchema).min(1).max(LIMITS.batchesPerRequest)])
+  .openapi("ActionsRequest");
+
+export const ErrorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .openapi("Error", { example: { error: { code: "invalid_batch", message: "session_id: required" } } });
+
+export const AcceptedBatchSchema = z.object({
+  product_id: z.string(),
+  session_id: z.string(),
+  actions: z.number().int(),
+  duplicate: z.boolean(),
+});
+
+export const AcceptedSchema = z
+  .object({
+    accepted: z.array(AcceptedBatchSchema),
+    ignored: z.array(z.object({ index: z.number().int(), reason: z.string() })).optional(),
+  })
+  .openapi("Accepted");
+
+export const SessionParams = z.object({
+  product_id: ProductId.openapi({ param: { name: "product_id", in: "path" } }),
+  session_id: SessionId.openapi({ param: { name: "session_id", in: "path" } }),
+});
+
+export const LinkBodySchema = z
+  .object({ conversation_id: z.string().min(1).max(LIMITS.idChars).regex(NO_CONTROL_CHARS) })
+  .openapi("LinkRequest", { example: { conversation_id: "215471234567890" } });
+
+export const LinkResultSchema = z
+  .object({ conversation_id: z.string(), previous: z.string().nullable(), changed: z.boolean() })
+  .openapi("LinkResult");
+
+export const ContextSchema = z.object({ context: z.string() }).openapi("Context");
+
+export const SessionStateSchema = z
+  .object({
+    product_id: z.string(),
+    session_id: z.string(),
+    threshold: z.number().int(),
+    mode: z.enum(["rolling", "independent"]),
+    pending: z.object({ actions: z.number().int(), since: z.string().nullable() }),
+    open_window: z.object({ id: z.number().int(), actions: z.number().int() }),
+    notes: z.array(
+      z.object({
+        part_id: z.string().nullable(),
+        kind: z.enum(["raw", "summary"]),
+        window: z.number().int(),
+        posted_at: z.string().nullable(),
+        redacted_at: z.string().nullable(),
+      }),
+    ),
+    latest_summary: z.object({ window: z.number().int(), text: z.string().nullable(), extractive: z.boolean() }).nullable(),
+    link: z.object({ conversation_id: z.string(), linked_at: z.string().nullable() }).nullable(),
+    next_alarm_at: z.string().nullable(),
+    step: z
+      .object({ key: z.string(), kind: z.string(), attempts: z.number().int(), last_error: z.string().nullable(), parked: z.boolean() })
+      .nullable(),
+    counters: z.record(z.string(), z.number()),
+  })
+  .passthrough()
+  .openapi("SessionState");

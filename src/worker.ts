@@ -1,0 +1,68 @@
+/**
+ * @module
+ * The Worker: assembles the Hono app from the route modules, maps every error to one JSON shape
+ * once, and re-exports the session actor class for the Durable Object binding.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import { ConfigError } from "./config";
+import type { AppEnv } from "./http/app";
+import { requireApiToken } from "./http/auth";
+import { ApiError, errorBody } from "./http/errors";
+import { log } from "./log";
+import { registerHealth } from "./routes/health";
+import { registerPostActions } from "./routes/postActions";
+import { registerSessionRoutes } from "./routes/sessionRoutes";
+
+export { SessionActor } from "./session-actor";
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "connectorSignature", {
+    type: "apiKey",
+    in: "header",
+    name: "X-Connector-Signature",
+    description: "sha256=<hex HMAC-SHA256 of the raw body, keyed by CONNECTOR_SECRET>",
+  });
+
+  app.use("/v1/products/*", requireApiToken());
+  registerHealth(app);
+  registerPostActions(app);
+  registerSessionRoutes(app);
+
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Context Relay",
+      version: "0.1.0",
+      description: "Keeps an AI agent's context window current with what a user is doing in a product.",
+    },
+  });
+
+  app.notFound(() => {
+    throw new ApiError(404, "not_found", "no such route");
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status, err.headers);
+    if (err instanceof HTTPException) return c.json(errorBody("http_error", err.message), err.status);
+    if (err instanceof ConfigError) {
+      log("config:invalid", { message: err.message });
+      return c.json(errorBody("misconfigured", err.message), 500);
+    }
+    // Unexpected: log the kind only (messages can carry request data), answer without details.
+    log("request:error", { path: new URL(c.req.url).pathname, error: err instanceof Error ? err.name : "unknown" });
+    const overloaded = (err as { overloaded?: boolean }).overloaded === true;
+    return c.json(errorBody("unavailable", "the session could not be reached; retry the request"), overloaded ? 503 : 500);
+  });
+
+  return app;
+}
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;
