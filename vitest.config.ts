@@ -8,10 +8,52 @@ export const testBindings = {
   SUMMARY_THRESHOLD: "10",
   DEBOUNCE_MS: "0",
   LLM_TIMEOUT_MS: "2000",
+  POSTHOG_WEBHOOK_SECRET: "test-posthog-secret",
+  POSTHOG_WEBHOOK_SECRETS: '{"acme-own":"test-acme-own-secret","acme-blank":""}',
+  CONNECTOR_SECRET: "test-connector-secret",
+};
+
+/** The Intercom end-to-end tests talk to the in-process emulator (test/helpers/intercomEmulator.ts). */
+export const intercomBindings = {
+  ...testBindings,
+  DESTINATION: "intercom",
+  DESTINATION_TIMEOUT_MS: "300",
+  INTERCOM_ACCESS_TOKEN: "test-intercom-token",
+  INTERCOM_ADMIN_ID: "991267696",
+  PUBLISHABLE_KEYS: JSON.stringify({ "p-intercom": "pk_test_intercom" }),
+  LINK_ALLOWED_ORIGINS: "https://app.example.com",
+};
+
+// Deny by default: any fetch that a test did not mock fails loudly instead of leaving the machine.
+const denyOutbound = (request: Request) =>
+  new Response(`unexpected outbound request to ${new URL(request.url).host}`, { status: 599 });
+
+/**
+ * The fault campaign's world: a Standard Webhooks receiver and an OpenAI-compatible LLM, both
+ * faked at the fetch boundary by the test, a small K so windows close often, short timeouts and a
+ * short breaker pause so faults cost milliseconds. Workerd tests only see bindings, so the seed
+ * count travels as one: `npm run campaign -- --seeds N` sets CAMPAIGN_SEEDS; CI runs the default.
+ */
+export const campaignBindings = {
+  ...testBindings,
+  DESTINATION: "webhook",
+  WEBHOOK_URL: "https://hooks.test/relay",
+  WEBHOOK_SECRET: "whsec_Y2FtcGFpZ24tdGVzdC1zZWNyZXQtMzItYnl0ZXMhIQ==",
+  LLM_BASE_URL: "https://llm.test/v1",
+  LLM_API_KEY: "test",
+  SUMMARY_THRESHOLD: "4",
+  LLM_TIMEOUT_MS: "150",
+  DESTINATION_TIMEOUT_MS: "150",
+  LLM_BREAKER_FAILURES: "3",
+  LLM_BREAKER_PAUSE_MS: "100",
+  CAMPAIGN_SEEDS: process.env.CAMPAIGN_SEEDS ?? "200",
+  CAMPAIGN_FIRST_SEED: process.env.CAMPAIGN_FIRST_SEED ?? "1",
 };
 
 export default defineConfig({
   test: {
+    // Step logs are JSON lines on stdout; show them only for failing tests.
+    silent: "passed-only",
     projects: [
       {
         test: {
@@ -26,16 +68,43 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: testBindings,
-              // Deny by default: any fetch that a test did not mock fails loudly instead of leaving the machine.
-              outboundService: (request: Request) =>
-                new Response(`unexpected outbound request to ${new URL(request.url).host}`, { status: 599 }),
+              outboundService: denyOutbound,
             },
           }),
         ],
         test: {
           name: "workers",
-          silent: "passed-only",
           include: ["test/*.test.ts"],
+          exclude: ["test/intercom*.test.ts"],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: intercomBindings, outboundService: denyOutbound },
+          }),
+        ],
+        test: {
+          name: "workers-intercom",
+          include: ["test/intercom*.test.ts"],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: campaignBindings,
+              outboundService: denyOutbound,
+            },
+          }),
+        ],
+        test: {
+          name: "campaign",
+          include: ["test/campaign/**/*.test.ts"],
+          // One test per seed; several files so the seeds spread over the machine's cores.
+          testTimeout: 60_000,
         },
       },
     ],

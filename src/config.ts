@@ -14,6 +14,10 @@ export interface LlmConfig {
   temperature: number;
   maxTokens: number;
   timeoutMs: number;
+  /** Consecutive LLM failures (timeouts, connection errors, 429, 5xx) that open the circuit breaker. */
+  breakerFailures: number;
+  /** How long an open breaker holds LLM calls before one probe goes through. */
+  breakerPauseMs: number;
 }
 
 export interface Config {
@@ -26,6 +30,10 @@ export interface Config {
   destination: string;
   destinationTimeoutMs: number;
   maxAttempts: number;
+  /** An open window below K with no new action for this long is closed, so it gets summarised. */
+  idleMs: number;
+  /** A session with no new action for this long erases its storage. Always longer than `idleMs`. */
+  retentionMs: number;
   llm: LlmConfig;
   /** Every raw setting, for destinations that read their own (WEBHOOK_URL, INTERCOM_ADMIN_ID, ...). */
   raw: Readonly<Record<string, string | undefined>>;
@@ -67,7 +75,13 @@ export const DEFAULTS = {
   destinationTimeoutMs: 10_000,
   llmTimeoutMs: 20_000,
   maxAttempts: 8,
+  idleMs: 30 * 60_000,
+  retentionMs: 7 * 24 * 60 * 60_000,
+  breakerFailures: 5,
+  breakerPauseMs: 60_000,
 } as const;
+
+const DAY_MS = 24 * 60 * 60_000;
 
 /** Parses the environment. Throws `ConfigError` naming the setting when a value is unusable. */
 export function readConfig(env: RawEnv): Config {
@@ -77,6 +91,12 @@ export function readConfig(env: RawEnv): Config {
   const prompt = text(env, "SUMMARY_PROMPT") ?? DEFAULT_PROMPT;
   if (!prompt.includes("{actions}")) {
     throw new ConfigError('SUMMARY_PROMPT must contain the placeholder "{actions}"');
+  }
+  const idleMs = int(env, "SESSION_IDLE_MS", DEFAULTS.idleMs, 1_000, 30 * DAY_MS);
+  const retentionMs = int(env, "SESSION_RETENTION_MS", DEFAULTS.retentionMs, 60_000, 365 * DAY_MS);
+  // A session erased before its idle window closes would lose actions that were never summarised.
+  if (retentionMs <= idleMs) {
+    throw new ConfigError(`SESSION_RETENTION_MS (${retentionMs}) must be longer than SESSION_IDLE_MS (${idleMs})`);
   }
   const raw: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(env)) if (typeof v === "string") raw[k] = v;
@@ -90,6 +110,8 @@ export function readConfig(env: RawEnv): Config {
     destination: text(env, "DESTINATION") ?? "store",
     destinationTimeoutMs: int(env, "DESTINATION_TIMEOUT_MS", DEFAULTS.destinationTimeoutMs, 100, 120_000),
     maxAttempts: int(env, "STEP_MAX_ATTEMPTS", DEFAULTS.maxAttempts, 1, 100),
+    idleMs,
+    retentionMs,
     llm: {
       baseURL,
       apiKey,
@@ -97,6 +119,8 @@ export function readConfig(env: RawEnv): Config {
       temperature: 0.3,
       maxTokens: 256,
       timeoutMs: int(env, "LLM_TIMEOUT_MS", DEFAULTS.llmTimeoutMs, 100, 300_000),
+      breakerFailures: int(env, "LLM_BREAKER_FAILURES", DEFAULTS.breakerFailures, 1, 1_000),
+      breakerPauseMs: int(env, "LLM_BREAKER_PAUSE_MS", DEFAULTS.breakerPauseMs, 10, DAY_MS),
     },
     raw,
   };

@@ -2,57 +2,70 @@
  * @module
  * One Durable Object per session (`{product_id}:{session_id}`). Requests only write and arm the
  * alarm; `alarm()` is the session's single lane, running due steps in order until none is due.
- * Decisions live in the pure core (`session/plan.ts`); this class loads state, runs one step's
- * I/O through `session/runStep.ts`, and re-arms.
+ * The behaviour lives in `session/sessionCore.ts` and the pure plan; this class adds RPC,
+ * lazy schema setup and alarm bookkeeping.
  */
 import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Config } from "./config";
 import { createDestination } from "./destinations/registry";
 import type { Destination } from "./destinations/types";
+import { probeLeaseMs, sharedBreaker, type CircuitBreaker } from "./llm/breaker";
 import { createSummariser } from "./llm/createSummariser";
 import { log } from "./log";
 import { buildContext } from "./session/context";
+import type { LinkResult } from "./session/linkResult";
 import { migrate } from "./session/migrations";
 import type { ActionsPayload } from "./session/model";
-import { computeNextAlarm, planNextStep, type PlanInput } from "./session/plan";
-import { runStep, type StepDeps } from "./session/runStep";
-import { SessionStore, type SessionRow } from "./session/sessionStore";
+import { SessionCore } from "./session/sessionCore";
+import { SessionStore } from "./session/sessionStore";
 import { buildState, type SessionState } from "./session/stateView";
 
 /** Steps one alarm runs before yielding (it re-arms itself to continue). */
 const MAX_STEPS_PER_ALARM = 50;
-export const DEFAULT_IDLE_MS = 30 * 60_000;
-export const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60_000;
 export const DEFAULT_PRE_LINK_WINDOW_MS = 120_000;
 
-export interface LinkResult {
-  conversation_id: string;
-  previous: string | null;
-  changed: boolean;
-}
+export type { LinkResult };
 
 export class SessionActor extends DurableObject<Env> {
   private readonly store: SessionStore;
   private readonly config: Config;
+  private readonly core: SessionCore;
   private schemaReady = false;
   private alarmAt: number | null = null;
   private draining: Promise<void> | null = null;
   private destinationCache: { value: Destination } | { error: Error } | null = null;
-  private readonly deps: StepDeps;
+  private readonly breaker: CircuitBreaker;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new SessionStore(ctx.storage);
     this.config = readConfig(env as unknown as Record<string, unknown>);
-    this.deps = {
-      store: this.store,
-      config: this.config,
-      destination: () => this.destination(),
-      summariser: createSummariser(this.config.llm),
-      now: () => Date.now(),
-      random: () => Math.random(),
-      log: (event, fields) => log(event, { actor: this.ctx.id.name, ...fields }),
-    };
+    const { raw, llm } = this.config;
+    const summariser = createSummariser(llm);
+    this.breaker = sharedBreaker({
+      failureThreshold: llm.breakerFailures,
+      pauseMs: llm.breakerPauseMs,
+      probeLeaseMs: probeLeaseMs(llm.timeoutMs),
+    });
+    this.core = new SessionCore(
+      {
+        store: this.store,
+        config: this.config,
+        destination: () => this.destination(),
+        summariser,
+        breaker: this.breaker,
+        now: () => Date.now(),
+        random: () => Math.random(),
+        log: (event, fields) => log(event, { actor: this.ctx.id.name, ...fields }),
+      },
+      {
+        preLinkWindowMs: Number(raw.PRE_LINK_WINDOW_MS ?? DEFAULT_PRE_LINK_WINDOW_MS),
+        idleMs: this.config.idleMs,
+        retentionMs: this.config.retentionMs,
+      },
+      // While the breaker holds LLM calls the plan waits, and the alarm wakes when the pause ends.
+      () => (summariser.extractive ? null : this.breaker.blockedUntil(Date.now())),
+    );
     void ctx.blockConcurrencyWhile(async () => {
       this.schemaReady = this.hasSchema();
       this.alarmAt = await ctx.storage.getAlarm();
@@ -67,17 +80,7 @@ export class SessionActor extends DurableObject<Env> {
   async ingest(payload: ActionsPayload, dedupeKey: string): Promise<{ duplicate: boolean }> {
     this.ensureSchema();
     const now = Date.now();
-    const result = this.store.tx(() => {
-      const s = this.sessionFor(payload.product_id, payload.session_id!, now);
-      if ((JSON.parse(s.recent_keys) as string[]).includes(dedupeKey)) {
-        this.store.recordDuplicate();
-        return { duplicate: true };
-      }
-      const identity = { user_id: payload.user_id, email: payload.email, link: payload.conversation_id };
-      this.store.appendBatch(s, payload.actions, dedupeKey, identity, this.config.threshold, now);
-      this.holdBackUnlinked(now);
-      return { duplicate: false };
-    });
+    const result = this.core.ingest(payload, dedupeKey, now);
     if (!result.duplicate) await this.rearm(now);
     return result;
   }
@@ -86,30 +89,18 @@ export class SessionActor extends DurableObject<Env> {
   async link(productId: string, sessionId: string, conversationId: string): Promise<LinkResult> {
     this.ensureSchema();
     const now = Date.now();
-    const result = this.store.tx(() => {
-      const s = this.sessionFor(productId, sessionId, now);
-      if (s.link === conversationId) return { conversation_id: conversationId, previous: s.link, changed: false };
-      this.holdBackUnlinked(now);
-      this.store.setLink(conversationId, now);
-      this.store.wakeSteps(now);
-      return { conversation_id: conversationId, previous: s.link, changed: true };
-    });
+    const result = this.core.link(productId, sessionId, conversationId, now);
     await this.rearm(now);
     return result;
   }
 
   /** Summarise what is pending now, below K, and deliver pending notes; parked steps try again. */
   async flush(): Promise<{ closed_window: boolean } | null> {
-    if (!this.hasSchema() || !this.store.session()) return null;
+    if (!this.hasSchema()) return null;
     const now = Date.now();
-    const closed = this.store.tx(() => {
-      const didClose = this.store.closeOpenWindow(now);
-      this.store.setFlushAt(now);
-      this.store.wakeSteps(now);
-      return didClose;
-    });
-    await this.rearm(now);
-    return { closed_window: closed };
+    const result = this.core.flush(now);
+    if (result) await this.rearm(now);
+    return result;
   }
 
   /** Erases everything this session stored, alarm included. */
@@ -128,8 +119,9 @@ export class SessionActor extends DurableObject<Env> {
     return buildState(this.store, s, {
       config: this.config,
       alarmAt: this.alarmAt,
-      summariser: this.deps.summariser,
+      summariser: this.core.deps.summariser,
       destinationName: this.config.destination,
+      breaker: this.core.deps.summariser.extractive ? null : this.breaker.view(),
     });
   }
 
@@ -154,18 +146,11 @@ export class SessionActor extends DurableObject<Env> {
     if (!this.hasSchema()) return;
     let expired = false;
     try {
-      for (let i = 0; i < MAX_STEPS_PER_ALARM; i++) {
-        const s = this.store.session();
-        if (!s) return;
-        const plan = planNextStep(this.planInput(s, Date.now()));
-        if (plan.kind !== "run") return;
-        if (plan.step.kind === "expire") {
-          expired = true;
-          await this.erase();
-          log("session:expired", { actor: this.ctx.id.name, idle_ms: Date.now() - s.last_action_at });
-          return;
-        }
-        await runStep(this.deps, s, plan.step);
+      const result = await this.core.drain(MAX_STEPS_PER_ALARM);
+      if (result.kind === "expired") {
+        expired = true;
+        await this.erase();
+        log("session:expired", { actor: this.ctx.id.name, idle_ms: result.idleMs });
       }
     } finally {
       if (!expired) await this.rearm(Date.now(), true);
@@ -191,19 +176,6 @@ export class SessionActor extends DurableObject<Env> {
     this.schemaReady = true;
   }
 
-  private sessionFor(productId: string, sessionId: string, now: number): SessionRow {
-    const existing = this.store.session();
-    if (existing) {
-      // Defence in depth: the actor name carries the product, and a session never changes owner.
-      if (existing.product_id !== productId || existing.session_id !== sessionId) {
-        throw new Error("session identity does not match this actor");
-      }
-      return existing;
-    }
-    this.store.createSession(productId, sessionId, crypto.randomUUID().slice(0, 8), now);
-    return this.store.session()!;
-  }
-
   private destination(): Destination {
     if (!this.destinationCache) {
       try {
@@ -221,40 +193,6 @@ export class SessionActor extends DurableObject<Env> {
     return this.destinationCache.value;
   }
 
-  private needsLink(): boolean {
-    try {
-      return this.destination().needsLink;
-    } catch {
-      return false;
-    }
-  }
-
-  /** Before a link exists, raw actions are held for a sliding window; older ones wait for their summary. */
-  private holdBackUnlinked(now: number): void {
-    const s = this.store.session();
-    if (!s || s.link !== null || !this.needsLink()) return;
-    const windowMs = Number(this.config.raw.PRE_LINK_WINDOW_MS ?? DEFAULT_PRE_LINK_WINDOW_MS);
-    this.store.holdBackBefore(now - windowMs);
-  }
-
-  private planInput(s: SessionRow, now: number): PlanInput {
-    const idleMs = Number(this.config.raw.SESSION_IDLE_MS ?? DEFAULT_IDLE_MS);
-    const retentionMs = Number(this.config.raw.SESSION_RETENTION_MS ?? DEFAULT_RETENTION_MS);
-    return this.store.planInput(
-      s,
-      now,
-      {
-        debounceMs: this.config.debounceMs,
-        debounceMaxMs: this.config.debounceMaxMs,
-        canPost: s.link !== null || !this.needsLink(),
-        llmBlockedUntil: null,
-        idleCloseAt: s.open_count > 0 ? s.last_action_at + idleMs : null,
-        expireAt: s.last_action_at + retentionMs,
-      },
-      this.config.mode === "rolling",
-    );
-  }
-
   /**
    * Sets the alarm to the plan's earliest deadline. Outside `alarm()` an earlier alarm already set
    * is kept; inside it the plan is authoritative, and "now" becomes now + 1 ms (a same-instant
@@ -262,8 +200,7 @@ export class SessionActor extends DurableObject<Env> {
    */
   private async rearm(now: number, fromAlarm = false): Promise<void> {
     if (!fromAlarm && this.alarmAt !== null && this.alarmAt <= now) return;
-    const s = this.store.session();
-    const next = s ? computeNextAlarm(this.planInput(s, now)) : null;
+    const next = this.core.nextAlarm(now);
     if (next === null) {
       if (fromAlarm && this.alarmAt === null) await this.ctx.storage.deleteAlarm();
       return;

@@ -12,6 +12,9 @@ import { ApiError, errorBody } from "./http/errors";
 import { log } from "./log";
 import { registerHealth } from "./routes/health";
 import { registerPostActions } from "./routes/postActions";
+import { registerPosthogWebhook } from "./routes/postPosthogWebhook";
+import { registerSegment } from "./routes/postSegment";
+import { registerSessionLink } from "./routes/postSessionLink";
 import { registerSessionRoutes } from "./routes/sessionRoutes";
 
 export { SessionActor } from "./session-actor";
@@ -31,6 +34,9 @@ export function createApp() {
   registerHealth(app);
   registerPostActions(app);
   registerSessionRoutes(app);
+  registerPosthogWebhook(app);
+  registerSegment(app);
+  registerSessionLink(app);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

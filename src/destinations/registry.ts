@@ -4,6 +4,7 @@
  * misconfigured deployment parks its steps with a clear error instead of dropping context.
  */
 import type { Config } from "../config";
+import { createIntercomDestination, readIntercomSettings } from "./intercom";
 import { createStoreDestination } from "./store";
 import type { Destination, DestinationDeps } from "./types";
 import { createWebhookDestination, readWebhookSettings } from "./webhook";
@@ -13,6 +14,7 @@ type Factory = (config: Config, deps: DestinationDeps) => Destination;
 const FACTORIES: Record<string, Factory> = {
   store: () => createStoreDestination(),
   webhook: (config, deps) => createWebhookDestination(readWebhookSettings(config.raw), deps),
+  intercom: (config, deps) => createIntercomDestination(readIntercomSettings(config.raw), deps),
 };
 
 export const DESTINATION_NAMES = Object.keys(FACTORIES);

@@ -111,6 +111,15 @@ export const LinkResultSchema = z
 
 export const ContextSchema = z.object({ context: z.string() }).openapi("Context");
 
+/** The LLM circuit breaker of one isolate (`src/llm/breaker.ts`). */
+export const BreakerViewSchema = z
+  .object({
+    state: z.enum(["closed", "open", "half-open"]),
+    failures: z.number().int().openapi({ description: "Consecutive LLM failures counted" }),
+    open_until: z.string().nullable().openapi({ description: "Open: when one probe may go. Half-open: when the probe's lease ends." }),
+  })
+  .openapi("LlmBreaker");
+
 export const SessionStateSchema = z
   .object({
     product_id: z.string(),
@@ -131,6 +140,9 @@ export const SessionStateSchema = z
     latest_summary: z.object({ window: z.number().int(), text: z.string().nullable(), extractive: z.boolean() }).nullable(),
     link: z.object({ conversation_id: z.string(), linked_at: z.string().nullable() }).nullable(),
     next_alarm_at: z.string().nullable(),
+    llm_breaker: BreakerViewSchema.nullable().openapi({
+      description: "The breaker of the isolate running this session's actor; null with the extractive summariser",
+    }),
     step: z
       .object({ key: z.string(), kind: z.string(), attempts: z.number().int(), last_error: z.string().nullable(), parked: z.boolean() })
       .nullable(),

@@ -6,6 +6,7 @@
  */
 import type { Config } from "../config";
 import type { Destination, FindResult, OutgoingNote, PostResult, SessionRef } from "../destinations/types";
+import type { CircuitBreaker } from "../llm/breaker";
 import type { Summariser } from "../llm/types";
 import type { LogFields } from "../log";
 import { nextAttempt } from "./backoff";
@@ -26,12 +27,24 @@ export interface StepDeps {
   destination: () => Destination;
   /** Summariser for the LLM lane. Its calls are timed out by the summariser itself. */
   summariser: Summariser;
+  /**
+   * The LLM circuit breaker, shared by the sessions of one isolate. Consulted before every call of
+   * a non-extractive summariser and told each outcome; absent means calls are never held.
+   */
+  breaker?: CircuitBreaker;
   now: () => number;
   random: () => number;
   log: (event: string, fields?: LogFields) => void;
 }
 
 type Outcome = { kind: "done" } | { kind: "retry"; error: string; retryAfterMs?: number; unknownOutcome?: boolean } | { kind: "failed"; error: string };
+
+/** What every step logs: when it started (for latency) and, for thrown errors, a log-safe error. */
+interface StepRun {
+  startedAt: number;
+  /** Logged instead of the stored error (an exception's message may quote stored text). */
+  logError?: string;
+}
 
 export function noteKey(epoch: string, noteId: number): string {
   return `${epoch}-n${noteId}`;
@@ -104,7 +117,7 @@ async function postNote(
   return destination.post(ref, out);
 }
 
-async function deliver(deps: StepDeps, s: SessionRow, step: Extract<Step, { kind: "deliver" }>): Promise<void> {
+async function deliver(deps: StepDeps, s: SessionRow, step: Extract<Step, { kind: "deliver" }>, run: StepRun): Promise<void> {
   const { store } = deps;
   deps.destination(); // unusable settings fail here, before a note is prepared
   let note = step.noteId === null ? null : store.note(step.noteId);
@@ -119,7 +132,7 @@ async function deliver(deps: StepDeps, s: SessionRow, step: Extract<Step, { kind
   const key = `deliver:${note.id}`;
   const result = await postNote(deps, s, note, key, false, preparedNow);
   const id = note.id;
-  await settle(deps, s, key, "deliver", result, () => {
+  await settle(deps, s, key, "deliver", result, run, () => {
     const current = store.note(id);
     if (!current || current.posted_at !== null || result.kind !== "done") return;
     store.markNotePosted(id, result.partId, deps.now());
@@ -128,10 +141,15 @@ async function deliver(deps: StepDeps, s: SessionRow, step: Extract<Step, { kind
   });
 }
 
-async function summarise(deps: StepDeps, s: SessionRow, step: Extract<Step, { kind: "summarise" }>): Promise<void> {
+async function summarise(deps: StepDeps, s: SessionRow, step: Extract<Step, { kind: "summarise" }>, run: StepRun): Promise<void> {
   const { store, config, summariser } = deps;
   const window = store.window(step.window);
   if (!window || window.summary !== null) return;
+  // The extractive summariser has no network to fail, so it never consults or trips the breaker.
+  const breaker = summariser.extractive ? undefined : deps.breaker;
+  const ticket = breaker ? breaker.tryAcquire(deps.now()) : { probe: null };
+  if (!ticket) return; // held: the plan now sees the breaker open and waits for its pause to end
+  if (breaker && ticket.probe !== null) logBreaker(deps, breaker);
   const actions = store.windowActions(step.window);
   const previousSummary = config.mode === "rolling" ? store.previousSummary(step.window) : null;
   const prompt = buildPrompt({
@@ -142,6 +160,12 @@ async function summarise(deps: StepDeps, s: SessionRow, step: Extract<Step, { ki
   });
   if (!summariser.extractive) store.bump("llm_calls");
   const answer = await summariser.summarise({ prompt, actions, previousSummary });
+  if (breaker) {
+    // A 4xx or an unusable text is still an answer: only "try again later" failures count.
+    const before = breaker.state.kind;
+    breaker.record(ticket, answer.kind === "retry" ? "failure" : "success", deps.now());
+    if (breaker.state.kind !== before) logBreaker(deps, breaker);
+  }
   let result: Outcome = answer.kind === "done" ? { kind: "done" } : answer;
   let summary = "";
   if (answer.kind === "done") {
@@ -155,7 +179,7 @@ async function summarise(deps: StepDeps, s: SessionRow, step: Extract<Step, { ki
       else if (!summariser.extractive) store.bump("llm_failures");
     });
   }
-  await settle(deps, s, step.key, "summarise", result, () => {
+  await settle(deps, s, step.key, "summarise", result, run, () => {
     const current = store.window(step.window);
     if (!current || current.summary !== null) return;
     store.storeSummary(step.window, summary, summariser.extractive, deps.now());
@@ -164,7 +188,7 @@ async function summarise(deps: StepDeps, s: SessionRow, step: Extract<Step, { ki
   });
 }
 
-async function postSummary(deps: StepDeps, s: SessionRow, step: Extract<Step, { kind: "post-summary" }>): Promise<void> {
+async function postSummary(deps: StepDeps, s: SessionRow, step: Extract<Step, { kind: "post-summary" }>, run: StepRun): Promise<void> {
   const { store } = deps;
   const window = store.window(step.window);
   if (!window || window.summary === null || window.posted_at !== null) return;
@@ -177,7 +201,7 @@ async function postSummary(deps: StepDeps, s: SessionRow, step: Extract<Step, { 
   }
   const result = await postNote(deps, s, note, step.key, window.extractive === 1, preparedNow);
   const id = note.id;
-  await settle(deps, s, step.key, "post-summary", result, () => {
+  await settle(deps, s, step.key, "post-summary", result, run, () => {
     const current = store.note(id);
     if (!current || current.posted_at !== null || result.kind !== "done") return;
     store.markSummaryPosted(id, step.window, result.partId, deps.now());
@@ -186,7 +210,7 @@ async function postSummary(deps: StepDeps, s: SessionRow, step: Extract<Step, { 
   });
 }
 
-async function redact(deps: StepDeps, s: SessionRow, step: Extract<Step, { kind: "redact" }>): Promise<void> {
+async function redact(deps: StepDeps, s: SessionRow, step: Extract<Step, { kind: "redact" }>, run: StepRun): Promise<void> {
   const { store, config } = deps;
   // Re-read before acting: only a note that posted summaries still cover may go.
   const note = store.note(step.noteId);
@@ -200,7 +224,7 @@ async function redact(deps: StepDeps, s: SessionRow, step: Extract<Step, { kind:
     partId: note.part_id,
     link: note.link,
   });
-  await settle(deps, s, step.key, "redact", result, () => {
+  await settle(deps, s, step.key, "redact", result, run, () => {
     if (!store.note(step.noteId)) return;
     store.deleteNote(step.noteId);
     store.bump("redactions");
@@ -208,29 +232,40 @@ async function redact(deps: StepDeps, s: SessionRow, step: Extract<Step, { kind:
   });
 }
 
-/** Commits a success, or records the failure with its backoff (parking permanent errors). */
+function logBreaker(deps: StepDeps, breaker: CircuitBreaker): void {
+  const view = breaker.view();
+  deps.log(`breaker:${view.state}`, { failures: view.failures, open_until: view.open_until });
+}
+
+/**
+ * Commits a success, or records the failure with its backoff (parking permanent errors), and logs
+ * one line either way: `step:done|retry|parked` with kind, key, outcome, attempt and latency.
+ */
 async function settle(
   deps: StepDeps,
   s: SessionRow,
   key: string,
   kind: string,
   result: Outcome,
+  run: StepRun,
   onDone: () => void,
 ): Promise<void> {
   const { store } = deps;
   const now = deps.now();
+  const attempt = (store.step(key)?.attempts ?? 0) + 1;
+  const common = { kind, key, attempt, latency_ms: now - run.startedAt };
   if (result.kind === "done") {
-    commit(deps, s.epoch, () => {
+    const committed = commit(deps, s.epoch, () => {
       onDone();
       store.clearStep(key);
     });
-    deps.log("step:done", { kind, key });
+    // Not committed: the session was erased (or replaced) while the step was out.
+    deps.log("step:done", { ...common, outcome: "done", ...(committed ? {} : { discarded: true }) });
     return;
   }
-  const attempts = (store.step(key)?.attempts ?? 0) + 1;
   const retryAfterMs = result.kind === "retry" ? result.retryAfterMs : undefined;
   const { nextAttemptAt, parked } = nextAttempt(
-    attempts,
+    attempt,
     deps.config.maxAttempts,
     result.kind === "failed",
     now,
@@ -238,24 +273,28 @@ async function settle(
     retryAfterMs,
   );
   const unknownOutcome = result.kind === "retry" && result.unknownOutcome === true;
-  commit(deps, s.epoch, () => store.recordFailure(key, kind, attempts, nextAttemptAt, result.error, parked, unknownOutcome, now));
-  deps.log(parked ? "step:parked" : "step:retry", { kind, key, attempts, error: result.error, retry_in_ms: nextAttemptAt - now });
+  commit(deps, s.epoch, () => store.recordFailure(key, kind, attempt, nextAttemptAt, result.error, parked, unknownOutcome, now));
+  const outcome = parked ? "parked" : "retry";
+  deps.log(`step:${outcome}`, { ...common, outcome, error: run.logError ?? result.error, retry_in_ms: nextAttemptAt - now });
 }
 
 /** Runs one step. Errors thrown by a destination factory (bad settings) park the step. */
 export async function runStep(deps: StepDeps, s: SessionRow, step: Step): Promise<void> {
+  const run: StepRun = { startedAt: deps.now() };
   try {
     switch (step.kind) {
       case "deliver":
-        return await deliver(deps, s, step);
+        return await deliver(deps, s, step, run);
       case "summarise":
-        return await summarise(deps, s, step);
+        return await summarise(deps, s, step, run);
       case "post-summary":
-        return await postSummary(deps, s, step);
+        return await postSummary(deps, s, step, run);
       case "redact":
-        return await redact(deps, s, step);
+        return await redact(deps, s, step, run);
       case "close-idle":
-        commit(deps, s.epoch, () => deps.store.closeOpenWindow(deps.now()));
+        if (commit(deps, s.epoch, () => deps.store.closeOpenWindow(deps.now()))) {
+          deps.log("step:done", { kind: step.kind, key: step.key, outcome: "done", attempt: 1, latency_ms: deps.now() - run.startedAt });
+        }
         return;
       case "expire":
         return;
@@ -265,6 +304,7 @@ export async function runStep(deps: StepDeps, s: SessionRow, step: Step): Promis
     // A deliver that prepared its note before throwing is retried under that note's key.
     const inflight = step.kind === "deliver" && step.noteId === null ? deps.store.inflightRawNote() : null;
     const key = inflight ? `deliver:${inflight.id}` : step.key;
-    await settle(deps, s, key, step.kind, { kind: "failed", error }, () => {});
+    const logError = `threw ${err instanceof Error ? err.name : typeof err}`;
+    await settle(deps, s, key, step.kind, { kind: "failed", error }, { ...run, logError }, () => {});
   }
 }

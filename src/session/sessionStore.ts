@@ -318,6 +318,11 @@ export class SessionStore {
     );
   }
 
+  /** Every summary still stored (posted or not), oldest first. */
+  storedSummaries(): string[] {
+    return this.all<{ summary: string }>("SELECT summary FROM windows WHERE summary IS NOT NULL ORDER BY id").map((r) => r.summary);
+  }
+
   latestSummary(): WindowRow | null {
     return this.first<WindowRow>("SELECT * FROM windows WHERE posted_at IS NOT NULL ORDER BY id DESC LIMIT 1");
   }

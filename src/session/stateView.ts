@@ -1,10 +1,11 @@
 /**
  * @module
  * The session state endpoint's JSON: what is pending, every live note, the latest summary, the
- * link, the next alarm, the step in trouble (attempts, last error, parked), counters and storage
- * figures. Built from storage only; it never includes a secret.
+ * link, the next alarm, the step in trouble (attempts, last error, parked), the LLM circuit
+ * breaker, counters and storage figures. Built from storage only; it never includes a secret.
  */
 import type { Config } from "../config";
+import type { BreakerView } from "../llm/breaker";
 import type { Summariser } from "../llm/types";
 import type { SessionRow, SessionStore } from "./sessionStore";
 
@@ -13,6 +14,8 @@ export interface StateOptions {
   alarmAt: number | null;
   summariser: Summariser;
   destinationName: string;
+  /** The LLM circuit breaker of the isolate running this session; null for the extractive summariser. */
+  breaker: BreakerView | null;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -39,6 +42,7 @@ export function buildState(store: SessionStore, s: SessionRow, opts: StateOption
     mode: opts.config.mode,
     destination: opts.destinationName,
     summariser: opts.summariser.name,
+    llm_breaker: opts.breaker,
     link: s.link === null ? null : { conversation_id: s.link, linked_at: iso(s.linked_at) },
     pending: { actions: pending?.actions ?? 0, since: iso(pending?.firstAt ?? null) },
     open_window: { id: s.open_window, actions: s.open_count },

@@ -1,0 +1,138 @@
+/**
+ * @module
+ * `POST /sessions/link`: the browser-facing link call an Intercom `onConversationStarted` snippet makes,
+ * `{product_id, session_id, conversation_id}`. It runs in the end user's page, so it cannot hold the API
+ * token: it carries a publishable per-product key instead (`X-Publishable-Key`, or `?key=`), checked in
+ * constant time against `PUBLISHABLE_KEYS` (JSON: product_id → key). The key only allows linking a
+ * session of that product; session ids are random, so it cannot be used to read or steer anyone's context.
+ *
+ * CORS answers only the origins in `LINK_ALLOWED_ORIGINS` (comma-separated, exact `scheme://host[:port]`),
+ * and a request whose `Origin` is not one of them is refused (a simple `text/plain` POST skips the
+ * preflight, so the browser alone would not stop it). Calls without an `Origin` (server to server) pass.
+ * With no `PUBLISHABLE_KEYS` configured the route refuses everything (it never falls open).
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { cors } from "hono/cors";
+import { readJsonBody, type App, type AppEnv } from "../http/app";
+import { ApiError } from "../http/errors";
+import { ErrorSchema, ProductId, SessionId } from "../http/schemas";
+import { parseOr422 } from "../http/validate";
+import { sessionStub } from "../ingest";
+import { constantTimeEqual } from "../sources/signatures";
+
+export const LINK_PATH = "/sessions/link";
+const MAX_LINK_BODY_BYTES = 4_096;
+
+/** A conversation id as Intercom's Messenger hands it over: a numeric string, sometimes a number. */
+const ConversationId = z
+  .union([z.string(), z.number().int().nonnegative()])
+  .transform((v) => String(v).trim())
+  .pipe(z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "conversation_id must be 1-128 letters, digits, '_', '.', ':' or '-'"))
+  .openapi({ type: "string", example: "215471234567890" });
+
+export const SessionLinkBodySchema = z
+  .object({ product_id: ProductId, session_id: SessionId, conversation_id: ConversationId })
+  .openapi("SessionLinkRequest", { example: { product_id: "prod_abc", session_id: "ps_abc123", conversation_id: "215471234567890" } });
+
+const SessionLinkResultSchema = z
+  .object({ product_id: z.string(), session_id: z.string(), conversation_id: z.string(), changed: z.boolean() })
+  .openapi("SessionLinkResult");
+
+const json = (schema: z.ZodType, description: string) => ({ description, content: { "application/json": { schema } } });
+
+const route = createRoute({
+  method: "post",
+  path: LINK_PATH,
+  summary: "Link a session to its Intercom conversation (browser, publishable key)",
+  description:
+    "Called from the product's page when the Messenger starts a conversation. Authenticated by the product's " +
+    "publishable key (`X-Publishable-Key` header or `?key=`), not the API token. CORS: `LINK_ALLOWED_ORIGINS`. " +
+    "Relinking to another conversation sends future notes there; notes already posted are redacted where they are.",
+  security: [{ publishableKey: [] }],
+  request: {
+    query: z.object({ key: z.string().optional().openapi({ description: "The publishable key, when a header cannot be set" }) }),
+    body: { content: { "application/json": { schema: SessionLinkBodySchema } }, required: true },
+  },
+  responses: {
+    200: json(SessionLinkResultSchema, "Linked (`changed` is false when it already was)"),
+    401: json(ErrorSchema, "Missing or wrong publishable key"),
+    403: json(ErrorSchema, "Origin not allowed"),
+    422: json(ErrorSchema, "Invalid body"),
+    503: json(ErrorSchema, "PUBLISHABLE_KEYS is not configured"),
+  },
+});
+
+/** A binding that may not be declared in `Env` yet (read without casting; absent means unset). */
+function setting(c: Context<AppEnv>, name: string): string | undefined {
+  const value: unknown = Reflect.get(c.env, name);
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+}
+
+/** `LINK_ALLOWED_ORIGINS` as exact origins (trailing slashes dropped). */
+export function parseAllowedOrigins(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((o) => o.trim().replace(/\/+$/, ""))
+    .filter((o) => o !== "");
+}
+
+/** `PUBLISHABLE_KEYS` as a map; null when unset; a clear 503 when it is not a JSON object of strings. */
+export function parsePublishableKeys(raw: string | undefined): Map<string, string> | null {
+  if (raw === undefined) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw misconfigured();
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw misconfigured();
+  const keys = new Map<string, string>();
+  for (const [product, key] of Object.entries(parsed)) {
+    if (typeof key !== "string" || key.trim() === "") throw misconfigured();
+    keys.set(product, key.trim());
+  }
+  return keys;
+}
+
+function misconfigured(): ApiError {
+  return new ApiError(503, "not_configured", 'PUBLISHABLE_KEYS must be a JSON object of product_id to key, e.g. {"prod_abc":"pk_..."}');
+}
+
+/**
+ * Registers `POST /sessions/link` with its CORS preflight and its OpenAPI entry.
+ * @example registerSessionLink(app)
+ */
+export function registerSessionLink(app: App): void {
+  app.openAPIRegistry.registerComponent("securitySchemes", "publishableKey", { type: "apiKey", in: "header", name: "X-Publishable-Key" });
+  app.openAPIRegistry.registerPath(route);
+
+  app.use(
+    LINK_PATH,
+    cors({
+      origin: (origin, c) => (parseAllowedOrigins(setting(c, "LINK_ALLOWED_ORIGINS")).includes(origin) ? origin : null),
+      allowMethods: ["POST", "OPTIONS"],
+      allowHeaders: ["Content-Type", "X-Publishable-Key"],
+      maxAge: 600,
+    }),
+  );
+
+  app.post(LINK_PATH, async (c) => {
+    const keys = parsePublishableKeys(setting(c, "PUBLISHABLE_KEYS"));
+    if (!keys) throw new ApiError(503, "not_configured", "PUBLISHABLE_KEYS is not configured; POST /sessions/link refuses all requests");
+    const origin = c.req.header("origin");
+    if (origin !== undefined && !parseAllowedOrigins(setting(c, "LINK_ALLOWED_ORIGINS")).includes(origin)) {
+      throw new ApiError(403, "origin_not_allowed", "this origin is not in LINK_ALLOWED_ORIGINS");
+    }
+    const { json: body } = await readJsonBody(c, MAX_LINK_BODY_BYTES);
+    const { product_id, session_id, conversation_id } = parseOr422(SessionLinkBodySchema, body, "invalid_link");
+    const given = c.req.header("x-publishable-key") ?? c.req.query("key");
+    if (!given) throw new ApiError(401, "unauthorized", "missing publishable key (X-Publishable-Key header or ?key=)");
+    const expected = keys.get(product_id);
+    // Compare even for an unknown product, so timing does not tell which products exist.
+    const matches = await constantTimeEqual(given, expected ?? "\u0000no-key");
+    if (!expected || !matches) throw new ApiError(401, "unauthorized", "invalid publishable key for this product");
+    const result = await sessionStub(c.env, product_id, session_id).link(product_id, session_id, conversation_id);
+    return c.json({ product_id, session_id, conversation_id: result.conversation_id, changed: result.changed });
+  });
+}

@@ -1,0 +1,145 @@
+/**
+ * @module
+ * The session's behaviour over its storage, free of Workers APIs so it also runs in plain Node
+ * (the randomized simulation tests drive it on `node:sqlite`). The Durable Object wraps it with
+ * RPC, schema setup and alarm bookkeeping.
+ */
+import type { LinkResult } from "./linkResult";
+import type { ActionsPayload } from "./model";
+import { computeNextAlarm, planNextStep, type PlanInput, type Step } from "./plan";
+import { runStep, type StepDeps } from "./runStep";
+import type { SessionRow } from "./sessionStore";
+
+export interface CoreTimings {
+  /** Before a link, raw actions are held this long (sliding, by arrival); older ones wait for their summary. */
+  preLinkWindowMs: number;
+  /** An open window below K with no new action for this long is closed and summarised. */
+  idleMs: number;
+  /** A session with no new action for this long is erased. */
+  retentionMs: number;
+}
+
+export type DrainResult = { kind: "rest" } | { kind: "expired"; idleMs: number } | { kind: "yield" };
+
+export class SessionCore {
+  constructor(
+    readonly deps: StepDeps,
+    private readonly timings: CoreTimings,
+    /** When LLM calls are held (circuit breaker open), if they are. */
+    private readonly llmBlockedUntil: () => number | null = () => null,
+  ) {}
+
+  private get store() {
+    return this.deps.store;
+  }
+
+  private needsLink(): boolean {
+    try {
+      return this.deps.destination().needsLink;
+    } catch {
+      // Unusable settings: let the deliver step run and park with the configuration error.
+      return false;
+    }
+  }
+
+  private sessionFor(productId: string, sessionId: string, now: number): SessionRow {
+    const existing = this.store.session();
+    if (existing) {
+      // Defence in depth: the actor name carries the product, and a session never changes owner.
+      if (existing.product_id !== productId || existing.session_id !== sessionId) {
+        throw new Error("session identity does not match this actor");
+      }
+      return existing;
+    }
+    const epoch = Math.floor(this.deps.random() * 0xffffffff).toString(16).padStart(8, "0");
+    this.store.createSession(productId, sessionId, epoch, now);
+    return this.store.session()!;
+  }
+
+  private holdBackUnlinked(now: number): void {
+    const s = this.store.session();
+    if (!s || s.link !== null || !this.needsLink()) return;
+    this.store.holdBackBefore(now - this.timings.preLinkWindowMs);
+  }
+
+  /** One transaction: dedupe, append to the open window, close it at ≥ K. */
+  ingest(payload: ActionsPayload, dedupeKey: string, now: number): { duplicate: boolean } {
+    return this.store.tx(() => {
+      const s = this.sessionFor(payload.product_id, payload.session_id!, now);
+      if ((JSON.parse(s.recent_keys) as string[]).includes(dedupeKey)) {
+        this.store.recordDuplicate();
+        return { duplicate: true };
+      }
+      const identity = { user_id: payload.user_id, email: payload.email, link: payload.conversation_id };
+      this.store.appendBatch(s, payload.actions, dedupeKey, identity, this.deps.config.threshold, now);
+      this.holdBackUnlinked(now);
+      return { duplicate: false };
+    });
+  }
+
+  /** Sets the link; a relink sends future notes to the new conversation. Parked steps try again. */
+  link(productId: string, sessionId: string, conversationId: string, now: number): LinkResult {
+    return this.store.tx(() => {
+      const s = this.sessionFor(productId, sessionId, now);
+      if (s.link === conversationId) return { conversation_id: conversationId, previous: s.link, changed: false };
+      this.holdBackUnlinked(now);
+      this.store.setLink(conversationId, now);
+      this.store.wakeSteps(now);
+      return { conversation_id: conversationId, previous: s.link, changed: true };
+    });
+  }
+
+  /** Closes the open window below K, makes pending notes due, and wakes parked steps. */
+  flush(now: number): { closed_window: boolean } | null {
+    if (!this.store.session()) return null;
+    return this.store.tx(() => {
+      const closed = this.store.closeOpenWindow(now);
+      this.store.setFlushAt(now);
+      this.store.wakeSteps(now);
+      return { closed_window: closed };
+    });
+  }
+
+  planInput(s: SessionRow, now: number): PlanInput {
+    const { config } = this.deps;
+    return this.store.planInput(
+      s,
+      now,
+      {
+        debounceMs: config.debounceMs,
+        debounceMaxMs: config.debounceMaxMs,
+        canPost: s.link !== null || !this.needsLink(),
+        llmBlockedUntil: this.llmBlockedUntil(),
+        idleCloseAt: s.open_count > 0 ? s.last_action_at + this.timings.idleMs : null,
+        expireAt: s.last_action_at + this.timings.retentionMs,
+      },
+      config.mode === "rolling",
+    );
+  }
+
+  nextAlarm(now: number): number | null {
+    const s = this.store.session();
+    return s ? computeNextAlarm(this.planInput(s, now)) : null;
+  }
+
+  nextStep(now: number): Step | null {
+    const s = this.store.session();
+    if (!s) return null;
+    const plan = planNextStep(this.planInput(s, now));
+    return plan.kind === "run" ? plan.step : null;
+  }
+
+  /** Runs due steps in order until none is due (rest), the session expires, or `maxSteps` (yield). */
+  async drain(maxSteps: number): Promise<DrainResult> {
+    for (let i = 0; i < maxSteps; i++) {
+      const s = this.store.session();
+      if (!s) return { kind: "rest" };
+      const now = this.deps.now();
+      const plan = planNextStep(this.planInput(s, now));
+      if (plan.kind !== "run") return { kind: "rest" };
+      if (plan.step.kind === "expire") return { kind: "expired", idleMs: now - s.last_action_at };
+      await runStep(this.deps, s, plan.step);
+    }
+    return { kind: "yield" };
+  }
+}
