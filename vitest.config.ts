@@ -24,6 +24,18 @@ export const intercomBindings = {
   LINK_ALLOWED_ORIGINS: "https://app.example.com",
 };
 
+/** Pipeline tests: a real outbound destination and LLM, faked at the fetch boundary (test/helpers/fakeWorld.ts). */
+export const pipelineBindings = {
+  ...testBindings,
+  DESTINATION: "webhook",
+  WEBHOOK_URL: "https://hooks.test/relay",
+  WEBHOOK_SECRET: "whsec_dGVzdC13ZWJob29rLXNlY3JldC0zMi1ieXRlcy1sb25nISE=",
+  LLM_BASE_URL: "https://llm.test/v1",
+  LLM_API_KEY: "test-llm-key",
+  LLM_TIMEOUT_MS: "400",
+  DESTINATION_TIMEOUT_MS: "400",
+};
+
 // Deny by default: any fetch that a test did not mock fails loudly instead of leaving the machine.
 const denyOutbound = (request: Request) =>
   new Response(`unexpected outbound request to ${new URL(request.url).host}`, { status: 599 });
@@ -75,7 +87,19 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/*.test.ts"],
-          exclude: ["test/intercom*.test.ts"],
+          exclude: ["test/intercom*.test.ts", "test/pipeline*.test.ts"],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: pipelineBindings, outboundService: denyOutbound },
+          }),
+        ],
+        test: {
+          name: "workers-pipeline",
+          include: ["test/pipeline*.test.ts"],
         },
       },
       {

@@ -224,7 +224,8 @@ export class SessionStore {
     const picked: BatchRow[] = [];
     let total = 0;
     for (const r of rows) {
-      if (picked.length > 0 && total + r.action_count > maxActions) break;
+      // A raw note never spans windows, so the summary of its window is exactly what covers it.
+      if (picked.length > 0 && (total + r.action_count > maxActions || r.window_id !== picked[0]!.window_id)) break;
       picked.push(r);
       total += r.action_count;
     }

@@ -71,15 +71,28 @@ export async function makeStepsDue(productId: string, sessionId: string): Promis
   });
 }
 
-/** Runs the session's alarm until nothing is due now (bounded). Returns the number of runs. */
-export async function settle(productId: string, sessionId: string, maxRuns = 50): Promise<number> {
+interface ActorInternals {
+  draining: Promise<void> | null;
+  core: { nextStep(now: number): unknown };
+}
+
+/**
+ * Runs the session's alarm until nothing is due now (bounded). A natural alarm may be running
+ * at the same time (workerd fires them in tests too), so each round also waits for any drain
+ * in flight before asking the plan whether anything is still due.
+ */
+export async function settle(productId: string, sessionId: string, maxRuns = 100): Promise<number> {
   const stub = stubFor(productId, sessionId);
-  let runs = 0;
-  while (runs < maxRuns && (await runDurableObjectAlarm(stub))) runs += 1;
-  // A natural alarm may have fired in between; make sure nothing due is left.
-  const plan = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT 1").toArray().length);
-  void plan;
-  return runs;
+  for (let runs = 0; runs < maxRuns; runs++) {
+    await runDurableObjectAlarm(stub);
+    const due = await runInDurableObject(stub, async (instance) => {
+      const actor = instance as unknown as ActorInternals;
+      if (actor.draining) await actor.draining;
+      return actor.core.nextStep(Date.now()) !== null;
+    });
+    if (!due) return runs + 1;
+  }
+  throw new Error(`session ${sessionId} still has due steps after ${maxRuns} alarm runs`);
 }
 
 export async function sqlRows<T = Record<string, unknown>>(productId: string, sessionId: string, query: string): Promise<T[]> {

@@ -1,0 +1,180 @@
+/**
+ * The HTTP contract: auth, every bad input with its error (and no state change), duplicates,
+ * the session routes, and the OpenAPI document.
+ */
+import { describe, expect, it } from "vitest";
+import { auth, batch, getState, postActions, request, sessionPath, settle, uniqueSession } from "./helpers/api";
+
+const P = "api";
+
+async function errorOf(res: Response) {
+  return { status: res.status, body: (await res.json()) as { error: { code: string; message: string } } };
+}
+
+describe("POST /v1/actions", () => {
+  it("accepts minimal actions (title, description, canonical_url only) and answers per batch", async () => {
+    const s = uniqueSession();
+    const res = await postActions({ type: "actions", product_id: P, session_id: s, actions: [{ title: "t", description: "d", canonical_url: "/u" }] });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: [{ product_id: P, session_id: s, actions: 1, duplicate: false }] });
+  });
+
+  it("accepts several sessions in one request", async () => {
+    const [a, b] = [uniqueSession(), uniqueSession()];
+    const res = await postActions([batch(P, a, 0, 2), batch(P, b, 0, 3)]);
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { accepted: { session_id: string; actions: number }[] };
+    expect(body.accepted.map((x) => [x.session_id, x.actions])).toEqual([[a, 2], [b, 3]]);
+  });
+
+  it("treats a retried POST as a no-op, by content or by Idempotency-Key", async () => {
+    const s = uniqueSession();
+    const body = batch(P, s, 0, 3);
+    expect((await postActions(body)).status).toBe(202);
+    const again = (await (await postActions(body)).json()) as { accepted: { duplicate: boolean }[] };
+    expect(again.accepted[0]!.duplicate).toBe(true);
+    const keyed = batch(P, s, 3, 2);
+    await postActions(keyed, { "idempotency-key": "retry-1" });
+    const retried = (await (await postActions(batch(P, s, 3, 2, { forwarded_at: 99 }), { "idempotency-key": "retry-1" })).json()) as {
+      accepted: { duplicate: boolean }[];
+    };
+    expect(retried.accepted[0]!.duplicate).toBe(true);
+    await settle(P, s);
+    const { body: state } = await getState(P, s);
+    expect(state.counters).toMatchObject({ actions_accepted: 5, batches_accepted: 2, duplicates: 2 });
+  });
+
+  it.each([
+    ["a batch without session_id", { type: "actions", product_id: P, actions: [] }, 422, "invalid_batch", /session_id/],
+    ["a batch without product_id", { type: "actions", session_id: "x", actions: [] }, 422, "invalid_batch", /product_id/],
+    ["a non-array actions", { type: "actions", product_id: P, session_id: "x", actions: { title: "t" } }, 422, "invalid_batch", /actions/],
+    ["an unknown type", { type: "usertour_trigger", product_id: P, session_id: "x", actions: [] }, 422, "unknown_type", /usertour_trigger/],
+    ["a too-long title", { type: "actions", product_id: P, session_id: "x", actions: [{ title: "x".repeat(600) }] }, 422, "invalid_batch", /actions\[0\]\.title/],
+    ["a product id with a colon", { type: "actions", product_id: "a:b", session_id: "x", actions: [] }, 422, "invalid_batch", /product_id/],
+    ["a body that is not JSON", "{not json", 400, "invalid_json", /not valid JSON/],
+    ["a body over 1 MiB", JSON.stringify({ pad: "x".repeat(1_100_000) }), 413, "body_too_large", /1048576 bytes/],
+  ])("rejects %s with a clear error", async (_label, body, status, code, message) => {
+    const res = await postActions(body);
+    const { status: got, body: error } = await errorOf(res);
+    expect(got).toBe(status);
+    expect(error.error.code).toBe(code);
+    expect(error.error.message).toMatch(message);
+  });
+
+  it("applies nothing when one batch of many is bad", async () => {
+    const [good, other] = [uniqueSession(), uniqueSession()];
+    const res = await postActions([batch(P, good, 0, 2), { ...batch(P, other, 0, 1), session_id: "" }]);
+    const { status, body } = await errorOf(res);
+    expect(status).toBe(422);
+    expect(body.error.message).toMatch(/^batch\[1\]\.session_id/);
+    expect((await getState(P, good)).status).toBe(404);
+  });
+
+  it("refuses a missing or wrong token, and stores nothing", async () => {
+    const s = uniqueSession();
+    const none = await request("/v1/actions", { method: "POST", body: JSON.stringify(batch(P, s, 0, 1)) });
+    expect((await errorOf(none)).status).toBe(401);
+    const wrong = await postActions(batch(P, s, 0, 1), { authorization: "Bearer nope" });
+    expect(await errorOf(wrong)).toEqual({ status: 401, body: { error: { code: "unauthorized", message: "invalid API token" } } });
+    expect((await getState(P, s)).status).toBe(404);
+  });
+
+  it("acknowledges a connector summary payload without applying it", async () => {
+    const s = uniqueSession();
+    const res = await postActions({ type: "summary", product_id: P, session_id: s, summary: "x", replaces: 3 });
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { accepted: unknown[]; ignored: { index: number }[] };
+    expect(body.accepted).toEqual([]);
+    expect(body.ignored[0]!.index).toBe(0);
+  });
+});
+
+describe("session routes", () => {
+  it("unknown sessions are 404 on every read, and probing one stores nothing", async () => {
+    const s = uniqueSession();
+    for (const [method, suffix] of [["GET", ""], ["GET", "/context"], ["POST", "/flush"], ["DELETE", ""]] as const) {
+      const res = await request(sessionPath(P, s, suffix), { method, headers: auth });
+      expect((await errorOf(res)).body.error.code).toBe("session_not_found");
+    }
+  });
+
+  it("the context is the latest summary then the uncovered actions; ?query= wraps it like enrich()", async () => {
+    const s = uniqueSession();
+    await postActions(batch(P, s, 0, 10));
+    await postActions(batch(P, s, 10, 2));
+    await settle(P, s);
+    const res = await request(sessionPath(P, s, "/context?query=Why%20did%20export%20fail%3F"), { headers: auth });
+    const { context } = (await res.json()) as { context: string };
+    expect(context).toMatch(/^\[Session context\]\nSummary: Extractive summary \(no LLM configured\) of 10 actions\./);
+    expect(context).toContain("Recent activity:\n1. [10] click: User did thing 10 \u2014 https://app.example.com/page/1\n2. [11] click: User did thing 11");
+    expect(context.endsWith("[Query]\nWhy did export fail?")).toBe(true);
+  });
+
+  it("flush summarises below K, and DELETE erases the session", async () => {
+    const s = uniqueSession();
+    await postActions(batch(P, s, 0, 3));
+    const flush = await request(sessionPath(P, s, "/flush"), { method: "POST", headers: auth });
+    expect(flush.status).toBe(202);
+    await settle(P, s);
+    const { body } = await getState(P, s);
+    expect(body.latest_summary.text).toMatch(/of 3 actions/);
+    expect(body.notes.map((n: { kind: string }) => n.kind)).toEqual(["summary"]);
+    expect((await request(sessionPath(P, s), { method: "DELETE", headers: auth })).status).toBe(204);
+    expect((await getState(P, s)).status).toBe(404);
+  });
+
+  it("the state endpoint shows what a user needs and no secret", async () => {
+    const s = uniqueSession();
+    await postActions(batch(P, s, 0, 4, { user_id: "u1", conversation_id: "c-9" }));
+    await settle(P, s);
+    const { body } = await getState(P, s);
+    expect(body).toMatchObject({
+      product_id: P,
+      session_id: s,
+      threshold: 10,
+      mode: "rolling",
+      pending: { actions: 0 },
+      open_window: { id: 1, actions: 4 },
+      link: { conversation_id: "c-9" },
+      step: null,
+      counters: { actions_accepted: 4, raw_notes_posted: 1 },
+    });
+    expect(body.notes).toHaveLength(1);
+    expect(JSON.stringify(body)).not.toContain("test-api-token");
+  });
+
+  it("PUT …/link sets and changes the link", async () => {
+    const s = uniqueSession();
+    const put = (id: string) =>
+      request(sessionPath(P, s, "/link"), { method: "PUT", headers: auth, body: JSON.stringify({ conversation_id: id }) });
+    expect(await (await put("c1")).json()).toEqual({ conversation_id: "c1", previous: null, changed: true });
+    expect(await (await put("c1")).json()).toEqual({ conversation_id: "c1", previous: "c1", changed: false });
+    expect(await (await put("c2")).json()).toEqual({ conversation_id: "c2", previous: "c1", changed: true });
+    const bad = await request(sessionPath(P, s, "/link"), { method: "PUT", headers: auth, body: "{}" });
+    expect((await errorOf(bad)).status).toBe(422);
+  });
+});
+
+describe("service routes", () => {
+  it("GET /healthz needs no credential", async () => {
+    const res = await request("/healthz");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "ok", destination: "store", summariser: "extractive", threshold: 10 });
+  });
+
+  it("GET /openapi.json describes every route", async () => {
+    const doc = (await (await request("/openapi.json")).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        "/v1/actions",
+        "/v1/products/{product_id}/sessions/{session_id}",
+        "/v1/products/{product_id}/sessions/{session_id}/context",
+        "/v1/products/{product_id}/sessions/{session_id}/link",
+        "/v1/products/{product_id}/sessions/{session_id}/flush",
+        "/webhook/{product_id}",
+        "/sessions/link",
+        "/healthz",
+      ]),
+    );
+  });
+});
