@@ -93,6 +93,14 @@ export const RECENT_KEYS = 64;
 
 type Row = Record<string, SqlStorageValue>;
 
+/**
+ * Batches waiting for a raw note: not in one yet, not held back, and not in a window that already
+ * has a summary (that summary, posted next, covers them: sending them raw would only mean
+ * redacting them again, which is what a link arriving after many actions would otherwise do).
+ */
+const PENDING = `note_id IS NULL AND window_id > ?
+  AND window_id NOT IN (SELECT id FROM windows WHERE summary IS NOT NULL)`;
+
 export class SessionStore {
   constructor(private readonly storage: DurableObjectStorage) {}
 
@@ -215,12 +223,9 @@ export class SessionStore {
 
   // ---- deliver -------------------------------------------------------------------------------
 
-  /** Batches waiting for a raw note (not held back, not already covered by a posted summary). */
+  /** Batches waiting for a raw note, oldest first, up to `maxActions` and within one window. */
   pendingBatches(coveredWindow: number, maxActions = Infinity): BatchRow[] {
-    const rows = this.all<BatchRow>(
-      "SELECT * FROM batches WHERE note_id IS NULL AND window_id > ? ORDER BY seq",
-      coveredWindow,
-    );
+    const rows = this.all<BatchRow>(`SELECT * FROM batches WHERE ${PENDING} ORDER BY seq`, coveredWindow);
     const picked: BatchRow[] = [];
     let total = 0;
     for (const r of rows) {
@@ -235,7 +240,7 @@ export class SessionStore {
   pendingSummary(coveredWindow: number): { firstAt: number; lastAt: number; actions: number } | null {
     const r = this.first<{ firstAt: number | null; lastAt: number | null; actions: number | null }>(
       `SELECT MIN(received_at) AS firstAt, MAX(received_at) AS lastAt, SUM(action_count) AS actions
-       FROM batches WHERE note_id IS NULL AND window_id > ?`,
+       FROM batches WHERE ${PENDING}`,
       coveredWindow,
     );
     return r && r.firstAt !== null && r.lastAt !== null ? { firstAt: r.firstAt, lastAt: r.lastAt, actions: r.actions ?? 0 } : null;

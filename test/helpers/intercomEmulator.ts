@@ -20,6 +20,7 @@
  *
  * Use `emulator.fetch` as `DestinationDeps.fetch`, or `vi.spyOn(globalThis, "fetch").mockImplementation(emulator.fetch)`.
  */
+import { afterEach, beforeEach, vi } from "vitest";
 
 export const EMULATOR_TOKEN = "test-intercom-token";
 export const EMULATOR_ADMIN_ID = "991267696";
@@ -373,4 +374,21 @@ function safeJson(text: string): unknown {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Puts a fresh emulator behind `fetch` for each test of the calling file (it reaches code inside
+ * the actor). The default window is large: the pace is shared by the whole isolate, and most tests
+ * are not about it.
+ */
+export function useIntercomEmulator(options: EmulatorOptions = { limitPerWindow: 100_000 }): () => IntercomEmulator {
+  let emulator: IntercomEmulator | undefined;
+  beforeEach(() => {
+    emulator = new IntercomEmulator(options);
+    vi.spyOn(globalThis, "fetch").mockImplementation(emulator.fetch);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  return () => emulator!;
 }
