@@ -155,7 +155,7 @@ describe("Intercom destination, end to end", () => {
     await ingest(s, 0, 2);
     await settle(P, s);
     const { body: waiting } = await getState(P, s);
-    expect(waiting.step).toMatchObject({ attempts: 1, parked: false });
+    expect(waiting.step).toMatchObject({ attempts: 0, parked: false }); // being paced does not count toward parking
     expect(waiting.step.last_error).toMatch(/^intercom 429 rate_limit_exceeded/);
     expect(emulator().notes(conversation)).toHaveLength(0);
 

@@ -114,6 +114,25 @@ describe("a failing destination loses nothing and recovers", () => {
   });
 });
 
+describe("a pacing destination", () => {
+  it("429s wait as told (Retry-After) but never park the step, however many", async () => {
+    const s = uniqueSession();
+    world.failHook(...Array(12).fill("429"));
+    await ingest(s, [2]);
+    for (let i = 0; i < 12; i++) {
+      await settle(P, s);
+      await makeStepsDue(P, s);
+    }
+    let { body } = await getState(P, s);
+    expect(body.step).toMatchObject({ kind: "deliver", attempts: 0, parked: false });
+    expect(body.step.last_error).toMatch(/429/);
+    await settle(P, s);
+    ({ body } = await getState(P, s));
+    expect(body.step).toBeNull();
+    expect(body.counters.raw_notes_posted).toBe(1);
+  });
+});
+
 describe("a failing LLM never causes a redaction", () => {
   it.each([["an error", "500"], ["a timeout", "hang"], ["empty text", "empty"], ["an error string", "error-text"]] as const)(
     "%s",

@@ -105,6 +105,7 @@ export function createIntercomDestination(
         kind: "retry",
         error: `intercom rate limit: pausing until X-RateLimit-Reset (${pace.remaining}${of} requests left in the window)`,
         retryAfterMs: Math.max(0, pace.untilMs - deps.now()),
+        rateLimited: true,
       };
     }
     const controller = new AbortController();
@@ -139,7 +140,7 @@ export function createIntercomDestination(
       if (won.res.status === 429) {
         const until = rateLimitedUntil(won.res.headers, deps.now());
         pacer.block(key, until);
-        return { kind: "retry", error: describeError(429, parseJson(won.text)), retryAfterMs: until - deps.now() };
+        return { kind: "retry", error: describeError(429, parseJson(won.text)), retryAfterMs: until - deps.now(), rateLimited: true };
       }
       return { kind: "answered", status: won.res.status, body: parseJson(won.text) };
     } catch {

@@ -45,6 +45,11 @@ export type Retry = {
   error: string;
   /** Wait at least this long (Retry-After, X-RateLimit-Reset). */
   retryAfterMs?: number;
+  /**
+   * The destination is pacing us (429, or our own pacer holding): wait `retryAfterMs`, but do not
+   * count the attempt toward parking, since a busy workspace is not a broken one.
+   */
+  rateLimited?: boolean;
   /** The request may have landed (timeout, reset connection): reconcile with `find` before re-posting. */
   unknownOutcome?: boolean;
 };

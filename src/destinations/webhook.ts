@@ -42,7 +42,8 @@ function classify(status: number, retryAfter: string | null): Retry | Failed {
   const seconds = Number(retryAfter ?? "");
   const retryAfterMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
   // 410 Gone means the endpoint asks to be disabled; other 4xx and 3xx will not fix themselves.
-  if (status === 429 || status === 408 || status >= 500) return { kind: "retry", error: message, retryAfterMs };
+  if (status === 429) return { kind: "retry", error: message, retryAfterMs: retryAfterMs ?? 1_000, rateLimited: true };
+  if (status === 408 || status >= 500) return { kind: "retry", error: message, retryAfterMs };
   if (status === 410) return { kind: "failed", error: `${message} (endpoint gone)` };
   return { kind: "failed", error: status >= 300 && status < 400 ? `${message} (redirects are not followed)` : message };
 }

@@ -5,7 +5,7 @@
  * the last (eviction), so every step is safe to run again from the top.
  */
 import type { Config } from "../config";
-import type { Destination, FindResult, OutgoingNote, PostResult, SessionRef } from "../destinations/types";
+import type { Destination, Failed, FindResult, OutgoingNote, PostResult, Retry, SessionRef } from "../destinations/types";
 import type { CircuitBreaker } from "../llm/breaker";
 import type { Summariser } from "../llm/types";
 import type { LogFields } from "../log";
@@ -37,7 +37,7 @@ export interface StepDeps {
   log: (event: string, fields?: LogFields) => void;
 }
 
-type Outcome = { kind: "done" } | { kind: "retry"; error: string; retryAfterMs?: number; unknownOutcome?: boolean } | { kind: "failed"; error: string };
+type Outcome = { kind: "done" } | Retry | Failed;
 
 /** What every step logs: when it started (for latency) and, for thrown errors, a log-safe error. */
 interface StepRun {
@@ -252,7 +252,10 @@ async function settle(
 ): Promise<void> {
   const { store } = deps;
   const now = deps.now();
-  const attempt = (store.step(key)?.attempts ?? 0) + 1;
+  const previous = store.step(key)?.attempts ?? 0;
+  // Being paced (429) is not failing: such a retry waits as told but does not move toward parking.
+  const paced = result.kind === "retry" && result.rateLimited === true;
+  const attempt = paced ? previous : previous + 1;
   const common = { kind, key, attempt, latency_ms: now - run.startedAt };
   if (result.kind === "done") {
     const committed = commit(deps, s.epoch, () => {
