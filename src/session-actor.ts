@@ -80,9 +80,10 @@ export class SessionActor extends DurableObject<Env> {
   async ingest(payload: ActionsPayload, dedupeKey: string): Promise<{ duplicate: boolean }> {
     this.ensureSchema();
     const now = Date.now();
-    const result = this.core.ingest(payload, dedupeKey, now);
-    if (!result.duplicate) await this.rearm(now);
-    return result;
+    const { duplicate, dueBy } = this.core.ingest(payload, dedupeKey, now);
+    // The hot path: an alarm already due no later than this batch needs skips planning entirely.
+    if (!duplicate && !(this.alarmAt !== null && this.alarmAt <= dueBy)) await this.rearm(now);
+    return { duplicate };
   }
 
   /** Sets where this session's notes go. Held raw actions are written as one note on the next run. */

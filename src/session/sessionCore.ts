@@ -57,23 +57,28 @@ export class SessionCore {
   }
 
   private holdBackUnlinked(now: number): void {
+    if (!this.needsLink()) return;
     const s = this.store.session();
-    if (!s || s.link !== null || !this.needsLink()) return;
+    if (!s || s.link !== null) return;
     this.store.holdBackBefore(now - this.timings.preLinkWindowMs);
   }
 
-  /** One transaction: dedupe, append to the open window, close it at ≥ K. */
-  ingest(payload: ActionsPayload, dedupeKey: string, now: number): { duplicate: boolean } {
+  /**
+   * One transaction: dedupe, append to the open window, close it at ≥ K. `dueBy` is the latest time
+   * the alarm must fire for this batch (now if it closed a window, else when its debounce ends), so
+   * the caller can skip planning when an alarm is already set no later than that.
+   */
+  ingest(payload: ActionsPayload, dedupeKey: string, now: number): { duplicate: boolean; dueBy: number } {
     return this.store.tx(() => {
       const s = this.sessionFor(payload.product_id, payload.session_id!, now);
       if ((JSON.parse(s.recent_keys) as string[]).includes(dedupeKey)) {
         this.store.recordDuplicate();
-        return { duplicate: true };
+        return { duplicate: true, dueBy: Infinity };
       }
       const identity = { user_id: payload.user_id, email: payload.email, link: payload.conversation_id };
-      this.store.appendBatch(s, payload.actions, dedupeKey, identity, this.deps.config.threshold, now);
+      const { closedWindow } = this.store.appendBatch(s, payload.actions, dedupeKey, identity, this.deps.config.threshold, now);
       this.holdBackUnlinked(now);
-      return { duplicate: false };
+      return { duplicate: false, dueBy: closedWindow ? now : now + this.deps.config.debounceMs };
     });
   }
 

@@ -151,10 +151,11 @@ export class SessionStore {
     identity: { user_id: string | null; email: string | null; link: string | null },
     threshold: number,
     now: number,
-  ): void {
+  ): { closedWindow: boolean } {
     const keys = [...(JSON.parse(s.recent_keys) as string[]), key].slice(-RECENT_KEYS);
     let openWindow = s.open_window;
     let openCount = s.open_count + actions.length;
+    let closedWindow = false;
     if (actions.length > 0) {
       this.sql.exec(
         "INSERT INTO batches (window_id, received_at, action_count, actions) VALUES (?, ?, ?, ?)",
@@ -167,6 +168,7 @@ export class SessionStore {
         this.closeWindow(openWindow, openCount, now);
         openWindow += 1;
         openCount = 0;
+        closedWindow = true;
       }
     }
     this.sql.exec(
@@ -186,6 +188,7 @@ export class SessionStore {
       identity.link,
       now,
     );
+    return { closedWindow };
   }
 
   private closeWindow(id: number, count: number, now: number): void {
