@@ -1,0 +1,179 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, readConfig } from "../../src/config";
+import { extractiveSummary } from "../../src/llm/extractive";
+import { backoffMs, nextAttempt, PARKED_RETRY_MS } from "../../src/session/backoff";
+import { composeContext, enrich } from "../../src/session/context";
+import { formatByPage, formatNumbered } from "../../src/session/format";
+import { actionsPayloadFromDict } from "../../src/session/model";
+import { computeNextAlarm, deliverDueAt, planNextStep, type PlanInput } from "../../src/session/plan";
+import { buildPrompt, DEFAULT_PROMPT } from "../../src/session/prompt";
+import { checkSummary, MAX_SUMMARY_CHARS } from "../../src/session/summaryGate";
+
+const actions = actionsPayloadFromDict({
+  actions: [
+    { title: "Open billing", description: "User opened billing", canonical_url: "/billing", type: "pageview" },
+    { title: "Click Upgrade", description: "User clicked Upgrade", canonical_url: "/billing", type: "click", index: 1 },
+    { title: "Search", description: "User searched", canonical_url: "/search", type: "change", index: 2 },
+  ],
+}).actions;
+
+function input(over: Partial<PlanInput> = {}): PlanInput {
+  return {
+    now: 1_000_000,
+    debounceMs: 0,
+    debounceMaxMs: 5_000,
+    canPost: true,
+    pending: null,
+    inflightRawNote: null,
+    flushAt: null,
+    nextToSummarise: null,
+    nextToPost: null,
+    nextToRedact: null,
+    llmBlockedUntil: null,
+    idleCloseAt: null,
+    expireAt: null,
+    steps: new Map(),
+    ...over,
+  };
+}
+
+describe("formatters and prompt (SDK parity)", () => {
+  it("numbers actions from 1 across batches, as the SDK's default formatter does", () => {
+    expect(formatNumbered(actions)).toBe(
+      "1. [0] pageview: User opened billing \u2014 /billing\n2. [1] click: User clicked Upgrade \u2014 /billing\n3. [2] change: User searched \u2014 /search",
+    );
+    expect(formatNumbered([])).toBe("");
+  });
+
+  it("groups by page under [url] headings (the seed's Intercom formatter)", () => {
+    expect(formatByPage(actions)).toBe("[/billing]\n  - Open billing\n  - Click Upgrade\n\n[/search]\n  - Search");
+  });
+
+  it("fills {actions} in the SDK's default prompt; rolling mode puts the previous summary first", () => {
+    const independent = buildPrompt({ template: DEFAULT_PROMPT, actionsText: "1. x", previousSummary: "old", mode: "independent" });
+    expect(independent).toContain("Actions:\n1. x\n\nSummary:");
+    expect(independent).not.toContain("old");
+    const rolling = buildPrompt({ template: DEFAULT_PROMPT, actionsText: "1. x", previousSummary: "They set up billing.", mode: "rolling" });
+    expect(rolling.indexOf("They set up billing.")).toBeLessThan(rolling.indexOf("Actions:"));
+  });
+
+  it("leaves other braces alone, so a template with literal JSON still works", () => {
+    expect(buildPrompt({ template: 'Return {"a":1} for {actions}', actionsText: "A", previousSummary: null, mode: "rolling" })).toBe('Return {"a":1} for A');
+  });
+});
+
+describe("summary gate", () => {
+  it.each([
+    ["", "summary is empty"],
+    ["   \n", "summary is empty"],
+    ["Error: upstream model overloaded", "looks like an error"],
+    ["I'm sorry, I can't help with that.", "looks like an error"],
+    ["Rate limit exceeded", "looks like an error"],
+    ["undefined", "looks like an error"],
+    ["x".repeat(MAX_SUMMARY_CHARS + 1), "over the limit"],
+  ])("rejects %j", (text, reason) => {
+    const verdict = checkSummary(text);
+    expect(verdict.ok).toBe(false);
+    expect(!verdict.ok && verdict.reason).toContain(reason);
+  });
+
+  it("accepts a real summary, even one that mentions errors or rate limits", () => {
+    expect(checkSummary("  The user opened the rate limit settings and hit an error on export.  ")).toEqual({
+      ok: true,
+      summary: "The user opened the rate limit settings and hit an error on export.",
+    });
+  });
+
+  it("the extractive summariser says what it is and stays bounded however long the session", () => {
+    let previous: string | null = null;
+    for (let i = 0; i < 50; i++) previous = extractiveSummary({ prompt: "", actions, previousSummary: previous });
+    expect(previous).toMatch(/^Extractive summary \(no LLM configured\) of 3 actions\. Pages: \/billing, \/search\./);
+    expect(checkSummary(previous).ok).toBe(true);
+  });
+});
+
+describe("plan", () => {
+  it("is idle with nothing to do, and waits for the debounce of pending batches", () => {
+    expect(planNextStep(input())).toEqual({ kind: "idle" });
+    const pending = input({ debounceMs: 200, pending: { firstAt: 999_900, lastAt: 999_950 } });
+    expect(planNextStep(pending)).toEqual({ kind: "wait", until: 1_000_150 });
+    expect(computeNextAlarm(pending)).toBe(1_000_150);
+  });
+
+  it("caps the debounce so a steady stream cannot defer delivery past DEBOUNCE_MAX_MS", () => {
+    expect(deliverDueAt({ pending: { firstAt: 0, lastAt: 999_999 }, debounceMs: 200, debounceMaxMs: 5_000, flushAt: null })).toBe(5_000);
+    expect(deliverDueAt({ pending: { firstAt: 10, lastAt: 20 }, debounceMs: 200, debounceMaxMs: 5_000, flushAt: 15 })).toBe(10);
+  });
+
+  it("runs the destination lane in order: resume an in-flight note before anything else", () => {
+    const plan = planNextStep(input({ inflightRawNote: 4, nextToPost: 2, nextToRedact: 1, pending: { firstAt: 0, lastAt: 0 } }));
+    expect(plan).toEqual({ kind: "run", step: { kind: "deliver", key: "deliver:4", noteId: 4 } });
+  });
+
+  it("a destination step in backoff holds the destination lane, not the LLM lane", () => {
+    const steps = new Map([["post:2", { attempts: 2, nextAttemptAt: 1_005_000, parked: false }]]);
+    const plan = planNextStep(input({ nextToPost: 2, nextToRedact: 1, nextToSummarise: 3, steps }));
+    expect(plan).toEqual({ kind: "run", step: { kind: "summarise", key: "summarise:3", window: 3 } });
+    expect(planNextStep(input({ nextToPost: 2, nextToRedact: 1, steps }))).toEqual({ kind: "wait", until: 1_005_000 });
+  });
+
+  it("a debouncing delivery does not hold back a due redaction", () => {
+    const plan = planNextStep(input({ debounceMs: 500, pending: { firstAt: 999_990, lastAt: 999_990 }, nextToRedact: 7 }));
+    expect(plan).toEqual({ kind: "run", step: { kind: "redact", key: "redact:7", noteId: 7 } });
+  });
+
+  it("holds summaries while the LLM breaker is open, and wakes when it lets a probe through", () => {
+    expect(planNextStep(input({ nextToSummarise: 1, llmBlockedUntil: 1_060_000 }))).toEqual({ kind: "wait", until: 1_060_000 });
+  });
+
+  it("nothing goes out before a link when the destination needs one", () => {
+    expect(planNextStep(input({ canPost: false, pending: { firstAt: 0, lastAt: 0 }, nextToPost: 1 }))).toEqual({ kind: "idle" });
+  });
+
+  it("closes an idle window, and expires a session past retention before anything else", () => {
+    expect(planNextStep(input({ idleCloseAt: 1_000_000 }))).toEqual({ kind: "run", step: { kind: "close-idle", key: "close-idle" } });
+    expect(planNextStep(input({ expireAt: 999_999, nextToRedact: 1 }))).toEqual({ kind: "run", step: { kind: "expire", key: "expire" } });
+  });
+});
+
+describe("backoff", () => {
+  it("doubles from 2 s with jitter, is floored by Retry-After and capped at 10 min", () => {
+    expect(backoffMs(1, 0)).toBe(1_000);
+    expect(backoffMs(1, 1)).toBe(2_000);
+    expect(backoffMs(3, 1)).toBe(8_000);
+    expect(backoffMs(30, 1)).toBe(600_000);
+    expect(backoffMs(1, 0, 30_000)).toBe(30_000);
+  });
+
+  it("parks after the last attempt or at once on a permanent error", () => {
+    expect(nextAttempt(8, 8, false, 0, 0.5)).toEqual({ nextAttemptAt: PARKED_RETRY_MS, parked: true });
+    expect(nextAttempt(1, 8, true, 0, 0.5).parked).toBe(true);
+    expect(nextAttempt(7, 8, false, 0, 0.5).parked).toBe(false);
+  });
+});
+
+describe("context and config", () => {
+  it("formats context as the SDK's ContextStore and enrich() do", () => {
+    expect(composeContext("S", "1. a")).toBe("Summary: S\n\nRecent activity:\n1. a");
+    expect(composeContext(null, "")).toBe("");
+    expect(enrich("", "q")).toBe("q");
+    expect(enrich("ctx", "q")).toBe("[Session context]\nctx\n\n[Query]\nq");
+  });
+
+  it("defaults to rolling summaries every 10 actions, extractive without an LLM key", () => {
+    const c = readConfig({});
+    expect(c).toMatchObject({ threshold: 10, mode: "rolling", destination: "store", debounceMs: 0, formatter: "numbered" });
+    expect(c.llm).toMatchObject({ model: "gpt-4o-mini", temperature: 0.3, maxTokens: 256, apiKey: null, baseURL: null });
+    expect(readConfig({ OPENAI_API_KEY: "k" }).llm.apiKey).toBe("k");
+  });
+
+  it.each([
+    [{ SUMMARY_THRESHOLD: "0" }, /SUMMARY_THRESHOLD must be an integer from 1/],
+    [{ SUMMARY_MODE: "rolled" }, /SUMMARY_MODE must be one of rolling, independent/],
+    [{ SUMMARY_PROMPT: "no placeholder" }, /must contain the placeholder "\{actions\}"/],
+    [{ DEBOUNCE_MS: "soon" }, /DEBOUNCE_MS must be an integer/],
+  ])("names the setting when %j is unusable", (env, message) => {
+    expect(() => readConfig(env)).toThrow(ConfigError);
+    expect(() => readConfig(env)).toThrow(message);
+  });
+});
