@@ -11,7 +11,7 @@ import { createDestination } from "./destinations/registry";
 import type { Destination } from "./destinations/types";
 import { probeLeaseMs, sharedBreaker, type CircuitBreaker } from "./llm/breaker";
 import { createSummariser } from "./llm/createSummariser";
-import { log } from "./log";
+import { configureLogging, log } from "./log";
 import { buildContext } from "./session/context";
 import type { LinkResult } from "./session/linkResult";
 import { migrate } from "./session/migrations";
@@ -38,6 +38,7 @@ export class SessionActor extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    configureLogging((env as unknown as Record<string, string | undefined>).LOG_LEVEL);
     this.store = new SessionStore(ctx.storage);
     this.config = readConfig(env as unknown as Record<string, unknown>);
     const { raw, llm } = this.config;

@@ -9,7 +9,7 @@ import { ConfigError } from "./config";
 import type { AppEnv } from "./http/app";
 import { requireApiToken } from "./http/auth";
 import { ApiError, errorBody } from "./http/errors";
-import { log } from "./log";
+import { configureLogging, log } from "./log";
 import { registerHealth } from "./routes/health";
 import { registerPostActions } from "./routes/postActions";
 import { registerPosthogWebhook } from "./routes/postPosthogWebhook";
@@ -70,5 +70,8 @@ export function createApp() {
 const app = createApp();
 
 export default {
-  fetch: app.fetch,
+  fetch(request, env, ctx) {
+    configureLogging((env as unknown as Record<string, string | undefined>).LOG_LEVEL);
+    return app.fetch(request, env, ctx);
+  },
 } satisfies ExportedHandler<Env>;
