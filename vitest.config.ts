@@ -54,9 +54,10 @@ export const campaignBindings = {
   LLM_BASE_URL: "https://llm.test/v1",
   LLM_API_KEY: "test",
   SUMMARY_THRESHOLD: "4",
+  STEP_MAX_ATTEMPTS: "3",
   LLM_TIMEOUT_MS: "150",
   DESTINATION_TIMEOUT_MS: "150",
-  LLM_BREAKER_FAILURES: "3",
+  LLM_BREAKER_FAILURES: "2",
   LLM_BREAKER_PAUSE_MS: "100",
   CAMPAIGN_SEEDS: process.env.CAMPAIGN_SEEDS ?? "200",
   CAMPAIGN_FIRST_SEED: process.env.CAMPAIGN_FIRST_SEED ?? "1",
@@ -118,6 +119,10 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
+            // The real Worker and actor, with the actor's alarm fired by the campaign driver.
+            main: "./test/campaign/campaignWorker.ts",
+            // The campaign aborts actors hundreds of times on purpose; workerd would log each abort.
+            verbose: false,
             miniflare: {
               bindings: campaignBindings,
               outboundService: denyOutbound,

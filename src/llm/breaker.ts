@@ -25,7 +25,7 @@ export interface BreakerSettings {
 
 export type BreakerState =
   | { kind: "closed"; failures: number }
-  | { kind: "open"; failures: number; until: number }
+  | { kind: "open"; failures: number; until: number; lastProbe: number }
   | { kind: "half-open"; failures: number; probe: number; leaseUntil: number };
 
 /** What an admitted caller holds; hand it back with the outcome. `probe` is the probe's number, if it is one. */
@@ -34,6 +34,7 @@ export type Ticket = { probe: number | null };
 /** An answer from the LLM (success), or a sign that it is unavailable (failure). */
 export type LlmOutcome = "success" | "failure";
 
+/** The resting state: calls go through, no failure counted. */
 export const CLOSED: BreakerState = { kind: "closed", failures: 0 };
 
 /**
@@ -51,7 +52,8 @@ export function admit(
   if (state.kind === "closed") return { ticket: { probe: null }, state };
   const probeDue = state.kind === "open" ? now >= state.until : now >= state.leaseUntil;
   if (!probeDue) return { ticket: null, state };
-  const probe = state.kind === "half-open" ? state.probe + 1 : 1;
+  // Probe numbers only grow while the breaker is not closed, so a stale probe's answer is never mistaken for the current one's.
+  const probe = (state.kind === "half-open" ? state.probe : state.lastProbe) + 1;
   return {
     ticket: { probe },
     state: { kind: "half-open", failures: state.failures, probe, leaseUntil: now + settings.probeLeaseMs },
@@ -73,9 +75,13 @@ export function record(
   if (outcome === "success") return CLOSED;
   const failures = state.failures + 1;
   if (state.kind === "closed") {
-    return failures >= settings.failureThreshold ? { kind: "open", failures, until: now + settings.pauseMs } : { kind: "closed", failures };
+    return failures >= settings.failureThreshold
+      ? { kind: "open", failures, until: now + settings.pauseMs, lastProbe: 0 }
+      : { kind: "closed", failures };
   }
-  if (state.kind === "half-open" && ticket.probe === state.probe) return { kind: "open", failures, until: now + settings.pauseMs };
+  if (state.kind === "half-open" && ticket.probe === state.probe) {
+    return { kind: "open", failures, until: now + settings.pauseMs, lastProbe: state.probe };
+  }
   return { ...state, failures };
 }
 
@@ -94,6 +100,7 @@ export interface BreakerView {
   open_until: string | null;
 }
 
+/** The view of a state, with `open_until` as ISO time. */
 export function viewOf(state: BreakerState): BreakerView {
   const until = state.kind === "open" ? state.until : state.kind === "half-open" ? state.leaseUntil : null;
   return { state: state.kind, failures: state.failures, open_until: until === null ? null : new Date(until).toISOString() };
@@ -110,6 +117,7 @@ export class CircuitBreaker {
     this.settings = settings;
   }
 
+  /** The current state (for logs and tests; transitions go through `tryAcquire` and `record`). */
   get state(): BreakerState {
     return this.current;
   }
@@ -121,15 +129,18 @@ export class CircuitBreaker {
     return ticket;
   }
 
+  /** Records an admitted call's outcome; returns the new state. */
   record(ticket: Ticket, outcome: LlmOutcome, now: number): BreakerState {
     this.current = record(this.current, ticket, outcome, now, this.settings);
     return this.current;
   }
 
+  /** Until when calls are refused (null: a call would be admitted now). The plan waits for it. */
   blockedUntil(now: number): number | null {
     return blockedUntil(this.current, now);
   }
 
+  /** What the state endpoint and `/healthz` show. */
   view(): BreakerView {
     return viewOf(this.current);
   }

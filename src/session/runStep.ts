@@ -148,7 +148,11 @@ async function summarise(deps: StepDeps, s: SessionRow, step: Extract<Step, { ki
   // The extractive summariser has no network to fail, so it never consults or trips the breaker.
   const breaker = summariser.extractive ? undefined : deps.breaker;
   const ticket = breaker ? breaker.tryAcquire(deps.now()) : { probe: null };
-  if (!ticket) return; // held: the plan now sees the breaker open and waits for its pause to end
+  if (!ticket) {
+    // Held, not failed: the plan now sees the breaker open and waits for its pause to end.
+    deps.log("llm:held", { kind: step.kind, key: step.key, until: breaker?.view().open_until ?? null });
+    return;
+  }
   if (breaker && ticket.probe !== null) logBreaker(deps, breaker);
   const actions = store.windowActions(step.window);
   const previousSummary = config.mode === "rolling" ? store.previousSummary(step.window) : null;

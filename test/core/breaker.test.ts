@@ -38,14 +38,14 @@ describe("circuit breaker transitions (pure)", () => {
   it("opens at the threshold for exactly the pause", () => {
     let s: BreakerState = { kind: "closed", failures: 2 };
     s = record(s, { probe: null }, "failure", T0, settings);
-    expect(s).toEqual({ kind: "open", failures: 3, until: T0 + 60_000 });
+    expect(s).toEqual({ kind: "open", failures: 3, until: T0 + 60_000, lastProbe: 0 });
     expect(blockedUntil(s, T0)).toBe(T0 + 60_000);
     expect(blockedUntil(s, T0 + 59_999)).toBe(T0 + 60_000);
     expect(blockedUntil(s, T0 + 60_000)).toBeNull();
   });
 
   it("refuses calls while open, then admits exactly one probe", () => {
-    const open: BreakerState = { kind: "open", failures: 3, until: T0 + 60_000 };
+    const open: BreakerState = { kind: "open", failures: 3, until: T0 + 60_000, lastProbe: 0 };
     expect(admit(open, T0 + 1, settings).ticket).toBeNull();
     const first = admit(open, T0 + 60_000, settings);
     expect(first.ticket).toEqual({ probe: 1 });
@@ -58,14 +58,14 @@ describe("circuit breaker transitions (pure)", () => {
   it("a probe's success closes; its failure re-opens for another pause", () => {
     const half: BreakerState = { kind: "half-open", failures: 3, probe: 1, leaseUntil: T0 + 21_000 };
     expect(record(half, { probe: 1 }, "success", T0 + 5, settings)).toEqual(CLOSED);
-    expect(record(half, { probe: 1 }, "failure", T0 + 5, settings)).toEqual({ kind: "open", failures: 4, until: T0 + 5 + 60_000 });
+    expect(record(half, { probe: 1 }, "failure", T0 + 5, settings)).toEqual({ kind: "open", failures: 4, until: T0 + 5 + 60_000, lastProbe: 1 });
   });
 
   it("a late failure from a call admitted before the breaker opened does not re-open a probing breaker", () => {
     const half: BreakerState = { kind: "half-open", failures: 3, probe: 2, leaseUntil: T0 + 21_000 };
     expect(record(half, { probe: null }, "failure", T0, settings)).toEqual({ ...half, failures: 4 });
     expect(record(half, { probe: 1 }, "failure", T0, settings)).toEqual({ ...half, failures: 4 });
-    const open: BreakerState = { kind: "open", failures: 3, until: T0 + 60_000 };
+    const open: BreakerState = { kind: "open", failures: 3, until: T0 + 60_000, lastProbe: 0 };
     expect(record(open, { probe: null }, "failure", T0 + 10, settings)).toEqual({ ...open, failures: 4 });
   });
 
@@ -79,7 +79,7 @@ describe("circuit breaker transitions (pure)", () => {
 
   it("shows state, failures and until as ISO time", () => {
     expect(viewOf(CLOSED)).toEqual({ state: "closed", failures: 0, open_until: null });
-    expect(viewOf({ kind: "open", failures: 5, until: Date.UTC(2026, 0, 1) })).toEqual({
+    expect(viewOf({ kind: "open", failures: 5, until: Date.UTC(2026, 0, 1), lastProbe: 0 })).toEqual({
       state: "open",
       failures: 5,
       open_until: "2026-01-01T00:00:00.000Z",
@@ -111,9 +111,15 @@ describe("CircuitBreaker (shared instance)", () => {
     failTimes(b, 3);
     const probe = b.tryAcquire(T0 + 60_000)!;
     b.record(probe, "failure", T0 + 60_050);
-    expect(b.state).toEqual({ kind: "open", failures: 4, until: T0 + 120_050 });
+    expect(b.state).toEqual({ kind: "open", failures: 4, until: T0 + 120_050, lastProbe: 1 });
     expect(b.tryAcquire(T0 + 120_049)).toBeNull();
-    expect(b.tryAcquire(T0 + 120_050)).toEqual({ probe: 2 });
+    const second = b.tryAcquire(T0 + 120_050)!;
+    expect(second).toEqual({ probe: 2 });
+    // The first probe answering late (it outlived its lease) cannot decide for the second.
+    b.record(probe, "failure", T0 + 120_060);
+    expect(b.view().state).toBe("half-open");
+    b.record(second, "success", T0 + 120_070);
+    expect(b.view().state).toBe("closed");
   });
 
   it("is one instance per isolate, reconfigured by later callers, and resettable", () => {
