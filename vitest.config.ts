@@ -63,6 +63,25 @@ export const campaignBindings = {
   CAMPAIGN_FIRST_SEED: process.env.CAMPAIGN_FIRST_SEED ?? "1",
 };
 
+/** A project of workerd tests: the real wrangler config, its own bindings, outbound fetch denied. */
+function workerdProject(
+  name: string,
+  bindings: Record<string, string>,
+  test: { include: string[]; exclude?: string[]; testTimeout?: number },
+  plugin: { main?: string; verbose?: boolean } = {},
+) {
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        ...plugin,
+        miniflare: { bindings, outboundService: denyOutbound },
+      }),
+    ],
+    test: { name, ...test },
+  };
+}
+
 export default defineConfig({
   test: {
     // Step logs are JSON lines on stdout; show them only for failing tests.
@@ -75,67 +94,21 @@ export default defineConfig({
           environment: "node",
         },
       },
-      {
-        plugins: [
-          cloudflareTest({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: testBindings,
-              outboundService: denyOutbound,
-            },
-          }),
-        ],
-        test: {
-          name: "workers",
-          include: ["test/*.test.ts"],
-          exclude: ["test/intercom*.test.ts", "test/pipeline*.test.ts"],
-        },
-      },
-      {
-        plugins: [
-          cloudflareTest({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: pipelineBindings, outboundService: denyOutbound },
-          }),
-        ],
-        test: {
-          name: "workers-pipeline",
-          include: ["test/pipeline*.test.ts"],
-        },
-      },
-      {
-        plugins: [
-          cloudflareTest({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: intercomBindings, outboundService: denyOutbound },
-          }),
-        ],
-        test: {
-          name: "workers-intercom",
-          include: ["test/intercom*.test.ts"],
-        },
-      },
-      {
-        plugins: [
-          cloudflareTest({
-            wrangler: { configPath: "./wrangler.toml" },
-            // The real Worker and actor, with the actor's alarm fired by the campaign driver.
-            main: "./test/campaign/campaignWorker.ts",
-            // The campaign aborts actors hundreds of times on purpose; workerd would log each abort.
-            verbose: false,
-            miniflare: {
-              bindings: campaignBindings,
-              outboundService: denyOutbound,
-            },
-          }),
-        ],
-        test: {
-          name: "campaign",
-          include: ["test/campaign/**/*.test.ts"],
-          // One test per seed; several files so the seeds spread over the machine's cores.
-          testTimeout: 60_000,
-        },
-      },
+      workerdProject("workers", testBindings, {
+        include: ["test/*.test.ts"],
+        exclude: ["test/intercom*.test.ts", "test/pipeline*.test.ts"],
+      }),
+      workerdProject("workers-pipeline", pipelineBindings, { include: ["test/pipeline*.test.ts"] }),
+      workerdProject("workers-intercom", intercomBindings, { include: ["test/intercom*.test.ts"] }),
+      workerdProject(
+        "campaign",
+        campaignBindings,
+        // One test per seed; several files so the seeds spread over the machine's cores.
+        { include: ["test/campaign/**/*.test.ts"], testTimeout: 60_000 },
+        // The real Worker and actor, with the actor's alarm fired by the campaign driver; the
+        // campaign aborts actors hundreds of times on purpose, and workerd would log each abort.
+        { main: "./test/campaign/campaignWorker.ts", verbose: false },
+      ),
     ],
   },
 });

@@ -10,19 +10,11 @@ import { migrate } from "../../../src/session/migrations";
 import type { SlimAction } from "../../../src/session/model";
 import { SessionCore } from "../../../src/session/sessionCore";
 import { SessionStore } from "../../../src/session/sessionStore";
+import { mulberry32 } from "../../campaign/prng";
 import { createNodeStorage } from "./nodeStorage";
 
-/** Mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Same seeded stream as the fault campaign. */
+export const rng = mulberry32;
 
 export type DestFault = "ok" | "retry" | "landed-unknown" | "lost-unknown" | "failed";
 export type LlmFault = "ok" | "error" | "empty" | "error-text" | "failed";
