@@ -29,7 +29,10 @@ export function seedsOf(shard: number): number[] {
 }
 
 export function describeShard(shard: number): void {
-  for (const seed of seedsOf(shard)) {
+  const seeds = seedsOf(shard);
+  // A replay of one seed leaves the other shard empty, which vitest would report as a failure.
+  if (seeds.length === 0) it.skip("no seed falls to this shard", () => {});
+  for (const seed of seeds) {
     it(`seed ${seed} keeps every invariant under faults`, async ({ task }) => {
       const { trace, ...result } = await runSeed(seed);
       task.meta.campaign = result;
