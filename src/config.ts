@@ -34,6 +34,8 @@ export interface Config {
   idleMs: number;
   /** A session with no new action for this long erases its storage. Always longer than `idleMs`. */
   retentionMs: number;
+  /** Before a link, raw actions are held this long (sliding, by arrival); older ones wait for their summary. */
+  preLinkWindowMs: number;
   llm: LlmConfig;
   /** Every raw setting, for destinations that read their own (WEBHOOK_URL, INTERCOM_ADMIN_ID, ...). */
   raw: Readonly<Record<string, string | undefined>>;
@@ -77,6 +79,7 @@ export const DEFAULTS = {
   maxAttempts: 8,
   idleMs: 30 * 60_000,
   retentionMs: 7 * 24 * 60 * 60_000,
+  preLinkWindowMs: 120_000,
   breakerFailures: 5,
   breakerPauseMs: 60_000,
 } as const;
@@ -112,6 +115,7 @@ export function readConfig(env: RawEnv): Config {
     maxAttempts: int(env, "STEP_MAX_ATTEMPTS", DEFAULTS.maxAttempts, 1, 100),
     idleMs,
     retentionMs,
+    preLinkWindowMs: int(env, "PRE_LINK_WINDOW_MS", DEFAULTS.preLinkWindowMs, 0, DAY_MS),
     llm: {
       baseURL,
       apiKey,

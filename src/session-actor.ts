@@ -22,7 +22,6 @@ import { buildState, type SessionState } from "./session/stateView";
 
 /** Steps one alarm runs before yielding (it re-arms itself to continue). */
 const MAX_STEPS_PER_ALARM = 50;
-export const DEFAULT_PRE_LINK_WINDOW_MS = 120_000;
 
 export type { LinkResult };
 
@@ -41,7 +40,7 @@ export class SessionActor extends DurableObject<Env> {
     configureLogging((env as unknown as Record<string, string | undefined>).LOG_LEVEL);
     this.store = new SessionStore(ctx.storage);
     this.config = readConfig(env as unknown as Record<string, unknown>);
-    const { raw, llm } = this.config;
+    const { llm } = this.config;
     const summariser = createSummariser(llm);
     this.breaker = sharedBreaker({
       failureThreshold: llm.breakerFailures,
@@ -60,7 +59,7 @@ export class SessionActor extends DurableObject<Env> {
         log: (event, fields) => log(event, { actor: this.ctx.id.name, ...fields }),
       },
       {
-        preLinkWindowMs: Number(raw.PRE_LINK_WINDOW_MS ?? DEFAULT_PRE_LINK_WINDOW_MS),
+        preLinkWindowMs: this.config.preLinkWindowMs,
         idleMs: this.config.idleMs,
         retentionMs: this.config.retentionMs,
       },

@@ -172,6 +172,7 @@ describe("context and config", () => {
     [{ SUMMARY_MODE: "rolled" }, /SUMMARY_MODE must be one of rolling, independent/],
     [{ SUMMARY_PROMPT: "no placeholder" }, /must contain the placeholder "\{actions\}"/],
     [{ DEBOUNCE_MS: "soon" }, /DEBOUNCE_MS must be an integer/],
+    [{ PRE_LINK_WINDOW_MS: "2m" }, /PRE_LINK_WINDOW_MS must be an integer/],
   ])("names the setting when %j is unusable", (env, message) => {
     expect(() => readConfig(env)).toThrow(ConfigError);
     expect(() => readConfig(env)).toThrow(message);
