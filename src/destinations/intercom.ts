@@ -201,15 +201,14 @@ export function createIntercomDestination(
     },
 
     async find(session, note): Promise<FindResult> {
-      if (!session.link) return { kind: "absent" };
+      if (!session.link) return { kind: "done", partId: null };
       const outcome = await call("GET", conversationPath(session.link));
-      if (outcome.kind === "answered" && outcome.status === 404) return { kind: "absent" };
+      if (outcome.kind === "answered" && outcome.status === 404) return { kind: "done", partId: null };
       if (!isSuccess(outcome)) {
         const result = otherwise("find", outcome, session.link);
-        return result.kind === "done" ? { kind: "absent" } : result;
+        return result.kind === "done" ? { kind: "done", partId: null } : result;
       }
-      const partId = findMarkedPart(outcome.body, settings.adminId, note.key);
-      return partId === null ? { kind: "absent" } : { kind: "found", partId };
+      return { kind: "done", partId: findMarkedPart(outcome.body, settings.adminId, note.key) };
     },
   };
 }

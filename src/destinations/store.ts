@@ -17,7 +17,7 @@ export function createStoreDestination(): Destination {
       return { kind: "done" };
     },
     async find(_session, note) {
-      return { kind: "found", partId: `store:${note.key}` };
+      return { kind: "done", partId: `store:${note.key}` };
     },
   };
 }

@@ -1,8 +1,10 @@
 /**
  * @module
- * The destination contract. A destination maps its API's answers onto three outcomes:
- * done, retry later (with the API's own delay when it gives one), and failed for good.
+ * The destination contract. A destination maps its API's answers onto the one result type
+ * (`src/result.ts`): done, retry later (with the API's own delay when it gives one), failed for
+ * good, or held (not attempted: a pacer holds it).
  */
+import type { Result } from "../result";
 import type { SlimAction } from "../session/model";
 
 /** Who a note belongs to and where it goes. `link` is the conversation/channel id, if any. */
@@ -40,24 +42,12 @@ export interface PostedPart {
   link: string | null;
 }
 
-export type Retry = {
-  kind: "retry";
-  error: string;
-  /** Wait at least this long (Retry-After, X-RateLimit-Reset). */
-  retryAfterMs?: number;
-  /**
-   * The destination is pacing us (429, or our own pacer holding): wait `retryAfterMs`, but do not
-   * count the attempt toward parking, since a busy workspace is not a broken one.
-   */
-  rateLimited?: boolean;
-  /** The request may have landed (timeout, reset connection): reconcile with `find` before re-posting. */
-  unknownOutcome?: boolean;
-};
-export type Failed = { kind: "failed"; error: string };
+export type { Failed, Retry } from "../result";
 
-export type PostResult = { kind: "done"; partId: string } | Retry | Failed;
-export type RedactResult = { kind: "done" } | Retry | Failed;
-export type FindResult = { kind: "found"; partId: string } | { kind: "absent" } | Retry | Failed;
+export type PostResult = Result<{ partId: string }>;
+export type RedactResult = Result;
+/** After an unknown outcome: the note's part id when it is there, null when it is not. */
+export type FindResult = Result<{ partId: string | null }>;
 
 export interface Destination {
   readonly name: string;

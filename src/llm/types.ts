@@ -2,6 +2,7 @@
  * @module
  * The summariser contract shared by the OpenAI-compatible client and the extractive fallback.
  */
+import type { Result } from "../result";
 import type { SlimAction } from "../session/model";
 
 export interface SummaryRequest {
@@ -11,10 +12,7 @@ export interface SummaryRequest {
   previousSummary: string | null;
 }
 
-export type SummaryResult =
-  | { kind: "done"; text: string }
-  | { kind: "retry"; error: string; retryAfterMs?: number }
-  | { kind: "failed"; error: string };
+export type SummaryResult = Result<{ text: string }>;
 
 export interface Summariser {
   /** Shown in the session state; never contains a key. */

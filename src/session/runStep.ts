@@ -5,10 +5,11 @@
  * the last (eviction), so every step is safe to run again from the top.
  */
 import type { Config } from "../config";
-import type { Destination, Failed, FindResult, OutgoingNote, PostResult, Retry, SessionRef } from "../destinations/types";
+import type { Destination, FindResult, OutgoingNote, PostResult, SessionRef } from "../destinations/types";
 import type { CircuitBreaker } from "../llm/breaker";
 import type { Summariser } from "../llm/types";
 import type { LogFields } from "../log";
+import type { Result } from "../result";
 import { nextAttempt } from "./backoff";
 import { formatActions } from "./format";
 import { mergePayloads, payloadToText, type ActionsPayload, type SlimAction } from "./model";
@@ -37,7 +38,7 @@ export interface StepDeps {
   log: (event: string, fields?: LogFields) => void;
 }
 
-type Outcome = { kind: "done" } | Retry | Failed;
+type Outcome = Result;
 
 /** What every step logs: when it started (for latency) and, for thrown errors, a log-safe error. */
 interface StepRun {
@@ -111,8 +112,8 @@ async function postNote(
   const outcomeUnknown = !preparedNow && (record === null || record.unknown_outcome === 1);
   if (outcomeUnknown && destination.find) {
     const found: FindResult = await destination.find(ref, out);
-    if (found.kind === "found") return { kind: "done", partId: found.partId };
-    if (found.kind !== "absent") return found;
+    if (found.kind !== "done") return found;
+    if (found.partId !== null) return { kind: "done", partId: found.partId };
   }
   return destination.post(ref, out);
 }
@@ -257,8 +258,8 @@ async function settle(
   const { store } = deps;
   const now = deps.now();
   const previous = store.step(key)?.attempts ?? 0;
-  // Being paced (429) is not failing: such a retry waits as told but does not move toward parking.
-  const paced = result.kind === "retry" && result.rateLimited === true;
+  // Being paced (429) or held is not failing: it waits as told but does not move toward parking.
+  const paced = result.kind === "held" || (result.kind === "retry" && result.rateLimited === true);
   const attempt = paced ? previous : previous + 1;
   const common = { kind, key, attempt, latency_ms: now - run.startedAt };
   if (result.kind === "done") {
@@ -270,7 +271,7 @@ async function settle(
     deps.log("step:done", { ...common, outcome: "done", ...(committed ? {} : { discarded: true }) });
     return;
   }
-  const retryAfterMs = result.kind === "retry" ? result.retryAfterMs : undefined;
+  const retryAfterMs = result.kind === "retry" ? result.retryAfterMs : result.kind === "held" ? Math.max(0, result.until - now) : undefined;
   const { nextAttemptAt, parked } = nextAttempt(
     attempt,
     deps.config.maxAttempts,
@@ -280,9 +281,10 @@ async function settle(
     retryAfterMs,
   );
   const unknownOutcome = result.kind === "retry" && result.unknownOutcome === true;
-  commit(deps, s.epoch, () => store.recordFailure(key, kind, attempt, nextAttemptAt, result.error, parked, unknownOutcome, now));
+  const error = result.kind === "held" ? `held by ${result.reason}` : result.error;
+  commit(deps, s.epoch, () => store.recordFailure(key, kind, attempt, nextAttemptAt, error, parked, unknownOutcome, now));
   const outcome = parked ? "parked" : "retry";
-  deps.log(`step:${outcome}`, { ...common, outcome, error: run.logError ?? result.error, retry_in_ms: nextAttemptAt - now });
+  deps.log(`step:${outcome}`, { ...common, outcome, error: run.logError ?? error, retry_in_ms: nextAttemptAt - now });
 }
 
 /** Runs one step. Errors thrown by a destination factory (bad settings) park the step. */

@@ -50,7 +50,7 @@ describe("Intercom destination against the emulator", () => {
     const call = emulator.calls.at(-1)!;
     expect(call).toMatchObject({ method: "POST", path: `/conversations/${conversation}/reply`, version: "2.14" });
     expect(call.body).toMatchObject({ message_type: "note", type: "admin", admin_id: EMULATOR_ADMIN_ID });
-    expect(await destination.find!(session, rawNote("n1-aaaa"))).toEqual({ kind: "found", partId: notes[0]!.id });
+    expect(await destination.find!(session, rawNote("n1-aaaa"))).toEqual({ kind: "done", partId: notes[0]!.id });
   });
 
   it("picks the marked note among newer notes by the same admin in the answer", () => {
@@ -105,7 +105,7 @@ describe("Intercom destination against the emulator", () => {
     expect(emulator.notes(conversation)).toHaveLength(1);
 
     const found = await destination.find!(session, note);
-    expect(found).toEqual({ kind: "found", partId: emulator.notes(conversation)[0]!.id });
+    expect(found).toEqual({ kind: "done", partId: emulator.notes(conversation)[0]!.id });
     expect(emulator.notes(conversation)).toHaveLength(1);
   });
 
@@ -114,7 +114,7 @@ describe("Intercom destination against the emulator", () => {
     const note = rawNote("n5-eeee");
     emulator.inject({ kind: "hang" }, { path: "/reply" });
     expect(await destination.post(session, note)).toMatchObject({ kind: "retry", unknownOutcome: true });
-    expect(await destination.find!(session, note)).toEqual({ kind: "absent" });
+    expect(await destination.find!(session, note)).toEqual({ kind: "done", partId: null });
     expect(await destination.post(session, note)).toMatchObject({ kind: "done" });
     expect(emulator.notes(conversation)).toHaveLength(1);
   });
@@ -183,7 +183,7 @@ describe("Intercom destination against the emulator", () => {
     const { destination, session } = setup();
     const gone = { ...session, link: "31337" };
     expect(await destination.post(gone, rawNote("a"))).toMatchObject({ kind: "failed", error: expect.stringMatching(/conversation 31337 not found/) });
-    expect(await destination.find!(gone, rawNote("a"))).toEqual({ kind: "absent" });
+    expect(await destination.find!(gone, rawNote("a"))).toEqual({ kind: "done", partId: null });
   });
 
   it("escapes HTML from action descriptions and summaries", async () => {

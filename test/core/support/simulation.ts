@@ -106,7 +106,7 @@ export class FakeDestination implements Destination {
     const fault = this.fault();
     if (fault === "retry" || fault === "lost-unknown" || fault === "landed-unknown") return { kind: "retry", error: "503" };
     const found = this.notes.find((n) => n.key === note.key);
-    return found ? { kind: "found", partId: found.partId } : { kind: "absent" };
+    return { kind: "done", partId: found ? found.partId : null };
   }
 
   async redact(_s: unknown, part: { partId: string }): Promise<RedactResult> {
