@@ -7,9 +7,13 @@
  * (`ctx:<key>`, see intercomFormat.ts). A post whose outcome is unknown (timeout, dropped connection, a 5xx
  * that may follow a committed write) returns `retry` with `unknownOutcome`; the core then calls `find`,
  * which reads the conversation and looks for the marker, and re-posts only when it is absent.
- * Rate limits are paced per workspace token (rateLimit.ts) and every 429 waits for `X-RateLimit-Reset`.
+ * Rate limits are paced per workspace token (rateLimit.ts): a call the pace holds back is `held` (nothing
+ * is sent, so it is never an attempt), and every 429 answered waits for `X-RateLimit-Reset`.
  */
-import { classifyError, describeError, type IntercomOp } from "./intercomErrors";
+import { callHttp, type Answered, type Exchange } from "../outbound/http";
+import { classifyStatus, parseRetryAfter } from "../outbound/status";
+import { held, retry, type Done, type Held } from "../result";
+import { classifyError, type IntercomOp } from "./intercomErrors";
 import { formatNoteHtml } from "./intercomFormat";
 import { findMarkedPart, pickPostedPart } from "./intercomParts";
 import { paceKey, rateLimitedUntil, sharedPacer, type TokenPacer } from "./rateLimit";
@@ -72,11 +76,6 @@ function readApiBase(value: string | undefined): string {
   return url.origin + url.pathname.replace(/\/+$/, "");
 }
 
-type CallOutcome =
-  | { kind: "answered"; status: number; body: unknown }
-  | { kind: "lost"; why: "timed out" | "connection failed" }
-  | Retry;
-
 /** Options for tests: a private pacer instead of the isolate's shared one. */
 export interface IntercomDestinationOptions {
   pacer?: TokenPacer;
@@ -97,67 +96,36 @@ export function createIntercomDestination(
   const pacer = options.pacer ?? sharedPacer;
   const key = paceKey(settings.apiBase, settings.accessToken);
 
-  async function call(method: "GET" | "POST", path: string, payload?: unknown): Promise<CallOutcome> {
+  /** One request, unless the workspace's pace holds it back (then nothing is sent). */
+  async function call(method: "GET" | "POST", path: string, payload?: unknown): Promise<Exchange | Held> {
     const pace = pacer.acquire(key, deps.now());
-    if (pace.kind === "wait") {
-      const of = pace.limit === null ? "" : ` of ${pace.limit}`;
-      return {
-        kind: "retry",
-        error: `intercom rate limit: pausing until X-RateLimit-Reset (${pace.remaining}${of} requests left in the window)`,
-        retryAfterMs: Math.max(0, pace.untilMs - deps.now()),
-        rateLimited: true,
-      };
+    if (pace.kind === "wait") return held(pace.untilMs, "intercom rate pacer");
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${settings.accessToken}`,
+      accept: "application/json",
+      "intercom-version": settings.version,
+      ...(payload === undefined ? {} : { "content-type": "application/json" }),
+    };
+    const body = payload === undefined ? undefined : JSON.stringify(payload);
+    const answer = await callHttp(deps.fetch, { url: `${settings.apiBase}${path}`, method, headers, body }, deps.timeoutMs);
+    if (answer.kind === "answered") {
+      pacer.observe(key, answer.headers);
+      if (answer.status === 429) pacer.block(key, rateLimitedUntil(answer.headers, deps.now()));
     }
-    const controller = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), deps.timeoutMs);
-    });
-    // Reading the body is inside the same deadline: a response whose body never ends is a timeout too.
-    const exchange = (async () => {
-      const res = await deps.fetch(`${settings.apiBase}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${settings.accessToken}`,
-          accept: "application/json",
-          "intercom-version": settings.version,
-          ...(payload === undefined ? {} : { "content-type": "application/json" }),
-        },
-        body: payload === undefined ? undefined : JSON.stringify(payload),
-        signal: controller.signal,
-      });
-      return { res, text: await res.text() };
-    })();
-    exchange.catch(() => undefined);
-    try {
-      const won = await Promise.race([exchange, timedOut]);
-      if (won === "timeout") {
-        // Drop the late answer: it must not act after the step has been told "unknown".
-        controller.abort();
-        return { kind: "lost", why: "timed out" };
-      }
-      pacer.observe(key, won.res.headers);
-      if (won.res.status === 429) {
-        const until = rateLimitedUntil(won.res.headers, deps.now());
-        pacer.block(key, until);
-        return { kind: "retry", error: describeError(429, parseJson(won.text)), retryAfterMs: until - deps.now(), rateLimited: true };
-      }
-      return { kind: "answered", status: won.res.status, body: parseJson(won.text) };
-    } catch {
-      return { kind: "lost", why: "connection failed" };
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-    }
+    return answer;
   }
 
-  /** Everything but a 2xx: paced or rate limited, lost on the way, or an error status. */
-  function otherwise(op: IntercomOp, outcome: CallOutcome, link: string): { kind: "done" } | Retry | Failed {
-    if (outcome.kind === "retry") return outcome;
+  /** Everything but a 2xx: held by the pace, lost on the way, or an error status. */
+  function otherwise(op: IntercomOp, outcome: Exchange | Held, link: string): Done | Retry | Failed | Held {
+    if (outcome.kind === "held") return outcome;
     if (outcome.kind === "lost") {
       const error = `intercom ${op} ${outcome.why} after ${deps.timeoutMs} ms or less`;
-      return { kind: "retry", error, ...(op === "post" ? { unknownOutcome: true } : {}) } satisfies Retry;
+      return retry(error, op === "post" ? { unknownOutcome: true } : {});
     }
-    return classifyError(op, outcome.status, outcome.body, link);
+    // A 429 waits for X-RateLimit-Reset (what the pacer now holds); anything else for Retry-After, if given.
+    const now = deps.now();
+    const wait = outcome.status === 429 ? rateLimitedUntil(outcome.headers, now) - now : parseRetryAfter(outcome.headers.get("retry-after"), now);
+    return classifyError(op, outcome.status, outcome.json, link, wait);
   }
 
   const conversationPath = (link: string) => `/conversations/${encodeURIComponent(link)}`;
@@ -178,7 +146,7 @@ export function createIntercomDestination(
         const result = otherwise("post", outcome, session.link);
         return result.kind === "done" ? { kind: "failed", error: "intercom post: unexpected answer" } : result;
       }
-      const partId = pickPostedPart(outcome.body, settings.adminId, note.key);
+      const partId = pickPostedPart(outcome.json, settings.adminId, note.key);
       if (partId !== null) return { kind: "done", partId };
       // Written but unidentifiable: parking beats re-posting, which would duplicate the note.
       return {
@@ -208,19 +176,11 @@ export function createIntercomDestination(
         const result = otherwise("find", outcome, session.link);
         return result.kind === "done" ? { kind: "done", partId: null } : result;
       }
-      return { kind: "done", partId: findMarkedPart(outcome.body, settings.adminId, note.key) };
+      return { kind: "done", partId: findMarkedPart(outcome.json, settings.adminId, note.key) };
     },
   };
 }
 
-function isSuccess(outcome: CallOutcome): outcome is { kind: "answered"; status: number; body: unknown } {
-  return outcome.kind === "answered" && outcome.status >= 200 && outcome.status <= 299;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
+function isSuccess(outcome: Exchange | Held): outcome is Answered {
+  return outcome.kind === "answered" && classifyStatus(outcome.status) === "done";
 }

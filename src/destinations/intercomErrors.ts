@@ -6,6 +6,8 @@
  * here end up in the session state endpoint when a step parks, so they say what to fix, name the setting,
  * and never carry the token (Intercom does not echo it; we never add it).
  */
+import { classifyStatus } from "../outbound/status";
+import { done, failed, retry, type Done } from "../result";
 import type { Failed, Retry } from "./types";
 
 export type IntercomOp = "post" | "redact" | "find";
@@ -39,7 +41,7 @@ export function describeError(status: number, body: unknown, hint?: string): str
 }
 
 /**
- * Non-2xx answers other than 429 (which the destination handles with the pacer).
+ * Intercom's rules for a non-2xx answer, on top of the shared ones (`classifyStatus`).
  *
  * - 401: the token is wrong, revoked, or from another region's workspace: failed.
  * - 403: plan or permission (`api_plan_restricted`, `action_forbidden`): failed.
@@ -47,34 +49,39 @@ export function describeError(status: number, body: unknown, hint?: string): str
  *   404 on redact: the part or conversation is gone, which is what redaction wanted: done.
  *   404 on find: the note cannot be there: the caller treats it as absent (not handled here).
  * - `conversation_part_not_redactable` on redact: the part was already redacted: done.
- * - 408, 409, 5xx: transient: retry. On a post, a 408 or 5xx may come after the note was written
- *   (a gateway timing out in front of a write that committed), so the outcome is unknown and the core
- *   reconciles with `find` before posting again. A 409 is a rejected write, so not unknown.
+ * - 409: a conflicting write that Intercom rejected, so transient but not an unknown outcome.
+ * - 429: rate limited: retry after `retryAfterMs` (the caller reads X-RateLimit-Reset).
+ * - 408, 5xx: transient: retry. On a post they may come after the note was written (a gateway
+ *   timing out in front of a write that committed), so the outcome is unknown and the core
+ *   reconciles with `find` before posting again.
+ * - 3xx: redirects are not followed: failed, saying so.
  * - any other 4xx: the request is wrong and will stay wrong: failed, with Intercom's code and message.
+ * @param retryAfterMs the wait the answer asked for, if any: applied to every retry
  */
-export function classifyError(op: IntercomOp, status: number, body: unknown, link: string): { kind: "done" } | Retry | Failed {
+export function classifyError(op: IntercomOp, status: number, body: unknown, link: string, retryAfterMs?: number): Done | Retry | Failed {
   const codes = readErrorList(body).map((e) => e.code);
   if (status === 401) {
-    return failed(status, body, "check INTERCOM_ACCESS_TOKEN, and that INTERCOM_API_BASE is the region of its workspace");
+    return failedWith(status, body, "check INTERCOM_ACCESS_TOKEN, and that INTERCOM_API_BASE is the region of its workspace");
   }
   if (status === 403) {
-    return failed(status, body, "the access token's app lacks the plan or the permission (read and write conversations)");
+    return failedWith(status, body, "the access token's app lacks the plan or the permission (read and write conversations)");
   }
-  if (op === "redact" && (status === 404 || codes.some((c) => ALREADY_REDACTED.has(c)))) return { kind: "done" };
+  if (op === "redact" && (status === 404 || codes.some((c) => ALREADY_REDACTED.has(c)))) return done();
   if (op === "post" && status === 404) {
     const adminMissing = codes.some((c) => c.includes("admin"));
-    return failed(status, body, adminMissing ? "check INTERCOM_ADMIN_ID" : `conversation ${clean(link)} not found: check the session's link`);
+    return failedWith(status, body, adminMissing ? "check INTERCOM_ADMIN_ID" : `conversation ${clean(link)} not found: check the session's link`);
   }
-  if (status === 408 || status === 409 || status >= 500) {
-    const unknownOutcome = op === "post" && status !== 409;
-    return { kind: "retry", error: describeError(status, body), ...(unknownOutcome ? { unknownOutcome } : {}) };
-  }
-  const adminHint = codes.some((c) => c.includes("admin")) ? "check INTERCOM_ADMIN_ID" : undefined;
-  return failed(status, body, adminHint);
+  const verdict = classifyStatus(status);
+  const wait = retryAfterMs === undefined ? {} : { retryAfterMs };
+  if (verdict === "rate-limited") return retry(describeError(status, body), { ...wait, rateLimited: true });
+  if (status === 409) return retry(describeError(status, body), wait);
+  if (verdict === "retry") return retry(describeError(status, body), { ...wait, ...(op === "post" ? { unknownOutcome: true } : {}) });
+  const hint = verdict === "redirect" ? "redirects are not followed" : codes.some((c) => c.includes("admin")) ? "check INTERCOM_ADMIN_ID" : undefined;
+  return failedWith(status, body, hint);
 }
 
-function failed(status: number, body: unknown, hint?: string): Failed {
-  return { kind: "failed", error: describeError(status, body, hint) };
+function failedWith(status: number, body: unknown, hint?: string): Failed {
+  return failed(describeError(status, body, hint));
 }
 
 function statusText(status: number): string {

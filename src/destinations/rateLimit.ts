@@ -28,7 +28,7 @@ export const RESERVE_FRACTION = 0.05;
 /** Never ask to be woken sooner than this after a rate limit (clock skew, whole-second resets). */
 export const MIN_RATE_LIMIT_WAIT_MS = 1_000;
 
-export type PaceDecision = { kind: "go" } | { kind: "wait"; untilMs: number; remaining: number; limit: number | null };
+export type PaceDecision = { kind: "go" } | { kind: "wait"; untilMs: number };
 
 interface Bucket {
   limit: number | null;
@@ -74,8 +74,8 @@ export class TokenPacer {
       this.#buckets.delete(key);
       return { kind: "go" };
     }
-    if (b.blockedUntilMs > now) return { kind: "wait", untilMs: b.blockedUntilMs, remaining: b.remaining, limit: b.limit };
-    if (b.remaining <= reserveOf(b.limit)) return { kind: "wait", untilMs: b.resetAtMs, remaining: b.remaining, limit: b.limit };
+    if (b.blockedUntilMs > now) return { kind: "wait", untilMs: b.blockedUntilMs };
+    if (b.remaining <= reserveOf(b.limit)) return { kind: "wait", untilMs: b.resetAtMs };
     b.remaining -= 1;
     return { kind: "go" };
   }

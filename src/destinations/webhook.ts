@@ -4,6 +4,9 @@
  * is stable across retries and the receiver can dedupe on it; a redaction names the `webhook-id`
  * of the note it removes. Event types: `context.raw_note`, `context.summary`, `context.redaction`.
  */
+import { callHttp } from "../outbound/http";
+import { answerResult } from "../outbound/status";
+import { failed, retry, type Done } from "../result";
 import type { Destination, DestinationDeps, PostedPart, Retry, Failed, SessionRef } from "./types";
 
 export interface WebhookSettings {
@@ -37,41 +40,23 @@ export async function signWebhook(key: Uint8Array, id: string, timestamp: number
   return `v1,${btoa(String.fromCharCode(...new Uint8Array(mac)))}`;
 }
 
-function classify(status: number, retryAfter: string | null): Retry | Failed {
-  const message = `webhook answered ${status}`;
-  const seconds = Number(retryAfter ?? "");
-  const retryAfterMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
-  // 410 Gone means the endpoint asks to be disabled; other 4xx and 3xx will not fix themselves.
-  if (status === 429) return { kind: "retry", error: message, retryAfterMs: retryAfterMs ?? 1_000, rateLimited: true };
-  if (status === 408 || status >= 500) return { kind: "retry", error: message, retryAfterMs };
-  if (status === 410) return { kind: "failed", error: `${message} (endpoint gone)` };
-  return { kind: "failed", error: status >= 300 && status < 400 ? `${message} (redirects are not followed)` : message };
-}
-
 export function createWebhookDestination(settings: WebhookSettings, deps: DestinationDeps): Destination {
-  async function send(id: string, event: Record<string, unknown>): Promise<{ kind: "done" } | Retry | Failed> {
+  async function send(id: string, event: Record<string, unknown>): Promise<Done | Retry | Failed> {
     const body = JSON.stringify(event);
     const timestamp = Math.floor(deps.now() / 1000);
-    try {
-      const res = await deps.fetch(settings.url, {
-        method: "POST",
-        redirect: "manual",
-        headers: {
-          "content-type": "application/json",
-          "webhook-id": id,
-          "webhook-timestamp": String(timestamp),
-          "webhook-signature": await signWebhook(settings.key, id, timestamp, body),
-        },
-        body,
-        signal: AbortSignal.timeout(deps.timeoutMs),
-      });
-      await res.body?.cancel();
-      return res.ok ? { kind: "done" } : classify(res.status, res.headers.get("retry-after"));
-    } catch (err) {
-      // The request may have arrived; re-sending with the same webhook-id is safe for the receiver.
-      const what = err instanceof Error && err.name === "TimeoutError" ? "timed out" : "connection failed";
-      return { kind: "retry", error: `webhook ${what}`, unknownOutcome: true };
-    }
+    const headers = {
+      "content-type": "application/json",
+      "webhook-id": id,
+      "webhook-timestamp": String(timestamp),
+      "webhook-signature": await signWebhook(settings.key, id, timestamp, body),
+    };
+    const answer = await callHttp(deps.fetch, { url: settings.url, method: "POST", headers, body }, deps.timeoutMs);
+    // The request may have arrived; re-sending with the same webhook-id is safe for the receiver.
+    if (answer.kind === "lost") return retry(`webhook ${answer.why}`, { unknownOutcome: true });
+    const error = `webhook answered ${answer.status}`;
+    // Standard Webhooks: a 410 asks the sender to disable the endpoint, so it parks with that reason.
+    if (answer.status === 410) return failed(`${error} (endpoint gone)`);
+    return answerResult(answer, error, deps.now());
   }
 
   const base = (session: SessionRef) => ({

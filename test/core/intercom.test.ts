@@ -78,7 +78,7 @@ describe("Intercom destination against the emulator", () => {
     // Before the reset the shared pace holds the request back without calling Intercom.
     clock.now += 3_000;
     const calls = emulator.calls.length;
-    expect(await destination.post(session, rawNote("n3-cccc"))).toMatchObject({ kind: "retry", retryAfterMs: 4_000 });
+    expect(await destination.post(session, rawNote("n3-cccc"))).toEqual({ kind: "held", until: T0 + 7_000, reason: "intercom rate pacer" });
     expect(emulator.calls.length).toBe(calls);
 
     clock.now += 4_000;
@@ -90,9 +90,9 @@ describe("Intercom destination against the emulator", () => {
     const { clock, emulator, destination, session } = setup({ limitPerWindow: 3 });
     for (const key of ["r-1", "r-2", "r-3"]) expect(await destination.post(session, rawNote(key))).toMatchObject({ kind: "done" });
     const paced = await destination.post(session, rawNote("r-4"));
-    expect(paced).toMatchObject({ kind: "retry" });
+    expect(paced).toMatchObject({ kind: "held", reason: "intercom rate pacer" });
     expect(emulator.calls.filter((c) => c.outcome === 429)).toHaveLength(0);
-    clock.now += paced.kind === "retry" ? paced.retryAfterMs! : 0;
+    clock.now = paced.kind === "held" ? paced.until : clock.now;
     expect(await destination.post(session, rawNote("r-4"))).toMatchObject({ kind: "done" });
   });
 

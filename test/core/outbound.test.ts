@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createWebhookDestination } from "../../src/destinations/webhook";
+import { callHttp, type OutboundRequest } from "../../src/outbound/http";
+import { answerResult, classifyStatus, parseRetryAfter } from "../../src/outbound/status";
+
+const NOW = Date.UTC(2026, 0, 31, 9, 0, 0);
+const REQUEST: OutboundRequest = { url: "https://dest.test/x", method: "POST", headers: { "content-type": "application/json" }, body: "{}" };
+
+/** A fetch whose answer never comes; it rejects when the caller aborts, as fetch does. */
+const hangingFetch = (seen: { signal?: AbortSignal } = {}): typeof fetch =>
+  ((_input: RequestInfo | URL, init?: RequestInit) =>
+    new Promise<Response>((_resolve, reject) => {
+      seen.signal = init!.signal!;
+      init!.signal!.addEventListener("abort", () => reject(init!.signal!.reason));
+    })) as typeof fetch;
+
+/** Headers arrive, then the body never ends. */
+const endlessBody = () => new Response(new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode("{")) }), { status: 200 });
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("the shared status classification", () => {
+  it.each([
+    [200, "done"],
+    [204, "done"],
+    [299, "done"],
+    [429, "rate-limited"],
+    [408, "retry"],
+    [500, "retry"],
+    [503, "retry"],
+    [599, "retry"],
+    [301, "redirect"],
+    [302, "redirect"],
+    [307, "redirect"],
+    [410, "gone"],
+    [400, "rejected"],
+    [401, "rejected"],
+    [404, "rejected"],
+    [409, "rejected"],
+    [422, "rejected"],
+    [0, "rejected"],
+  ] as const)("%i is %s", (status, expected) => {
+    expect(classifyStatus(status)).toBe(expected);
+  });
+
+  it.each([
+    ["120", 120_000],
+    [" 7 ", 7_000],
+    ["1.5", 1_500],
+    ["Sat, 31 Jan 2026 09:00:30 GMT", 30_000],
+    ["Saturday, 31-Jan-26 09:01:00 GMT", 60_000],
+    ["0", undefined],
+    ["Sat, 31 Jan 2026 08:59:00 GMT", undefined],
+    ["soon", undefined],
+    ["-5", undefined],
+    ["", undefined],
+    [null, undefined],
+  ] as const)("Retry-After %j waits %s ms", (value, expected) => {
+    expect(parseRetryAfter(value, NOW)).toBe(expected);
+  });
+
+  const answer = (status: number, headers: Record<string, string> = {}) => ({ status, headers: new Headers(headers) });
+
+  it("reads answers as results: done, paced and plain retries with their wait, failures saying why", () => {
+    expect(answerResult(answer(202), "x answered 202", NOW)).toEqual({ kind: "done" });
+    expect(answerResult(answer(429, { "retry-after": "3" }), "x answered 429", NOW)).toEqual({ kind: "retry", error: "x answered 429", retryAfterMs: 3_000, rateLimited: true });
+    expect(answerResult(answer(503, { "retry-after": "Sat, 31 Jan 2026 09:00:05 GMT" }), "x answered 503", NOW)).toEqual({ kind: "retry", error: "x answered 503", retryAfterMs: 5_000 });
+    expect(answerResult(answer(500), "x answered 500", NOW)).toEqual({ kind: "retry", error: "x answered 500" });
+    expect(answerResult(answer(302), "x answered 302", NOW)).toEqual({ kind: "failed", error: "x answered 302 (redirects are not followed)" });
+    expect(answerResult(answer(410), "x answered 410", NOW)).toEqual({ kind: "failed", error: "x answered 410" });
+    expect(answerResult(answer(400, { "retry-after": "3" }), "x answered 400", NOW)).toEqual({ kind: "failed", error: "x answered 400" });
+  });
+});
+
+describe("one outbound call", () => {
+  it("reads the answer as text, and as JSON when it parses; redirects are not followed", async () => {
+    const fetchFn = vi.fn<typeof fetch>(async () => Response.json({ ok: 1 }, { status: 201, headers: { "x-a": "b" } }));
+    const answer = await callHttp(fetchFn, REQUEST, 1_000);
+    expect(answer).toMatchObject({ kind: "answered", status: 201, text: '{"ok":1}', json: { ok: 1 } });
+    expect(answer.kind === "answered" && answer.headers.get("x-a")).toBe("b");
+    expect(fetchFn.mock.calls[0]![1]).toMatchObject({ method: "POST", body: "{}", redirect: "manual" });
+    expect(await callHttp(async () => new Response("not json", { status: 502 }), REQUEST, 1_000)).toMatchObject({ text: "not json", json: undefined });
+  });
+
+  it("times out a request that never answers, and aborts it so a late answer cannot act", async () => {
+    const seen: { signal?: AbortSignal } = {};
+    expect(await callHttp(hangingFetch(seen), REQUEST, 20)).toEqual({ kind: "lost", why: "timed out" });
+    expect(seen.signal!.aborted).toBe(true);
+  });
+
+  it("times out an answer whose body never ends", async () => {
+    expect(await callHttp(async () => endlessBody(), REQUEST, 20)).toEqual({ kind: "lost", why: "timed out" });
+  });
+
+  it("tells a timeout raised by the platform from a connection failure", async () => {
+    const thrown = (err: unknown): typeof fetch => async () => Promise.reject(err);
+    expect(await callHttp(thrown(new DOMException("timed out", "TimeoutError")), REQUEST, 1_000)).toEqual({ kind: "lost", why: "timed out" });
+    expect(await callHttp(thrown(new TypeError("fetch failed")), REQUEST, 1_000)).toEqual({ kind: "lost", why: "connection failed" });
+  });
+});
+
+describe("the webhook's rules on top", () => {
+  const post = async (fetchFn: typeof fetch) => {
+    const destination = createWebhookDestination({ url: "https://hooks.test/in", key: new Uint8Array(32) }, { fetch: fetchFn, now: () => NOW, timeoutMs: 20 });
+    const note = { key: "e-n1", kind: "raw" as const, text: "t", actions: [], summary: null, window: 0, extractive: false, createdAt: NOW };
+    return destination.post({ productId: "p", sessionId: "s", link: null }, note);
+  };
+  const answering = (status: number, headers: Record<string, string> = {}): typeof fetch => async () => new Response(null, { status, headers });
+
+  it.each([
+    [204, { kind: "done", partId: "e-n1" }],
+    [410, { kind: "failed", error: "webhook answered 410 (endpoint gone)" }],
+    [308, { kind: "failed", error: "webhook answered 308 (redirects are not followed)" }],
+    [400, { kind: "failed", error: "webhook answered 400" }],
+    [503, { kind: "retry", error: "webhook answered 503" }],
+  ] as const)("a %i is %j", async (status, expected) => {
+    expect(await post(answering(status))).toEqual(expected);
+  });
+
+  it("waits out a 429 as paced, and counts a lost answer as an unknown outcome", async () => {
+    expect(await post(answering(429, { "retry-after": "2" }))).toEqual({ kind: "retry", error: "webhook answered 429", retryAfterMs: 2_000, rateLimited: true });
+    expect(await post(hangingFetch())).toEqual({ kind: "retry", error: "webhook timed out", unknownOutcome: true });
+    expect(await post(async () => Promise.reject(new TypeError("fetch failed")))).toEqual({ kind: "retry", error: "webhook connection failed", unknownOutcome: true });
+  });
+});
