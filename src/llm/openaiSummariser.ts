@@ -3,29 +3,39 @@
  * Summaries from any OpenAI-compatible chat completions endpoint (OpenAI, Azure, AI Gateway,
  * Workers AI's OpenAI endpoint, Ollama) through the `openai` SDK. The SDK's own retries are off:
  * the session's step machine retries with backoff, so retries never multiply.
+ *
+ * One deadline: the SDK's `timeout`. It already spans the whole exchange, reading the body
+ * included, and ends in a typed timeout error; routing the call through `callHttp` as the SDK's
+ * `fetch` would turn our answer back into a Response for the SDK to translate a second time.
  */
 import OpenAI from "openai";
 import type { LlmConfig } from "../config";
+import { classifyStatus, parseRetryAfter } from "../outbound/status";
+import { failed, retry } from "../result";
 import type { Summariser, SummaryResult } from "./types";
 
-/** Maps an SDK error onto retry-later or failed-for-good, with no secret in the message. */
-export function classifyLlmError(err: unknown): SummaryResult {
-  // Our own AbortSignal.timeout surfaces as a user abort: it is a timeout all the same.
-  if (err instanceof OpenAI.APIConnectionTimeoutError || err instanceof OpenAI.APIUserAbortError) {
-    return { kind: "retry", error: "LLM timed out" };
-  }
-  if (err instanceof OpenAI.APIConnectionError) return { kind: "retry", error: "LLM connection failed" };
+/**
+ * Maps an SDK error onto retry-later or failed-for-good, with no secret in the message. Statuses
+ * follow the shared rules (`classifyStatus`, `Retry-After`) with two LLM exceptions:
+ * - 409: the provider's own lock timeout (the SDK itself retries it), so transient;
+ * - 429: a plain retry, not a paced one: providers also answer 429 for an exhausted quota,
+ *   which waiting will not fix, so it must still count toward parking.
+ */
+export function classifyLlmError(err: unknown, now: number): SummaryResult {
+  // Checked before APIConnectionError, which it extends.
+  if (err instanceof OpenAI.APIConnectionTimeoutError) return retry("LLM timed out");
+  if (err instanceof OpenAI.APIConnectionError) return retry("LLM connection failed");
   if (err instanceof OpenAI.APIError) {
     const status = err.status ?? 0;
     const message = `LLM answered ${status}${err.code ? ` ${err.code}` : ""}`;
-    // 408/409/429 and 5xx are transient by the provider's own account; other 4xx will not fix themselves.
-    if (status === 408 || status === 409 || status === 429 || status >= 500) {
-      const retryAfter = Number(err.headers?.get?.("retry-after") ?? "");
-      return { kind: "retry", error: message, ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}) };
+    const verdict = classifyStatus(status);
+    if (verdict === "retry" || verdict === "rate-limited" || status === 409) {
+      const retryAfterMs = parseRetryAfter(err.headers?.get("retry-after"), now);
+      return retry(message, retryAfterMs === undefined ? {} : { retryAfterMs });
     }
-    return { kind: "failed", error: message };
+    return failed(message);
   }
-  return { kind: "retry", error: `LLM call failed: ${err instanceof Error ? err.name : "unknown error"}` };
+  return retry(`LLM call failed: ${err instanceof Error ? err.name : "unknown error"}`);
 }
 
 export function createOpenAiSummariser(config: LlmConfig): Summariser {
@@ -34,6 +44,7 @@ export function createOpenAiSummariser(config: LlmConfig): Summariser {
     baseURL: config.baseURL ?? undefined,
     timeout: config.timeoutMs,
     maxRetries: 0,
+    // Looked up per call, so a test's spy on the global fetch reaches it.
     fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, init),
   });
   return {
@@ -41,18 +52,15 @@ export function createOpenAiSummariser(config: LlmConfig): Summariser {
     extractive: false,
     async summarise({ prompt }): Promise<SummaryResult> {
       try {
-        const completion = await client.chat.completions.create(
-          {
-            model: config.model,
-            messages: [{ role: "user", content: prompt }],
-            temperature: config.temperature,
-            max_tokens: config.maxTokens,
-          },
-          { signal: AbortSignal.timeout(config.timeoutMs) },
-        );
+        const completion = await client.chat.completions.create({
+          model: config.model,
+          messages: [{ role: "user", content: prompt }],
+          temperature: config.temperature,
+          max_tokens: config.maxTokens,
+        });
         return { kind: "done", text: completion.choices[0]?.message?.content ?? "" };
       } catch (err) {
-        return classifyLlmError(err);
+        return classifyLlmError(err, Date.now());
       }
     },
   };

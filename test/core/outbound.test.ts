@@ -1,5 +1,8 @@
+import OpenAI from "openai";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type { LlmConfig } from "../../src/config";
 import { createWebhookDestination } from "../../src/destinations/webhook";
+import { classifyLlmError, createOpenAiSummariser } from "../../src/llm/openaiSummariser";
 import { callHttp, type OutboundRequest } from "../../src/outbound/http";
 import { answerResult, classifyStatus, parseRetryAfter } from "../../src/outbound/status";
 
@@ -123,5 +126,43 @@ describe("the webhook's rules on top", () => {
     expect(await post(answering(429, { "retry-after": "2" }))).toEqual({ kind: "retry", error: "webhook answered 429", retryAfterMs: 2_000, rateLimited: true });
     expect(await post(hangingFetch())).toEqual({ kind: "retry", error: "webhook timed out", unknownOutcome: true });
     expect(await post(async () => Promise.reject(new TypeError("fetch failed")))).toEqual({ kind: "retry", error: "webhook connection failed", unknownOutcome: true });
+  });
+});
+
+describe("the LLM client's rules on top", () => {
+  const apiError = (status: number, headers: Record<string, string> = {}, code?: string) =>
+    OpenAI.APIError.generate(status, { error: { message: "m", ...(code ? { code } : {}) } }, undefined, new Headers(headers));
+
+  it.each([
+    [408, "retry"],
+    [409, "retry"],
+    [429, "retry"],
+    [500, "retry"],
+    [503, "retry"],
+    [400, "failed"],
+    [401, "failed"],
+    [404, "failed"],
+    [410, "failed"],
+  ] as const)("an answered %i is %s", (status, kind) => {
+    expect(classifyLlmError(apiError(status), NOW).kind).toBe(kind);
+  });
+
+  it("keeps its messages, honours Retry-After, and never treats a 429 as paced (a spent quota must park)", () => {
+    expect(classifyLlmError(apiError(503, { "retry-after": "4" }), NOW)).toEqual({ kind: "retry", error: "LLM answered 503", retryAfterMs: 4_000 });
+    expect(classifyLlmError(apiError(429, {}, "insufficient_quota"), NOW)).toEqual({ kind: "retry", error: "LLM answered 429 insufficient_quota" });
+    expect(classifyLlmError(new OpenAI.APIConnectionTimeoutError(), NOW)).toEqual({ kind: "retry", error: "LLM timed out" });
+    expect(classifyLlmError(new OpenAI.APIConnectionError({ message: "reset" }), NOW)).toEqual({ kind: "retry", error: "LLM connection failed" });
+    expect(classifyLlmError(new RangeError("x"), NOW)).toEqual({ kind: "retry", error: "LLM call failed: RangeError" });
+  });
+
+  const config: LlmConfig = { baseURL: "https://llm.test/v1", apiKey: "k", model: "m", temperature: 0, maxTokens: 50, timeoutMs: 50, breakerFailures: 5, breakerPauseMs: 1_000 };
+  const summarise = () => createOpenAiSummariser(config).summarise({ prompt: "p", actions: [], previousSummary: null });
+
+  it("has one deadline, the SDK's, which covers a request that hangs and a body that never ends", async () => {
+    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(hangingFetch());
+    expect(await summarise()).toEqual({ kind: "retry", error: "LLM timed out" });
+    spy.mockImplementation(async () => endlessBody());
+    expect(await summarise()).toEqual({ kind: "retry", error: "LLM timed out" });
+    expect(spy).toHaveBeenCalledTimes(2); // SDK retries are off
   });
 });
