@@ -28,14 +28,14 @@ export type DestinationConfig =
 const DESTINATION_KINDS = ["store", "webhook", "intercom"] as const satisfies readonly DestinationConfig["kind"][];
 
 /** Regional REST hosts. A token only works against the region of its workspace. */
-export const INTERCOM_API_BASES = {
+const INTERCOM_API_BASES = {
   us: "https://api.intercom.io",
   eu: "https://api.eu.intercom.io",
   au: "https://api.au.intercom.io",
 } as const;
 
 /** Pinned so Intercom's answers do not change shape when the app's default version moves. */
-export const DEFAULT_INTERCOM_VERSION = "2.14";
+const DEFAULT_INTERCOM_VERSION = "2.14";
 
 /** Parses `DESTINATION` (default `store`) and that destination's settings. Throws `ConfigError`. */
 export function parseDestination(vars: Vars): DestinationConfig {
@@ -98,7 +98,7 @@ export function readIntercomSettings(vars: Vars): IntercomSettings {
 }
 
 /** A region name or an https URL (http only for localhost) as a base URL without a trailing slash. */
-export function resolveApiBase(value: string): string {
+function resolveApiBase(value: string): string {
   const region = value.toLowerCase();
   // Own keys only: "constructor" is not a region.
   if (Object.hasOwn(INTERCOM_API_BASES, region)) return INTERCOM_API_BASES[region as keyof typeof INTERCOM_API_BASES];

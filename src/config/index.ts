@@ -16,12 +16,9 @@ import { ConfigError, need, oneOf, section, text, type Section, type Vars } from
 export { parseAccess, posthogSecretFor, readPosthogSecrets, type AccessConfig, type PosthogSecrets, type SecretLookup } from "./access";
 export { parseCore, type CoreConfig, type LlmConfig } from "./core";
 export {
-  DEFAULT_INTERCOM_VERSION,
-  INTERCOM_API_BASES,
   parseDestination,
   readIntercomSettings,
   readWebhookSettings,
-  resolveApiBase,
   type DestinationConfig,
   type IntercomSettings,
   type WebhookSettings,
