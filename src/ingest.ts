@@ -4,6 +4,7 @@
  * hand each session's batch to its actor. The actor writes durably and arms its alarm; no
  * destination or LLM call happens on this path.
  */
+import { loadConfig, need } from "./config";
 import type { ActionsPayload } from "./session/model";
 
 export interface IngestItem {
@@ -25,7 +26,9 @@ export function actorName(productId: string, sessionId: string): string {
   return `${productId}:${sessionId}`;
 }
 
+/** Throws the core `ConfigError` (503 `misconfigured`): an actor could not start without those settings. */
 export function sessionStub(env: Env, productId: string, sessionId: string) {
+  need(loadConfig(env).core);
   return env.SESSION.getByName(actorName(productId, sessionId));
 }
 

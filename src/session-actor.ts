@@ -6,7 +6,7 @@
  * lazy schema setup and alarm bookkeeping.
  */
 import { DurableObject } from "cloudflare:workers";
-import { readConfig, type Config } from "./config";
+import { loadConfig, sessionConfig, type SessionConfig } from "./config";
 import { createDestination } from "./destinations/registry";
 import type { Destination } from "./destinations/types";
 import { probeLeaseMs, sharedBreaker, type CircuitBreaker } from "./llm/breaker";
@@ -27,7 +27,7 @@ export type { LinkResult };
 
 export class SessionActor extends DurableObject<Env> {
   private readonly store: SessionStore;
-  private readonly config: Config;
+  private readonly config: SessionConfig;
   private readonly core: SessionCore;
   private schemaReady = false;
   private alarmAt: number | null = null;
@@ -37,9 +37,9 @@ export class SessionActor extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    configureLogging((env as unknown as Record<string, string | undefined>).LOG_LEVEL);
+    configureLogging(loadConfig(env).logLevel);
     this.store = new SessionStore(ctx.storage);
-    this.config = readConfig(env as unknown as Record<string, unknown>);
+    this.config = sessionConfig(env);
     const { llm } = this.config;
     const summariser = createSummariser(llm);
     this.breaker = sharedBreaker({

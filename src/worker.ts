@@ -5,7 +5,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
-import { ConfigError } from "./config";
+import { ConfigError, loadConfig } from "./config";
 import type { AppEnv } from "./http/app";
 import { requireApiToken } from "./http/auth";
 import { ApiError, errorBody } from "./http/errors";
@@ -54,9 +54,10 @@ export function createApp() {
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status, err.headers);
     if (err instanceof HTTPException) return c.json(errorBody("http_error", err.message), err.status);
+    // The one answer for a route that needs a broken setting (see src/config/index.ts).
     if (err instanceof ConfigError) {
-      log("config:invalid", { message: err.message });
-      return c.json(errorBody("misconfigured", err.message), 500);
+      log("config:invalid", { setting: err.setting, message: err.message });
+      return c.json(errorBody("misconfigured", err.message), 503);
     }
     // Unexpected: log the kind only (messages can carry request data), answer without details.
     log("request:error", { path: new URL(c.req.url).pathname, error: err instanceof Error ? err.name : "unknown" });
@@ -71,7 +72,7 @@ const app = createApp();
 
 export default {
   fetch(request, env, ctx) {
-    configureLogging((env as unknown as Record<string, string | undefined>).LOG_LEVEL);
+    configureLogging(loadConfig(env).logLevel);
     return app.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;

@@ -10,6 +10,7 @@
  * Rate limits are paced per workspace token (rateLimit.ts): a call the pace holds back is `held` (nothing
  * is sent, so it is never an attempt), and every 429 answered waits for `X-RateLimit-Reset`.
  */
+import type { IntercomSettings } from "../config";
 import { callHttp, type Answered, type Exchange } from "../outbound/http";
 import { classifyStatus, parseRetryAfter } from "../outbound/status";
 import { held, retry, type Done, type Held } from "../result";
@@ -19,62 +20,6 @@ import { findMarkedPart, pickPostedPart } from "./intercomParts";
 import { paceKey, rateLimitedUntil, sharedPacer, type TokenPacer } from "./rateLimit";
 import type { Destination, DestinationDeps, Failed, FindResult, PostResult, Retry } from "./types";
 
-/** Regional REST hosts. A token only works against the region of its workspace. */
-export const INTERCOM_API_BASES = {
-  us: "https://api.intercom.io",
-  eu: "https://api.eu.intercom.io",
-  au: "https://api.au.intercom.io",
-} as const;
-
-/** Pinned so Intercom's answers do not change shape when the app's default version moves. */
-export const DEFAULT_INTERCOM_VERSION = "2.14";
-
-export interface IntercomSettings {
-  accessToken: string;
-  /** The admin the notes are written as (`GET /me` with the token shows its id). */
-  adminId: string;
-  apiBase: string;
-  version: string;
-}
-
-/**
- * Reads the Intercom settings from the environment.
- * @param raw `INTERCOM_ACCESS_TOKEN` (secret, required), `INTERCOM_ADMIN_ID` (required), `INTERCOM_API_BASE`
- *   (a URL, or `us` / `eu` / `au`; default US), `INTERCOM_VERSION` (default {@link DEFAULT_INTERCOM_VERSION}).
- * @throws Error naming the setting when one is missing or unusable (never echoing the token).
- * @example readIntercomSettings({ INTERCOM_ACCESS_TOKEN: "…", INTERCOM_ADMIN_ID: "991267696", INTERCOM_API_BASE: "eu" })
- */
-export function readIntercomSettings(raw: Readonly<Record<string, string | undefined>>): IntercomSettings {
-  const accessToken = raw.INTERCOM_ACCESS_TOKEN?.trim();
-  const adminId = raw.INTERCOM_ADMIN_ID?.trim();
-  if (!accessToken) {
-    throw new Error("DESTINATION=intercom needs INTERCOM_ACCESS_TOKEN (wrangler secret put INTERCOM_ACCESS_TOKEN)");
-  }
-  if (!adminId) throw new Error("DESTINATION=intercom needs INTERCOM_ADMIN_ID (the id of the admin notes are written as)");
-  if (!/^\d{1,20}$/.test(adminId)) throw new Error(`INTERCOM_ADMIN_ID must be a numeric admin id, got "${adminId.slice(0, 40)}"`);
-  const version = raw.INTERCOM_VERSION?.trim() || DEFAULT_INTERCOM_VERSION;
-  if (!/^(\d{1,2}\.\d{1,2}|Unstable|Preview)$/.test(version)) {
-    throw new Error(`INTERCOM_VERSION must look like "2.14" (or Unstable / Preview), got "${version.slice(0, 40)}"`);
-  }
-  return { accessToken, adminId, apiBase: readApiBase(raw.INTERCOM_API_BASE), version };
-}
-
-function readApiBase(value: string | undefined): string {
-  const v = value?.trim() || "us";
-  const region = INTERCOM_API_BASES[v.toLowerCase() as keyof typeof INTERCOM_API_BASES];
-  if (region) return region;
-  let url: URL;
-  try {
-    url = new URL(v);
-  } catch {
-    throw new Error(`INTERCOM_API_BASE must be us, eu, au or an https URL, got "${v.slice(0, 80)}"`);
-  }
-  const local = url.hostname === "localhost" || url.hostname === "127.0.0.1";
-  if (url.protocol !== "https:" && !(local && url.protocol === "http:")) {
-    throw new Error("INTERCOM_API_BASE must be an https URL (http only for localhost)");
-  }
-  return url.origin + url.pathname.replace(/\/+$/, "");
-}
 
 /** Options for tests: a private pacer instead of the isolate's shared one. */
 export interface IntercomDestinationOptions {
@@ -83,10 +28,10 @@ export interface IntercomDestinationOptions {
 
 /**
  * Creates the Intercom destination.
- * @param settings from {@link readIntercomSettings}
+ * @param settings the `intercom` destination of the config (`src/config/destination.ts`)
  * @param deps `fetch` (the only way out), `now`, and `timeoutMs` per request; a timeout is an unknown outcome.
  * @param options.pacer defaults to the isolate-wide {@link sharedPacer}
- * @example createIntercomDestination(readIntercomSettings(config.raw), { fetch, now: Date.now, timeoutMs: 10_000 })
+ * @example createIntercomDestination(readIntercomSettings(vars), { fetch, now: Date.now, timeoutMs: 10_000 })
  */
 export function createIntercomDestination(
   settings: IntercomSettings,

@@ -1,28 +1,22 @@
 /**
  * @module
- * Picks the destination named by `DESTINATION`. Unknown names and missing settings throw, so a
- * misconfigured deployment parks its steps with a clear error instead of dropping context.
+ * Builds the destination the config names. Broken destination settings throw their `ConfigError`,
+ * so a misconfigured deployment parks its steps with that error instead of dropping context.
  */
-import type { Config } from "../config";
-import { createIntercomDestination, readIntercomSettings } from "./intercom";
+import { need, type SessionConfig } from "../config";
+import { createIntercomDestination } from "./intercom";
 import { createStoreDestination } from "./store";
 import type { Destination, DestinationDeps } from "./types";
-import { createWebhookDestination, readWebhookSettings } from "./webhook";
+import { createWebhookDestination } from "./webhook";
 
-type Factory = (config: Config, deps: DestinationDeps) => Destination;
-
-const FACTORIES: Record<string, Factory> = {
-  store: () => createStoreDestination(),
-  webhook: (config, deps) => createWebhookDestination(readWebhookSettings(config.raw), deps),
-  intercom: (config, deps) => createIntercomDestination(readIntercomSettings(config.raw), deps),
-};
-
-export const DESTINATION_NAMES = Object.keys(FACTORIES);
-
-export function createDestination(config: Config, deps: DestinationDeps): Destination {
-  const factory = FACTORIES[config.destination];
-  if (!factory) {
-    throw new Error(`DESTINATION "${config.destination}" is not one of ${DESTINATION_NAMES.join(", ")}`);
+export function createDestination(config: Pick<SessionConfig, "destinationSettings">, deps: DestinationDeps): Destination {
+  const settings = need(config.destinationSettings);
+  switch (settings.kind) {
+    case "store":
+      return createStoreDestination();
+    case "webhook":
+      return createWebhookDestination(settings, deps);
+    case "intercom":
+      return createIntercomDestination(settings, deps);
   }
-  return factory(config, deps);
 }

@@ -4,34 +4,11 @@
  * is stable across retries and the receiver can dedupe on it; a redaction names the `webhook-id`
  * of the note it removes. Event types: `context.raw_note`, `context.summary`, `context.redaction`.
  */
+import type { WebhookSettings } from "../config";
 import { callHttp } from "../outbound/http";
 import { answerResult } from "../outbound/status";
 import { failed, retry, type Done } from "../result";
 import type { Destination, DestinationDeps, PostedPart, Retry, Failed, SessionRef } from "./types";
-
-export interface WebhookSettings {
-  url: string;
-  /** HMAC key bytes (from `whsec_<base64>`, or the UTF-8 bytes of any other string). */
-  key: Uint8Array;
-}
-
-export function readWebhookSettings(raw: Readonly<Record<string, string | undefined>>): WebhookSettings {
-  const url = raw.WEBHOOK_URL?.trim();
-  const secret = raw.WEBHOOK_SECRET?.trim();
-  if (!url) throw new Error("DESTINATION=webhook needs WEBHOOK_URL");
-  if (!/^https?:\/\//.test(url)) throw new Error("WEBHOOK_URL must be an http(s) URL");
-  // Never send unsigned: a receiver could not tell our notes from anyone's.
-  if (!secret) throw new Error("DESTINATION=webhook needs WEBHOOK_SECRET (wrangler secret put WEBHOOK_SECRET)");
-  return { url, key: secretBytes(secret) };
-}
-
-function secretBytes(secret: string): Uint8Array {
-  if (secret.startsWith("whsec_")) {
-    const bin = atob(secret.slice("whsec_".length));
-    return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
-  }
-  return new TextEncoder().encode(secret);
-}
 
 /** `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">` as Standard Webhooks defines it. */
 export async function signWebhook(key: Uint8Array, id: string, timestamp: number, body: string): Promise<string> {

@@ -6,6 +6,7 @@
  * raw body with CONNECTOR_SECRET), so a connector in push mode can forward to us unchanged.
  */
 import type { MiddlewareHandler } from "hono";
+import { loadConfig } from "../config";
 import { constantTimeEqual, verifyConnectorSignature } from "../sources/signatures";
 import type { AppEnv } from "./app";
 import { ApiError } from "./errors";
@@ -23,7 +24,7 @@ export function requireApiToken(options: ApiTokenOptions = {}): MiddlewareHandle
   return async function requireApiToken(c, next) {
     const signature = c.req.header("x-connector-signature");
     if (options.allowConnectorSignature && signature !== undefined) {
-      const secret = c.env.CONNECTOR_SECRET?.trim();
+      const secret = loadConfig(c.env).access.connectorSecret;
       if (!secret) throw new ApiError(401, "unauthorized", "connector signatures are not enabled (CONNECTOR_SECRET is not set)");
       const raw = await c.req.text();
       if (!(await verifyConnectorSignature(signature, raw, secret))) {
@@ -31,7 +32,7 @@ export function requireApiToken(options: ApiTokenOptions = {}): MiddlewareHandle
       }
       return next();
     }
-    const token = c.env.API_TOKEN?.trim();
+    const token = loadConfig(c.env).access.apiToken;
     if (!token) throw new ApiError(503, "not_configured", "API_TOKEN is not configured; the API refuses all requests");
     const header = c.req.header("authorization") ?? "";
     const given = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();

@@ -1,12 +1,14 @@
 /**
  * @module
- * `GET /healthz`: liveness and the configuration a deployer wants to see at a glance. The only
- * route without a credential, so it shows no secret and no session data.
+ * `GET /healthz`: liveness and the configuration a deployer wants to see at a glance, broken
+ * settings included (names and messages). The only route without a credential, so it shows no
+ * secret and no session data. Unusable core settings answer 503 `misconfigured`, like every
+ * route that needs them.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { readConfig } from "../config";
+import { loadConfig, need } from "../config";
 import type { App } from "../http/app";
-import { BreakerViewSchema } from "../http/schemas";
+import { BreakerViewSchema, ErrorSchema } from "../http/schemas";
 import { probeLeaseMs, sharedBreaker } from "../llm/breaker";
 
 const HealthSchema = z
@@ -25,6 +27,9 @@ const HealthSchema = z
         description:
           "The LLM circuit breaker of the isolate that answered (breakers are per isolate; a session's state shows the one gating it). Null with the extractive summariser.",
       }),
+    misconfigured: z
+      .array(z.object({ setting: z.string(), message: z.string() }))
+      .openapi({ description: "Settings that are set but unusable; the routes that need one answer 503 misconfigured, the steps park." }),
   })
   .openapi("Health");
 
@@ -32,25 +37,30 @@ const route = createRoute({
   method: "get",
   path: "/healthz",
   summary: "Liveness",
-  responses: { 200: { description: "Service is up", content: { "application/json": { schema: HealthSchema } } } },
+  responses: {
+    200: { description: "Service is up", content: { "application/json": { schema: HealthSchema } } },
+    503: { description: "A core setting is unusable (`misconfigured`)", content: { "application/json": { schema: ErrorSchema } } },
+  },
 });
 
 export function registerHealth(app: App): void {
   app.openapi(route, (c) => {
-    const config = readConfig(c.env as unknown as Record<string, unknown>);
-    const { llm } = config;
+    const config = loadConfig(c.env);
+    const core = need(config.core);
+    const { llm } = core;
     const usesLlm = Boolean(llm.apiKey || llm.baseURL);
     const settings = { failureThreshold: llm.breakerFailures, pauseMs: llm.breakerPauseMs, probeLeaseMs: probeLeaseMs(llm.timeoutMs) };
     return c.json(
       {
         status: "ok" as const,
-        destination: config.destination,
+        destination: config.destinationName,
         summariser: usesLlm ? ("llm" as const) : ("extractive" as const),
-        threshold: config.threshold,
-        mode: config.mode,
+        threshold: core.threshold,
+        mode: core.mode,
         llm_breaker: usesLlm
           ? { ...sharedBreaker(settings).view(), failure_threshold: llm.breakerFailures, pause_ms: llm.breakerPauseMs }
           : null,
+        misconfigured: config.problems.map(({ setting, message }) => ({ setting, message })),
       },
       200,
     );

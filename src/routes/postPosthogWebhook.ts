@@ -7,6 +7,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { loadConfig, need, posthogSecretFor } from "../config";
 import type { App, AppEnv } from "../http/app";
 import { readJsonBody } from "../http/app";
 import { ApiError } from "../http/errors";
@@ -15,7 +16,7 @@ import { ingestAll, sha256Hex, type IngestItem } from "../ingest";
 import { log } from "../log";
 import { parsePosthogBody, type SourceParseResult } from "../sources/posthog";
 import { errorResponse, PosthogWebhookBodySchema, ProductIdParam, SourceAcceptedSchema } from "../sources/posthogSchemas";
-import { resolvePosthogSecret, verifyPosthogSecret } from "../sources/signatures";
+import { verifyPosthogSecret } from "../sources/signatures";
 
 /** OpenAPI description of the route (the handler itself is a plain `app.post`, to keep the raw body). */
 export const posthogWebhookRoute = createRoute({
@@ -38,7 +39,7 @@ export const posthogWebhookRoute = createRoute({
     401: errorResponse("X-PostHog-Secret missing or wrong, or no secret configured for the product"),
     413: errorResponse("Body or event count over the limit"),
     422: errorResponse("Invalid product id, or not a PostHog body"),
-    500: errorResponse("POSTHOG_WEBHOOK_SECRETS is not valid JSON"),
+    503: errorResponse("POSTHOG_WEBHOOK_SECRETS is not a JSON object of product ids to secrets (`misconfigured`)"),
   },
 });
 
@@ -83,10 +84,7 @@ export function registerPosthogWebhook(app: App): void {
 
   app.post("/webhook/:product_id", async (c) => {
     const productId = productIdParam(c);
-    const lookup = resolvePosthogSecret(c.env as unknown as Record<string, unknown>, productId);
-    if (!lookup.ok && lookup.reason === "misconfigured") {
-      throw new ApiError(500, "misconfigured", "POSTHOG_WEBHOOK_SECRETS is not a JSON object of product ids to secrets");
-    }
+    const lookup = posthogSecretFor(need(loadConfig(c.env).access.posthog), productId);
     // Refuse before reading the body: with no secret configured, nothing can ever pass.
     if (!lookup.ok) throw new ApiError(401, "invalid_signature", "no PostHog webhook secret is configured for this product");
     const { raw, json } = await readJsonBody(c);

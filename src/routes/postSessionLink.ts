@@ -10,11 +10,12 @@
  * and a request whose `Origin` is not one of them is refused (a simple `text/plain` POST skips the
  * preflight, so the browser alone would not stop it). Calls without an `Origin` (server to server) pass.
  * With no `PUBLISHABLE_KEYS` configured the route refuses everything (it never falls open).
+ * The settings are read in `src/config/access.ts`.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { cors } from "hono/cors";
-import { readJsonBody, type App, type AppEnv } from "../http/app";
+import { loadConfig, need } from "../config";
+import { readJsonBody, type App } from "../http/app";
 import { ApiError } from "../http/errors";
 import { ErrorSchema, ProductId, SessionId } from "../http/schemas";
 import { parseOr422 } from "../http/validate";
@@ -59,45 +60,9 @@ const route = createRoute({
     401: json(ErrorSchema, "Missing or wrong publishable key"),
     403: json(ErrorSchema, "Origin not allowed"),
     422: json(ErrorSchema, "Invalid body"),
-    503: json(ErrorSchema, "PUBLISHABLE_KEYS is not configured"),
+    503: json(ErrorSchema, "PUBLISHABLE_KEYS is not configured (`not_configured`) or malformed (`misconfigured`)"),
   },
 });
-
-/** A binding that may not be declared in `Env` yet (read without casting; absent means unset). */
-function setting(c: Context<AppEnv>, name: string): string | undefined {
-  const value: unknown = Reflect.get(c.env, name);
-  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
-}
-
-/** `LINK_ALLOWED_ORIGINS` as exact origins (trailing slashes dropped). */
-export function parseAllowedOrigins(raw: string | undefined): string[] {
-  return (raw ?? "")
-    .split(",")
-    .map((o) => o.trim().replace(/\/+$/, ""))
-    .filter((o) => o !== "");
-}
-
-/** `PUBLISHABLE_KEYS` as a map; null when unset; a clear 503 when it is not a JSON object of strings. */
-export function parsePublishableKeys(raw: string | undefined): Map<string, string> | null {
-  if (raw === undefined) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw misconfigured();
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw misconfigured();
-  const keys = new Map<string, string>();
-  for (const [product, key] of Object.entries(parsed)) {
-    if (typeof key !== "string" || key.trim() === "") throw misconfigured();
-    keys.set(product, key.trim());
-  }
-  return keys;
-}
-
-function misconfigured(): ApiError {
-  return new ApiError(503, "not_configured", 'PUBLISHABLE_KEYS must be a JSON object of product_id to key, e.g. {"prod_abc":"pk_..."}');
-}
 
 /**
  * Registers `POST /sessions/link` with its CORS preflight and its OpenAPI entry.
@@ -110,7 +75,7 @@ export function registerSessionLink(app: App): void {
   app.use(
     LINK_PATH,
     cors({
-      origin: (origin, c) => (parseAllowedOrigins(setting(c, "LINK_ALLOWED_ORIGINS")).includes(origin) ? origin : null),
+      origin: (origin, c) => (loadConfig(c.env).access.allowedOrigins.includes(origin) ? origin : null),
       allowMethods: ["POST", "OPTIONS"],
       allowHeaders: ["Content-Type", "X-Publishable-Key"],
       maxAge: 600,
@@ -118,10 +83,11 @@ export function registerSessionLink(app: App): void {
   );
 
   app.post(LINK_PATH, async (c) => {
-    const keys = parsePublishableKeys(setting(c, "PUBLISHABLE_KEYS"));
+    const { access } = loadConfig(c.env);
+    const keys = need(access.publishableKeys);
     if (!keys) throw new ApiError(503, "not_configured", "PUBLISHABLE_KEYS is not configured; POST /sessions/link refuses all requests");
     const origin = c.req.header("origin");
-    if (origin !== undefined && !parseAllowedOrigins(setting(c, "LINK_ALLOWED_ORIGINS")).includes(origin)) {
+    if (origin !== undefined && !access.allowedOrigins.includes(origin)) {
       throw new ApiError(403, "origin_not_allowed", "this origin is not in LINK_ALLOWED_ORIGINS");
     }
     const { json: body } = await readJsonBody(c, MAX_LINK_BODY_BYTES);

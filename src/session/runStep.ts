@@ -4,7 +4,7 @@
  * the result in one transaction after re-reading that the work is still wanted. Any await may be
  * the last (eviction), so every step is safe to run again from the top.
  */
-import type { Config } from "../config";
+import type { CoreConfig } from "../config";
 import type { Destination, FindResult, OutgoingNote, PostResult, SessionRef } from "../destinations/types";
 import type { CircuitBreaker } from "../llm/breaker";
 import type { Summariser } from "../llm/types";
@@ -23,7 +23,7 @@ export const MAX_NOTE_ACTIONS = 200;
 
 export interface StepDeps {
   store: SessionStore;
-  config: Config;
+  config: CoreConfig;
   /** The configured destination; throws when its settings are unusable (the step parks with that error). */
   destination: () => Destination;
   /** Summariser for the LLM lane. Its calls are timed out by the summariser itself. */

@@ -4,13 +4,13 @@
  * link, the next alarm, the step in trouble (attempts, last error, parked), the LLM circuit
  * breaker, counters and storage figures. Built from storage only; it never includes a secret.
  */
-import type { Config } from "../config";
+import type { CoreConfig } from "../config";
 import type { BreakerView } from "../llm/breaker";
 import type { Summariser } from "../llm/types";
 import type { SessionRow, SessionStore } from "./sessionStore";
 
 export interface StateOptions {
-  config: Config;
+  config: CoreConfig;
   alarmAt: number | null;
   summariser: Summariser;
   destinationName: string;

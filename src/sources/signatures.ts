@@ -85,34 +85,3 @@ export async function verifyConnectorSignature(
   if (configured === "") return false;
   return verifySha256Header(header, rawBody, configured);
 }
-
-/** Outcome of looking up a product's PostHog secret: the secret, none configured, or a broken setting. */
-export type SecretLookup = { ok: true; secret: string } | { ok: false; reason: "not_configured" | "misconfigured" };
-
-/**
- * The PostHog webhook secret for a product: `POSTHOG_WEBHOOK_SECRETS` (a JSON object
- * `{"product_id": "secret"}`) first, then `POSTHOG_WEBHOOK_SECRET` for every product. A
- * `POSTHOG_WEBHOOK_SECRETS` that is not such an object is `misconfigured` (never a silent
- * fallback to the shared secret the operator meant to replace).
- */
-export function resolvePosthogSecret(env: Readonly<Record<string, unknown>>, productId: string): SecretLookup {
-  const map = env.POSTHOG_WEBHOOK_SECRETS;
-  if (typeof map === "string" && map.trim() !== "") {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(map);
-    } catch {
-      return { ok: false, reason: "misconfigured" };
-    }
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return { ok: false, reason: "misconfigured" };
-    if (!Object.values(parsed).every((v) => typeof v === "string")) return { ok: false, reason: "misconfigured" };
-    // Own properties only: "constructor" or "__proto__" are valid product ids, not secrets.
-    if (Object.hasOwn(parsed, productId)) {
-      const secret = ((parsed as Record<string, string>)[productId] ?? "").trim();
-      return secret === "" ? { ok: false, reason: "not_configured" } : { ok: true, secret };
-    }
-  }
-  const shared = env.POSTHOG_WEBHOOK_SECRET;
-  if (typeof shared === "string" && shared.trim() !== "") return { ok: true, secret: shared.trim() };
-  return { ok: false, reason: "not_configured" };
-}

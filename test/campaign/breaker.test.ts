@@ -1,12 +1,12 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { readConfig } from "../../src/config";
+import { loadConfig, need } from "../../src/config";
 import { probeLeaseMs, sharedBreaker } from "../../src/llm/breaker";
 import { auth, postActions, request, sessionPath, stubFor, uniqueSession } from "../helpers/api";
 import { settingsSuffix, VIRTUAL_ALARM_KEY } from "./campaignWorker";
 
-const config = readConfig(env as unknown as Record<string, unknown>);
+const config = need(loadConfig(env).core);
 const breaker = sharedBreaker({
   failureThreshold: config.llm.breakerFailures,
   pauseMs: config.llm.breakerPauseMs,

@@ -8,8 +8,7 @@
  */
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
-import { readConfig } from "../../src/config";
-import { readWebhookSettings } from "../../src/destinations/webhook";
+import { loadConfig, need, readWebhookSettings } from "../../src/config";
 import { CircuitBreaker, probeLeaseMs, sharedBreaker } from "../../src/llm/breaker";
 import { auth, postActions, request, sessionPath, stubFor } from "../helpers/api";
 import { Actors, sleep, type SessionHandle } from "./actors";
@@ -61,7 +60,7 @@ export class Campaign {
   readonly receiver: Receiver;
   readonly world: World;
   readonly sessions: SessionHandle[] = [];
-  private readonly config = readConfig(env as unknown as Record<string, unknown>);
+  private readonly config = need(loadConfig(env).core);
   private readonly breaker: CircuitBreaker;
   private readonly sent: SentRequest[] = [];
   private readonly violations: Violation[] = [];
@@ -72,7 +71,7 @@ export class Campaign {
 
   constructor(readonly seed: number) {
     this.rng = new Rng(seed);
-    this.receiver = new Receiver(this.ledger, readWebhookSettings(this.config.raw).key);
+    this.receiver = new Receiver(this.ledger, readWebhookSettings(env).key);
     this.world = new World({
       seed,
       ledger: this.ledger,

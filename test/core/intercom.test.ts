@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createIntercomDestination, readIntercomSettings, type IntercomSettings } from "../../src/destinations/intercom";
+import { readIntercomSettings, type IntercomSettings } from "../../src/config";
+import { createIntercomDestination } from "../../src/destinations/intercom";
 import { classifyError } from "../../src/destinations/intercomErrors";
 import { bodyHasMarker, formatNoteHtml } from "../../src/destinations/intercomFormat";
 import { pickPostedPart } from "../../src/destinations/intercomParts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, readConfig } from "../../src/config";
+import { ConfigError, need, parseConfig, parseCore } from "../../src/config";
 import { extractiveSummary } from "../../src/llm/extractive";
 import { backoffMs, nextAttempt, PARKED_RETRY_MS } from "../../src/session/backoff";
 import { composeContext, enrich } from "../../src/session/context";
@@ -161,10 +161,12 @@ describe("context and config", () => {
   });
 
   it("defaults to rolling summaries every 10 actions, extractive without an LLM key", () => {
-    const c = readConfig({});
-    expect(c).toMatchObject({ threshold: 10, mode: "rolling", destination: "store", debounceMs: 0, formatter: "numbered" });
+    const config = parseConfig({});
+    const c = need(config.core);
+    expect(c).toMatchObject({ threshold: 10, mode: "rolling", debounceMs: 0, formatter: "numbered" });
+    expect(config.destination).toEqual({ kind: "store" });
     expect(c.llm).toMatchObject({ model: "gpt-4o-mini", temperature: 0.3, maxTokens: 256, apiKey: null, baseURL: null });
-    expect(readConfig({ OPENAI_API_KEY: "k" }).llm.apiKey).toBe("k");
+    expect(parseCore({ OPENAI_API_KEY: "k" }).llm.apiKey).toBe("k");
   });
 
   it.each([
@@ -174,7 +176,7 @@ describe("context and config", () => {
     [{ DEBOUNCE_MS: "soon" }, /DEBOUNCE_MS must be an integer/],
     [{ PRE_LINK_WINDOW_MS: "2m" }, /PRE_LINK_WINDOW_MS must be an integer/],
   ])("names the setting when %j is unusable", (env, message) => {
-    expect(() => readConfig(env)).toThrow(ConfigError);
-    expect(() => readConfig(env)).toThrow(message);
+    expect(() => parseCore(env)).toThrow(ConfigError);
+    expect(() => parseCore(env)).toThrow(message);
   });
 });

@@ -1,8 +1,9 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { describe, expect, it } from "vitest";
 import type { AppEnv } from "../../src/http/app";
+import { ConfigError, parseAccess } from "../../src/config";
 import { ApiError, errorBody } from "../../src/http/errors";
-import { LINK_PATH, parseAllowedOrigins, parsePublishableKeys, registerSessionLink } from "../../src/routes/postSessionLink";
+import { LINK_PATH, registerSessionLink } from "../../src/routes/postSessionLink";
 
 const ORIGIN = "https://app.example.com";
 
@@ -24,7 +25,12 @@ function harness(overrides: Record<string, string | undefined> = {}) {
   };
   const app = new OpenAPIHono<AppEnv>();
   registerSessionLink(app);
-  app.onError((err, c) => (err instanceof ApiError ? c.json(errorBody(err.code, err.message), err.status) : c.json({ unexpected: String(err) }, 500)));
+  // As worker.ts maps them.
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status);
+    if (err instanceof ConfigError) return c.json(errorBody("misconfigured", err.message), 503);
+    return c.json({ unexpected: String(err) }, 500);
+  });
   const send = (init: RequestInit & { query?: string } = {}) =>
     app.request(`${LINK_PATH}${init.query ?? ""}`, { method: "POST", ...init }, env as unknown as Env);
   return { app, calls, send };
@@ -79,12 +85,13 @@ describe("POST /sessions/link", () => {
     expect(calls).toHaveLength(0);
   });
 
-  it("refuses everything when PUBLISHABLE_KEYS is missing or malformed", async () => {
-    for (const value of [undefined, "not json", '["pk"]', '{"prod_abc":""}']) {
-      const { send } = harness({ PUBLISHABLE_KEYS: value });
+  it("refuses everything when PUBLISHABLE_KEYS is missing (not_configured) or malformed (misconfigured)", async () => {
+    for (const [value, code] of [[undefined, "not_configured"], ["not json", "misconfigured"], ['["pk"]', "misconfigured"], ['{"prod_abc":""}', "misconfigured"]] as const) {
+      const { calls, send } = harness({ PUBLISHABLE_KEYS: value });
       const res = await send({ headers, body });
       expect(res.status).toBe(503);
-      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("not_configured");
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code);
+      expect(calls).toHaveLength(0);
     }
   });
 
@@ -97,9 +104,11 @@ describe("POST /sessions/link", () => {
   });
 
   it("parses its settings", () => {
-    expect(parseAllowedOrigins(" https://a.example/ ,https://b.example:8443,, ")).toEqual(["https://a.example", "https://b.example:8443"]);
-    expect(parseAllowedOrigins(undefined)).toEqual([]);
-    expect(parsePublishableKeys('{"p":"k"}')).toEqual(new Map([["p", "k"]]));
-    expect(parsePublishableKeys(undefined)).toBeNull();
+    const origins = (value: string | undefined) => parseAccess({ LINK_ALLOWED_ORIGINS: value }).allowedOrigins;
+    const keys = (value: string | undefined) => parseAccess({ PUBLISHABLE_KEYS: value }).publishableKeys;
+    expect(origins(" https://a.example/ ,https://b.example:8443,, ")).toEqual(["https://a.example", "https://b.example:8443"]);
+    expect(origins(undefined)).toEqual([]);
+    expect(keys('{"p":"k"}')).toEqual(new Map([["p", "k"]]));
+    expect(keys(undefined)).toBeNull();
   });
 });

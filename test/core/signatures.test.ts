@@ -1,12 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  constantTimeEqual,
-  hmacSha256Hex,
-  resolvePosthogSecret,
-  verifyConnectorSignature,
-  verifyPosthogSecret,
-  verifySha256Header,
-} from "../../src/sources/signatures";
+import { ConfigError, posthogSecretFor, readPosthogSecrets, type Vars } from "../../src/config";
+import { constantTimeEqual, hmacSha256Hex, verifyConnectorSignature, verifyPosthogSecret, verifySha256Header } from "../../src/sources/signatures";
 
 // Cross-checked with Python: hmac.new(key, body, hashlib.sha256).hexdigest()
 const BODY = '{"batch":[{"event":"$pageview","title":"Café"}]}';
@@ -94,7 +88,9 @@ describe("verifyConnectorSignature", () => {
   });
 });
 
-describe("resolvePosthogSecret", () => {
+describe("the PostHog secret lookup", () => {
+  const resolvePosthogSecret = (vars: Vars, productId: string) => posthogSecretFor(readPosthogSecrets(vars), productId);
+
   it("prefers the per-product map, then the shared secret", () => {
     const env = { POSTHOG_WEBHOOK_SECRETS: '{"acme":"s-acme","globex":"s-globex"}', POSTHOG_WEBHOOK_SECRET: "s-shared" };
     expect(resolvePosthogSecret(env, "acme")).toEqual({ ok: true, secret: "s-acme" });
@@ -119,9 +115,8 @@ describe("resolvePosthogSecret", () => {
   });
 
   it.each(["not json", "[]", '"s"', '{"acme":42}', "null"])("is misconfigured for POSTHOG_WEBHOOK_SECRETS=%s", (map) => {
-    expect(resolvePosthogSecret({ POSTHOG_WEBHOOK_SECRETS: map, POSTHOG_WEBHOOK_SECRET: "s-shared" }, "acme")).toEqual({
-      ok: false,
-      reason: "misconfigured",
-    });
+    const read = () => readPosthogSecrets({ POSTHOG_WEBHOOK_SECRETS: map, POSTHOG_WEBHOOK_SECRET: "s-shared" });
+    expect(read).toThrow(ConfigError);
+    expect(read).toThrow("POSTHOG_WEBHOOK_SECRETS is not a JSON object of product ids to secrets");
   });
 });

@@ -3,7 +3,7 @@
  * and steps, against a fake destination and a fake summariser that both misbehave on demand.
  * The fake destination keeps what an agent would see, so the invariants can be checked on it.
  */
-import { readConfig } from "../../../src/config";
+import { parseCore } from "../../../src/config";
 import type { Destination, FindResult, OutgoingNote, PostResult, RedactResult } from "../../../src/destinations/types";
 import type { Summariser, SummaryResult } from "../../../src/llm/types";
 import { migrate } from "../../../src/session/migrations";
@@ -184,7 +184,7 @@ export function createSim(seed: number, options: SimOptions = {}) {
   const store = new SessionStore(storage);
   const destination = new FakeDestination(options.needsLink ?? false);
   const llm = new FakeLlm();
-  const config = readConfig({
+  const config = parseCore({
     SUMMARY_THRESHOLD: String(options.threshold ?? 10),
     SUMMARY_MODE: options.mode ?? "rolling",
     DEBOUNCE_MS: String(options.debounceMs ?? 0),

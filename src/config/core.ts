@@ -1,0 +1,93 @@
+/**
+ * @module
+ * The core settings every session runs with: the window threshold, summary mode, prompt and format,
+ * debounce, timeouts, attempts, idle and retention, the pre-link hold, the LLM and its breaker.
+ */
+import type { FormatterName } from "../session/format";
+import { DEFAULT_PROMPT, type SummaryMode } from "../session/prompt";
+import { ConfigError, int, oneOf, text, type Vars } from "./settings";
+
+export interface LlmConfig {
+  /** OpenAI-compatible base URL; null with no API key means the extractive summariser. */
+  baseURL: string | null;
+  apiKey: string | null;
+  model: string;
+  temperature: number;
+  maxTokens: number;
+  timeoutMs: number;
+  /** Consecutive LLM failures (timeouts, connection errors, 429, 5xx) that open the circuit breaker. */
+  breakerFailures: number;
+  /** How long an open breaker holds LLM calls before one probe goes through. */
+  breakerPauseMs: number;
+}
+
+export interface CoreConfig {
+  threshold: number;
+  mode: SummaryMode;
+  prompt: string;
+  formatter: FormatterName;
+  debounceMs: number;
+  debounceMaxMs: number;
+  destinationTimeoutMs: number;
+  maxAttempts: number;
+  /** An open window below K with no new action for this long is closed, so it gets summarised. */
+  idleMs: number;
+  /** A session with no new action for this long erases its storage. Always longer than `idleMs`. */
+  retentionMs: number;
+  /** Before a link, raw actions are held this long (sliding, by arrival); older ones wait for their summary. */
+  preLinkWindowMs: number;
+  llm: LlmConfig;
+}
+
+const DEFAULTS = {
+  threshold: 10,
+  debounceMaxMs: 5_000,
+  destinationTimeoutMs: 10_000,
+  llmTimeoutMs: 20_000,
+  maxAttempts: 8,
+  idleMs: 30 * 60_000,
+  retentionMs: 7 * 24 * 60 * 60_000,
+  preLinkWindowMs: 120_000,
+  breakerFailures: 5,
+  breakerPauseMs: 60_000,
+} as const;
+
+const DAY_MS = 24 * 60 * 60_000;
+
+/** Parses the core settings. Throws `ConfigError` naming the first unusable one. */
+export function parseCore(vars: Vars): CoreConfig {
+  const debounceMs = int(vars, "DEBOUNCE_MS", 0, 0, 600_000);
+  const prompt = text(vars, "SUMMARY_PROMPT") ?? DEFAULT_PROMPT;
+  if (!prompt.includes("{actions}")) {
+    throw new ConfigError("SUMMARY_PROMPT", 'SUMMARY_PROMPT must contain the placeholder "{actions}"');
+  }
+  const idleMs = int(vars, "SESSION_IDLE_MS", DEFAULTS.idleMs, 1_000, 30 * DAY_MS);
+  const retentionMs = int(vars, "SESSION_RETENTION_MS", DEFAULTS.retentionMs, 60_000, 365 * DAY_MS);
+  // A session erased before its idle window closes would lose actions that were never summarised.
+  if (retentionMs <= idleMs) {
+    throw new ConfigError("SESSION_RETENTION_MS", `SESSION_RETENTION_MS (${retentionMs}) must be longer than SESSION_IDLE_MS (${idleMs})`);
+  }
+  return {
+    threshold: int(vars, "SUMMARY_THRESHOLD", DEFAULTS.threshold, 1, 1_000),
+    mode: oneOf(vars, "SUMMARY_MODE", ["rolling", "independent"] as const, "rolling"),
+    prompt,
+    formatter: oneOf(vars, "SUMMARY_FORMAT", ["numbered", "by-page"] as const, "numbered"),
+    debounceMs,
+    debounceMaxMs: Math.max(debounceMs, int(vars, "DEBOUNCE_MAX_MS", DEFAULTS.debounceMaxMs, 0, 3_600_000)),
+    destinationTimeoutMs: int(vars, "DESTINATION_TIMEOUT_MS", DEFAULTS.destinationTimeoutMs, 100, 120_000),
+    maxAttempts: int(vars, "STEP_MAX_ATTEMPTS", DEFAULTS.maxAttempts, 1, 100),
+    idleMs,
+    retentionMs,
+    preLinkWindowMs: int(vars, "PRE_LINK_WINDOW_MS", DEFAULTS.preLinkWindowMs, 0, DAY_MS),
+    llm: {
+      baseURL: text(vars, "LLM_BASE_URL") ?? null,
+      apiKey: text(vars, "LLM_API_KEY") ?? text(vars, "OPENAI_API_KEY") ?? null,
+      model: text(vars, "LLM_MODEL") ?? "gpt-4o-mini",
+      temperature: 0.3,
+      maxTokens: 256,
+      timeoutMs: int(vars, "LLM_TIMEOUT_MS", DEFAULTS.llmTimeoutMs, 100, 300_000),
+      breakerFailures: int(vars, "LLM_BREAKER_FAILURES", DEFAULTS.breakerFailures, 1, 1_000),
+      breakerPauseMs: int(vars, "LLM_BREAKER_PAUSE_MS", DEFAULTS.breakerPauseMs, 10, DAY_MS),
+    },
+  };
+}

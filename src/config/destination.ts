@@ -1,0 +1,116 @@
+/**
+ * @module
+ * Where notes go: `DESTINATION` and the settings of the destination it names, as one
+ * discriminated union. Unknown names and missing or unusable settings are a `ConfigError`, so a
+ * misconfigured deployment parks its steps with that error instead of dropping context.
+ */
+import { ConfigError, text, type Vars } from "./settings";
+
+export interface WebhookSettings {
+  url: string;
+  /** HMAC key bytes (from `whsec_<base64>`, or the UTF-8 bytes of any other string). */
+  key: Uint8Array;
+}
+
+export interface IntercomSettings {
+  accessToken: string;
+  /** The admin the notes are written as (`GET /me` with the token shows its id). */
+  adminId: string;
+  apiBase: string;
+  version: string;
+}
+
+export type DestinationConfig =
+  | { kind: "store" }
+  | ({ kind: "webhook" } & WebhookSettings)
+  | ({ kind: "intercom" } & IntercomSettings);
+
+const DESTINATION_KINDS = ["store", "webhook", "intercom"] as const satisfies readonly DestinationConfig["kind"][];
+
+/** Regional REST hosts. A token only works against the region of its workspace. */
+const INTERCOM_API_BASES = {
+  us: "https://api.intercom.io",
+  eu: "https://api.eu.intercom.io",
+  au: "https://api.au.intercom.io",
+} as const;
+
+/** Pinned so Intercom's answers do not change shape when the app's default version moves. */
+const DEFAULT_INTERCOM_VERSION = "2.14";
+
+/** Parses `DESTINATION` (default `store`) and that destination's settings. Throws `ConfigError`. */
+export function parseDestination(vars: Vars): DestinationConfig {
+  const kind = text(vars, "DESTINATION") ?? "store";
+  switch (kind) {
+    case "store":
+      return { kind };
+    case "webhook":
+      return { kind, ...readWebhookSettings(vars) };
+    case "intercom":
+      return { kind, ...readIntercomSettings(vars) };
+  }
+  throw new ConfigError("DESTINATION", `DESTINATION "${kind}" is not one of ${DESTINATION_KINDS.join(", ")}`);
+}
+
+/** `WEBHOOK_URL` (http or https) and `WEBHOOK_SECRET` (required: notes are never sent unsigned). */
+export function readWebhookSettings(vars: Vars): WebhookSettings {
+  const url = text(vars, "WEBHOOK_URL");
+  const secret = text(vars, "WEBHOOK_SECRET");
+  if (!url) throw new ConfigError("WEBHOOK_URL", "DESTINATION=webhook needs WEBHOOK_URL");
+  if (!/^https?:\/\//.test(url)) throw new ConfigError("WEBHOOK_URL", "WEBHOOK_URL must be an http(s) URL");
+  // Never send unsigned: a receiver could not tell our notes from anyone's.
+  if (!secret) throw new ConfigError("WEBHOOK_SECRET", "DESTINATION=webhook needs WEBHOOK_SECRET (wrangler secret put WEBHOOK_SECRET)");
+  return { url, key: secretBytes(secret) };
+}
+
+function secretBytes(secret: string): Uint8Array {
+  if (!secret.startsWith("whsec_")) return new TextEncoder().encode(secret);
+  try {
+    return Uint8Array.from(atob(secret.slice("whsec_".length)), (ch) => ch.charCodeAt(0));
+  } catch {
+    throw new ConfigError("WEBHOOK_SECRET", "WEBHOOK_SECRET must be whsec_ followed by base64");
+  }
+}
+
+/**
+ * Reads the Intercom settings.
+ * @param vars `INTERCOM_ACCESS_TOKEN` (secret, required), `INTERCOM_ADMIN_ID` (required), `INTERCOM_API_BASE`
+ *   (a URL, or `us` / `eu` / `au`; default US), `INTERCOM_VERSION` (default {@link DEFAULT_INTERCOM_VERSION}).
+ * @throws ConfigError naming the setting when one is missing or unusable (never echoing the token).
+ * @example readIntercomSettings({ INTERCOM_ACCESS_TOKEN: "…", INTERCOM_ADMIN_ID: "991267696", INTERCOM_API_BASE: "eu" })
+ */
+export function readIntercomSettings(vars: Vars): IntercomSettings {
+  const accessToken = text(vars, "INTERCOM_ACCESS_TOKEN");
+  const adminId = text(vars, "INTERCOM_ADMIN_ID");
+  if (!accessToken) {
+    throw new ConfigError("INTERCOM_ACCESS_TOKEN", "DESTINATION=intercom needs INTERCOM_ACCESS_TOKEN (wrangler secret put INTERCOM_ACCESS_TOKEN)");
+  }
+  if (!adminId) {
+    throw new ConfigError("INTERCOM_ADMIN_ID", "DESTINATION=intercom needs INTERCOM_ADMIN_ID (the id of the admin notes are written as)");
+  }
+  if (!/^\d{1,20}$/.test(adminId)) {
+    throw new ConfigError("INTERCOM_ADMIN_ID", `INTERCOM_ADMIN_ID must be a numeric admin id, got "${adminId.slice(0, 40)}"`);
+  }
+  const version = text(vars, "INTERCOM_VERSION") ?? DEFAULT_INTERCOM_VERSION;
+  if (!/^(\d{1,2}\.\d{1,2}|Unstable|Preview)$/.test(version)) {
+    throw new ConfigError("INTERCOM_VERSION", `INTERCOM_VERSION must look like "2.14" (or Unstable / Preview), got "${version.slice(0, 40)}"`);
+  }
+  return { accessToken, adminId, apiBase: resolveApiBase(text(vars, "INTERCOM_API_BASE") ?? "us"), version };
+}
+
+/** A region name or an https URL (http only for localhost) as a base URL without a trailing slash. */
+function resolveApiBase(value: string): string {
+  const region = value.toLowerCase();
+  // Own keys only: "constructor" is not a region.
+  if (Object.hasOwn(INTERCOM_API_BASES, region)) return INTERCOM_API_BASES[region as keyof typeof INTERCOM_API_BASES];
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError("INTERCOM_API_BASE", `INTERCOM_API_BASE must be us, eu, au or an https URL, got "${value.slice(0, 80)}"`);
+  }
+  const local = url.hostname === "localhost" || url.hostname === "127.0.0.1";
+  if (url.protocol !== "https:" && !(local && url.protocol === "http:")) {
+    throw new ConfigError("INTERCOM_API_BASE", "INTERCOM_API_BASE must be an https URL (http only for localhost)");
+  }
+  return url.origin + url.pathname.replace(/\/+$/, "");
+}

@@ -1,0 +1,86 @@
+/**
+ * @module
+ * One typed config, parsed once per environment object. Every setting is read here and nowhere
+ * else. The rule for a bad setting, wherever it is used: its section holds a `ConfigError` naming
+ * it; a route that needs that section answers 503 `misconfigured` with the message (worker.ts maps
+ * it), a step that needs it parks with the message, and `GET /healthz` lists it. Broken
+ * destination settings never stop ingest: steps park and the context waits. A credential that is
+ * simply not set keeps refusing as before (`not_configured`, 401).
+ */
+import type { LogLevel } from "../log";
+import { parseAccess, type AccessConfig } from "./access";
+import { parseCore, type CoreConfig } from "./core";
+import { parseDestination, type DestinationConfig } from "./destination";
+import { ConfigError, need, oneOf, section, text, type Section, type Vars } from "./settings";
+
+export { parseAccess, posthogSecretFor, readPosthogSecrets, type AccessConfig, type PosthogSecrets, type SecretLookup } from "./access";
+export { parseCore, type CoreConfig, type LlmConfig } from "./core";
+export {
+  parseDestination,
+  readIntercomSettings,
+  readWebhookSettings,
+  type DestinationConfig,
+  type IntercomSettings,
+  type WebhookSettings,
+} from "./destination";
+export { ConfigError, need, type Section, type SettingName, type Vars } from "./settings";
+
+export interface Config {
+  /** Without it no session can run: session routes answer 503 `misconfigured`. */
+  core: Section<CoreConfig>;
+  /** Broken: every destination step parks with its error; ingest still accepts. */
+  destination: Section<DestinationConfig>;
+  /** `DESTINATION` as set (default `store`), shown even when its settings are broken. */
+  destinationName: string;
+  access: AccessConfig;
+  /** `LOG_LEVEL`; an unusable value logs everything (info) rather than hide errors, and is a problem. */
+  logLevel: LogLevel;
+  /** Every setting that is set but unusable (the first per section), for `GET /healthz`. */
+  problems: readonly ConfigError[];
+}
+
+/** Parses every setting. Never throws: a broken section holds its `ConfigError`. */
+export function parseConfig(vars: Vars): Config {
+  const core = section(() => parseCore(vars));
+  const destination = section(() => parseDestination(vars));
+  const access = parseAccess(vars);
+  const logLevel = section(() => oneOf(vars, "LOG_LEVEL", ["info", "warn", "error"] as const, "info"));
+  const sections = [core, destination, access.posthog, access.publishableKeys, logLevel];
+  return {
+    core,
+    destination,
+    destinationName: text(vars, "DESTINATION") ?? "store",
+    access,
+    logLevel: logLevel instanceof ConfigError ? "info" : logLevel,
+    problems: sections.filter((s) => s instanceof ConfigError),
+  };
+}
+
+const built = new WeakMap<Env, Config>();
+
+/**
+ * The config of this environment, parsed on first use (the isolate keeps one `env` object).
+ * @example const { apiToken } = loadConfig(c.env).access
+ */
+export function loadConfig(env: Env): Config {
+  let config = built.get(env);
+  if (!config) {
+    config = parseConfig(env);
+    built.set(env, config);
+  }
+  return config;
+}
+
+/** What a session actor runs with: the core settings and its destination's. */
+export interface SessionConfig extends CoreConfig {
+  /** {@link Config.destinationName} */
+  destination: string;
+  /** The destination's settings, or the `ConfigError` every destination step parks with. */
+  destinationSettings: Section<DestinationConfig>;
+}
+
+/** Throws the core `ConfigError`: an actor cannot run without its core settings. */
+export function sessionConfig(env: Env): SessionConfig {
+  const config = loadConfig(env);
+  return { ...need(config.core), destination: config.destinationName, destinationSettings: config.destination };
+}
