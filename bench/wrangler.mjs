@@ -32,8 +32,11 @@ export async function startWorker(name, { config, vars = {} }, { tmp, startupMax
 async function startWorkerOnce(name, { config, vars }, { tmp, startupMaxMs, attempt }) {
   const port = await freePort();
   const inspectorPort = await freePort();
-  const logFile = path.join(tmp, attempt > 1 ? `${name}.${attempt}.log` : `${name}.log`);
-  const stateDir = path.join(tmp, `${name}-state`);
+  const base = path.join(tmp, attempt > 1 ? `${name}.${attempt}` : name);
+  const logFile = `${base}.log`;
+  // Every wrangler dev starts from an empty state folder, a retry too: mkdirSync throws if it exists.
+  const stateDir = `${base}-state`;
+  fs.mkdirSync(stateDir);
   const args = ["wrangler", "dev", "--port", String(port), "--ip", HOST, "--local", "--persist-to", stateDir, "--inspector-port", String(inspectorPort), "--inspector-ip", HOST, "--show-interactive-dev-session=false", "--log-level", "warn"];
   if (config) args.push("-c", config);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
