@@ -1,0 +1,118 @@
+// The run's report: latest.json (the results as they are) and latest.md (tables of the figures).
+import fs from "node:fs";
+import path from "node:path";
+import { ROOT } from "./constants.mjs";
+import { log } from "./log.mjs";
+
+/** Writes `outDir`/latest.json and latest.md and prints the Markdown. */
+export function writeReport(results, outDir) {
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, "latest.json"), JSON.stringify(results, null, 2) + "\n");
+  let md;
+  try {
+    md = markdown(results);
+  } catch (err) {
+    md = `# Context Relay benchmark\n\nThe Markdown report failed (${err.message}); see latest.json.\n`;
+  }
+  fs.writeFileSync(path.join(outDir, "latest.md"), md);
+  console.log("\n" + md);
+  log(`wrote ${path.relative(ROOT, path.join(outDir, "latest.json"))} and latest.md`);
+}
+
+function fmt(x, unit = "") {
+  if (x === null || x === undefined) return "—";
+  return `${typeof x === "number" ? x.toLocaleString("en-US", { maximumFractionDigits: 2 }) : x}${unit}`;
+}
+
+/** A Markdown table row; an empty cell renders as `| |`. */
+const row = (cells) => `|${cells.map((c) => (c === "" ? " " : ` ${c} `)).join("|")}|`;
+
+function markdown(results) {
+  const m = results.machine;
+  const p = results.profile;
+  const src = results.source;
+  const lines = [
+    `# Context Relay benchmark (${p.name})`,
+    "",
+    `Command: \`${results.command}\` · run ${results.runId} · ${results.startedAt} · ${results.durationS} s`,
+    `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memGiB} GiB, ${m.platform}; Node ${m.node}; workerd ${m.workerd} (wrangler dev's; top-level ${m.workerdTopLevel}); wrangler ${m.wrangler}; load average at start ${m.loadavgAtStart.join(" ")}, at end ${m.loadavgAtEnd?.join(" ")}`,
+  ];
+  if (src) lines.push(`Worker measured: ${src.kind === "git" ? `git ${src.ref} = ${src.commit}` : `working tree at ${src.commit} with ${src.uncommittedChanges} uncommitted file(s) under src/ and config`}, frozen as bundle ${src.bundleSha256} for the whole run.`);
+  lines.push(`Load: concurrency ${p.concurrency}, ${p.actionsPerBatch} actions per batch, ${p.ingestSeconds} s per phase, ${p.rounds} round(s) (medians shown), K=${p.threshold}; local \`wrangler dev\` (workerd), everything on 127.0.0.1.`, "");
+  const S = results.scenarios;
+  if (S.ingest?.summary) lines.push(...ingestSection(S.ingest));
+  if (S.isolation?.summary) lines.push(...isolationSection(S.isolation, p));
+  lines.push(...figuresSection(results));
+  if (results.errors.length) {
+    lines.push("## Errors", "");
+    for (const e of results.errors) lines.push(`- **${e.scenario}**: ${e.message.split("\n")[0].slice(0, 400)}`);
+    lines.push("");
+  }
+  lines.push("Ratios to the floor are the median of the per-round ratios (each round runs ours and the floor back to back, in rotating order). The machine is shared; treat differences under ~10% as noise. Details, per-round figures and the ratio of medians are in `latest.json`.");
+  return lines.join("\n") + "\n";
+}
+
+function ingestSection(ingest) {
+  const lines = [
+    "## Ingest (POST /v1/actions)",
+    "",
+    "| worker | sessions | requests/s | actions/s | p50 ms | p99 ms | ÷ floor: throughput | ÷ floor: p99 | runtime CPU µs/req (load / +background) | failed |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const key of Object.keys(ingest.targets)) {
+    for (const load of ["one", "many"]) {
+      const x = ingest.summary[key]?.[load];
+      const r = ingest.ratios?.[key]?.[load];
+      if (x) lines.push(row([key, fmt(x.sessions), fmt(x.rps), fmt(x.actionsPerS), fmt(x.p50Ms), fmt(x.p99Ms), fmt(r?.throughput), fmt(r?.p99), `${fmt(x.cpuUsPerRequestDuringLoad)} / ${fmt(x.cpuUsPerRequest)}`, fmt(x.failed)]));
+    }
+  }
+  lines.push("");
+  for (const [key, label] of Object.entries(ingest.targets)) if (ingest.summary[key]) lines.push(`- ${key}: ${label}`);
+  lines.push("- runtime CPU: the workerd process running the Worker and its Durable Objects, per accepted request, during the load and including the background work it left (until idle). wrangler dev's proxy workerd and its Node process add the same fixed cost to every worker and are left out.", "");
+  return lines;
+}
+
+function isolationSection(isolation, p) {
+  const lines = [
+    "## Isolation from slow I/O (ingest p99, ms)",
+    "",
+    `| sessions | base | destination ${p.isolationDestMs} ms | ratio | LLM ${p.isolationLlmMs / 1000} s | ratio | requests/s (base / dest / LLM) | runtime CPU µs/req (base / dest / LLM) |`,
+    "|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  const conditions = ["base", "slowDestination", "slowLlm"];
+  for (const load of ["one", "many"]) {
+    const s = isolation.summary[load];
+    const each = (pick) => conditions.map((c) => fmt(pick(s[c]))).join(" / ");
+    if (s) lines.push(row([fmt(s.sessions), fmt(s.base.p99Ms), fmt(s.slowDestination.p99Ms), fmt(s.ratioSlowDestination), fmt(s.slowLlm.p99Ms), fmt(s.ratioSlowLlm), each((x) => x.rps), each((x) => x.cpuUsPerRequestDuringLoad)]));
+  }
+  lines.push("", "p99 columns: medians over rounds; ratios: the median of each round's ratio (the three conditions of a round ran back to back).", "");
+  return lines;
+}
+
+function figuresSection(results) {
+  const S = results.scenarios;
+  const lines = ["## Figures and targets", "", "| figure | value | target | met |", "|---|---:|---|:-:|"];
+  const c = S.coalescing?.summary;
+  if (c) lines.push(row([`coalescing: first action → destination (median of ${c.reps})`, fmt(c.firstActionToDestinationMsMedian, " ms"), "DEBOUNCE_MS=200", ""]));
+  const l = S.long;
+  if (l && !l.error) {
+    const figures = [
+      ["actions / batches", `${fmt(l.actions)} / ${fmt(l.batches)}`],
+      ["ingest (one client, sequential)", `${fmt(l.ingest.seconds, " s")}, p50 ${fmt(l.ingest.p50Ms, " ms")}, p99 ${fmt(l.ingest.p99Ms, " ms")}`],
+      ["LLM calls while ingest ran / after", `${fmt(l.llmCallsDuringIngest)} / ${fmt(l.llmCalls - l.llmCallsDuringIngest)}`],
+      ["drain after ingest", fmt(l.quiescence.drainSeconds, " s")],
+      ["peak pending actions / unsummarised windows", `${fmt(l.peaks.pendingActions)} / ${fmt(l.peaks.unsummarisedWindows)}`],
+      ["storage bytes", fmt(l.storageBytes)],
+      ["largest prompt (chars)", fmt(l.promptChars.max), "flat"],
+    ];
+    for (const [name, value, goal = ""] of figures) lines.push(row([`long session: ${name}`, value, goal, ""]));
+  }
+  const b = S.bundle;
+  for (const key of ["ours", "floor"]) {
+    if (b?.[key] && !b[key].error) lines.push(row([`bundle (${key}): raw / gzip`, `${fmt(b[key].rawKiB, " KiB")} / ${fmt(b[key].gzipKiB, " KiB")}`, "", ""]));
+    else if (b?.[key]?.error) lines.push(row([`bundle (${key})`, "error", "", ""]));
+  }
+  for (const t of results.targets) lines.push(row([t.name, fmt(t.value), t.goal, t.met === null ? "?" : t.met ? "✅" : "❌"]));
+  lines.push("");
+  return lines;
+}

@@ -1,0 +1,96 @@
+// Starts every server the chosen scenarios need, all at once (start-up is not measured), and
+// stops them one by one, keeping a summary of each one's log.
+import fs from "node:fs";
+import path from "node:path";
+import { API_TOKEN, HOST, ROOT } from "./constants.mjs";
+import { startFakes } from "./fakesProcess.mjs";
+import { freezeOurs } from "./freezeOurs.mjs";
+import { log } from "./log.mjs";
+import { killGroup } from "./processes.mjs";
+import { recordError } from "./results.mjs";
+import { buildBundle, floorConfigCopy, startWorker } from "./wrangler.mjs";
+
+/** Our worker's settings for the bench: webhook destination and LLM on the fakes, then `extra`. */
+function ourVars(ctx, fakes, extra = {}) {
+  return {
+    API_TOKEN,
+    DESTINATION: "webhook",
+    WEBHOOK_URL: `http://${HOST}:${fakes.ports.destination}/hook`,
+    WEBHOOK_SECRET: `whsec_${Buffer.from("context-relay-bench-secret-32by!").toString("base64")}`,
+    LLM_BASE_URL: `http://${HOST}:${fakes.ports.llm}/v1`,
+    LLM_API_KEY: "bench",
+    LLM_MODEL: "bench",
+    SUMMARY_THRESHOLD: String(ctx.profile.threshold),
+    DEBOUNCE_MS: "0",
+    ...(ctx.argv.logs ? {} : { LOG_LEVEL: "warn" }),
+    ...extra,
+  };
+}
+
+/**
+ * Bundles and starts what `ctx.only` needs. A server that fails to start is recorded as an error
+ * and is null, and so are the servers of scenarios that were not chosen. `bundle` is the bundle
+ * scenario's figures (null when not chosen); `source` says which code "ours" runs.
+ */
+export async function startServers(ctx) {
+  const { only, profile, tmp } = ctx;
+  const oursEntry = ctx.oursConfig ?? path.join(ROOT, "src/worker.ts");
+  const haveOurs = fs.existsSync(oursEntry);
+  const needOurs = ["ingest", "isolation", "long"].some((s) => only.has(s));
+  const needCoalescing = only.has("coalescing");
+  const missing = `${path.relative(ROOT, oursEntry)} does not exist yet`;
+  if ((needOurs || needCoalescing) && !haveOurs) recordError(ctx.results, "ours", new Error(`${missing}: scenarios against our worker skipped`));
+  const settled = async (key, promise) => {
+    try {
+      return await promise;
+    } catch (err) {
+      recordError(ctx.results, key, err);
+      return null;
+    }
+  };
+  const start = (name, options) => startWorker(name, options, { tmp, startupMaxMs: profile.startupMaxMs });
+  const floorConfig = floorConfigCopy(tmp);
+  const floorBuildP = settled("bundle", only.has("bundle") ? buildBundle("floor", floorConfig, { tmp }) : null);
+  const floorP = settled("floor", only.has("floor") ? start("floor", { config: floorConfig }) : null);
+  const fakesP = settled("fakes", haveOurs && (needOurs || needCoalescing) ? startFakes(tmp) : null);
+  const frozen = await settled("ours", haveOurs && (needOurs || needCoalescing || only.has("bundle")) ? freezeOurs({ tmp, ref: ctx.argv.ref, oursConfig: ctx.oursConfig }) : null);
+  const fakes = await fakesP;
+  const canRunOurs = Boolean(frozen && fakes);
+  const startOurs = (name, wanted, extra) => settled(name, canRunOurs && wanted ? start(name, { config: frozen.config, vars: ourVars(ctx, fakes, extra) }) : null);
+  const [ours, oursIngestOnly, coalescing] = await Promise.all([
+    startOurs("ours", needOurs),
+    startOurs("ours-ingest-only", only.has("ingest"), { DEBOUNCE_MS: "600000", DEBOUNCE_MAX_MS: "600000", SUMMARY_THRESHOLD: "1000" }),
+    startOurs("coalescing", needCoalescing, { DEBOUNCE_MS: "200", SUMMARY_THRESHOLD: "1000" }),
+  ]);
+  const floor = await floorP;
+  const floorBuild = await floorBuildP;
+  const bundle = only.has("bundle")
+    ? {
+        ours: frozen ? frozen.sizes : { error: haveOurs ? "bundling failed (see errors)" : missing },
+        floor: floorBuild ? floorBuild.sizes : { error: "bundling failed (see errors)" },
+      }
+    : null;
+  return { fakes, source: frozen?.source ?? null, bundle, ours, oursIngestOnly, floor, coalescing };
+}
+
+/** Counts the error and warning lines a server printed (beyond the known offline Request.cf warning). */
+function logHealth(server) {
+  let text;
+  try {
+    text = fs.readFileSync(server.logFile, "utf8");
+  } catch {
+    return null;
+  }
+  const lines = text.split("\n");
+  const problems = lines.filter((l) => /error|exception|uncaught|✘/i.test(l) && !/Request\.cf|ENOTFOUND workers\.cloudflare\.com/.test(l));
+  return { lines: lines.length, problemLines: problems.length, firstProblems: problems.slice(0, 5).map((l) => l.slice(0, 300)) };
+}
+
+/** Stops `server` (a no-op for null) and records its port, start-up time and log health. */
+export async function stopServer(results, server) {
+  if (!server) return;
+  await killGroup(server.child);
+  const health = logHealth(server);
+  (results.servers ??= {})[server.name] = { port: server.port, startupMs: server.startupMs, log: health };
+  if (health?.problemLines) log(`${server.name}: ${health.problemLines} error/exception line(s) in its log, first: ${health.firstProblems[0]}`);
+}
