@@ -15,7 +15,8 @@ import { formatActions } from "./format";
 import { mergePayloads, payloadToText, type ActionsPayload, type SlimAction } from "./model";
 import type { Step } from "./plan";
 import { buildPrompt } from "./prompt";
-import type { NoteRow, SessionRow, SessionStore } from "./sessionStore";
+import type { SessionStore } from "./sessionStore";
+import type { NoteRow, SessionRow } from "./store/schema";
 import { checkSummary } from "./summaryGate";
 
 /** Most actions one raw note carries; a longer backlog goes out as several notes, in order. */
@@ -282,7 +283,10 @@ async function settle(
   );
   const unknownOutcome = result.kind === "retry" && result.unknownOutcome === true;
   const error = result.kind === "held" ? `held by ${result.reason}` : result.error;
-  commit(deps, s.epoch, () => store.recordFailure(key, kind, attempt, nextAttemptAt, error, parked, unknownOutcome, now));
+  commit(deps, s.epoch, () => {
+    store.recordStep({ key, kind, attempts: attempt, nextAttemptAt, error, parked, unknownOutcome }, now);
+    store.bump("step_failures");
+  });
   const outcome = parked ? "parked" : "retry";
   deps.log(`step:${outcome}`, { ...common, outcome, error: run.logError ?? error, retry_in_ms: nextAttemptAt - now });
 }

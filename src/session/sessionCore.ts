@@ -8,7 +8,7 @@ import type { LinkResult } from "./linkResult";
 import type { ActionsPayload } from "./model";
 import { computeNextAlarm, planNextStep, type PlanInput, type Step } from "./plan";
 import { runStep, type StepDeps } from "./runStep";
-import type { SessionRow } from "./sessionStore";
+import type { SessionRow } from "./store/schema";
 
 export interface CoreTimings {
   /** Before a link, raw actions are held this long (sliding, by arrival); older ones wait for their summary. */
@@ -105,42 +105,50 @@ export class SessionCore {
     });
   }
 
-  planInput(s: SessionRow, now: number): PlanInput {
+  /** The plan's whole input, from one store read; null when there is no session. */
+  private planInput(now: number): { session: SessionRow; input: PlanInput } | null {
     const { config } = this.deps;
-    return this.store.planInput(
-      s,
+    const rows = this.store.planRows(config.mode === "rolling");
+    if (!rows) return null;
+    const s = rows.session;
+    const input: PlanInput = {
       now,
-      {
-        debounceMs: config.debounceMs,
-        debounceMaxMs: config.debounceMaxMs,
-        canPost: s.link !== null || !this.needsLink(),
-        llmBlockedUntil: this.llmBlockedUntil(),
-        idleCloseAt: s.open_count > 0 ? s.last_action_at + this.timings.idleMs : null,
-        expireAt: s.last_action_at + this.timings.retentionMs,
-      },
-      config.mode === "rolling",
-    );
+      debounceMs: config.debounceMs,
+      debounceMaxMs: config.debounceMaxMs,
+      canPost: s.link !== null || !this.needsLink(),
+      pending: rows.pending && { firstAt: rows.pending.firstAt, lastAt: rows.pending.lastAt },
+      inflightRawNote: rows.inflightRawNote,
+      flushAt: s.flush_at,
+      nextToSummarise: rows.nextToSummarise,
+      nextToPost: rows.nextToPost,
+      nextToRedact: rows.nextToRedact,
+      llmBlockedUntil: this.llmBlockedUntil(),
+      idleCloseAt: s.open_count > 0 ? s.last_action_at + this.timings.idleMs : null,
+      expireAt: s.last_action_at + this.timings.retentionMs,
+      steps: new Map(rows.steps.map((r) => [r.key, { attempts: r.attempts, nextAttemptAt: r.next_attempt_at, parked: r.parked_at !== null }])),
+    };
+    return { session: s, input };
   }
 
   nextAlarm(now: number): number | null {
-    const s = this.store.session();
-    return s ? computeNextAlarm(this.planInput(s, now)) : null;
+    const planned = this.planInput(now);
+    return planned ? computeNextAlarm(planned.input) : null;
   }
 
   nextStep(now: number): Step | null {
-    const s = this.store.session();
-    if (!s) return null;
-    const plan = planNextStep(this.planInput(s, now));
-    return plan.kind === "run" ? plan.step : null;
+    const planned = this.planInput(now);
+    const plan = planned && planNextStep(planned.input);
+    return plan?.kind === "run" ? plan.step : null;
   }
 
   /** Runs due steps in order until none is due (rest), the session expires, or `maxSteps` (yield). */
   async drain(maxSteps: number): Promise<DrainResult> {
     for (let i = 0; i < maxSteps; i++) {
-      const s = this.store.session();
-      if (!s) return { kind: "rest" };
       const now = this.deps.now();
-      const plan = planNextStep(this.planInput(s, now));
+      const planned = this.planInput(now);
+      if (!planned) return { kind: "rest" };
+      const s = planned.session;
+      const plan = planNextStep(planned.input);
       if (plan.kind !== "run") return { kind: "rest" };
       if (plan.step.kind === "expire") return { kind: "expired", idleMs: now - s.last_action_at };
       await runStep(this.deps, s, plan.step);

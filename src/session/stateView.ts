@@ -7,7 +7,8 @@
 import type { Config } from "../config";
 import type { BreakerView } from "../llm/breaker";
 import type { Summariser } from "../llm/types";
-import type { SessionRow, SessionStore } from "./sessionStore";
+import type { SessionStore } from "./sessionStore";
+import type { SessionRow } from "./store/schema";
 
 export interface StateOptions {
   config: Config;
@@ -21,7 +22,7 @@ export interface StateOptions {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function buildState(store: SessionStore, s: SessionRow, opts: StateOptions) {
-  const pending = store.pendingSummary(s.covered_window);
+  const pending = store.pending(s.covered_window);
   const latest = store.latestSummary();
   const steps = store.steps().map((r) => ({
     key: r.key,
@@ -32,7 +33,7 @@ export function buildState(store: SessionStore, s: SessionRow, opts: StateOption
     parked_at: iso(r.parked_at),
     next_attempt_at: iso(r.next_attempt_at),
   }));
-  const windows = store.windowsSummary();
+  const windows = store.windowCounts();
   return {
     product_id: s.product_id,
     session_id: s.session_id,
