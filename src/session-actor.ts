@@ -9,16 +9,15 @@ import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Config } from "./config";
 import { createDestination } from "./destinations/registry";
 import type { Destination } from "./destinations/types";
-import { probeLeaseMs, sharedBreaker, type CircuitBreaker } from "./llm/breaker";
+import { probeLeaseMs, sharedBreaker } from "./llm/breaker";
 import { createSummariser } from "./llm/createSummariser";
 import { configureLogging, log } from "./log";
-import { buildContext } from "./session/context";
 import type { LinkResult } from "./session/linkResult";
 import { migrate } from "./session/migrations";
 import type { ActionsPayload } from "./session/model";
 import { SessionCore } from "./session/sessionCore";
 import { SessionStore } from "./session/sessionStore";
-import { buildState, type SessionState } from "./session/stateView";
+import type { SessionState } from "./session/stateView";
 
 /** Steps one alarm runs before yielding (it re-arms itself to continue). */
 const MAX_STEPS_PER_ALARM = 50;
@@ -33,7 +32,6 @@ export class SessionActor extends DurableObject<Env> {
   private alarmAt: number | null = null;
   private draining: Promise<void> | null = null;
   private destinationCache: { value: Destination } | { error: Error } | null = null;
-  private readonly breaker: CircuitBreaker;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -41,19 +39,17 @@ export class SessionActor extends DurableObject<Env> {
     this.store = new SessionStore(ctx.storage);
     this.config = readConfig(env as unknown as Record<string, unknown>);
     const { llm } = this.config;
-    const summariser = createSummariser(llm);
-    this.breaker = sharedBreaker({
-      failureThreshold: llm.breakerFailures,
-      pauseMs: llm.breakerPauseMs,
-      probeLeaseMs: probeLeaseMs(llm.timeoutMs),
-    });
     this.core = new SessionCore(
       {
         store: this.store,
         config: this.config,
         destination: () => this.destination(),
-        summariser,
-        breaker: this.breaker,
+        summariser: createSummariser(llm),
+        breaker: sharedBreaker({
+          failureThreshold: llm.breakerFailures,
+          pauseMs: llm.breakerPauseMs,
+          probeLeaseMs: probeLeaseMs(llm.timeoutMs),
+        }),
         now: () => Date.now(),
         random: () => Math.random(),
         log: (event, fields) => log(event, { actor: this.ctx.id.name, ...fields }),
@@ -63,8 +59,6 @@ export class SessionActor extends DurableObject<Env> {
         idleMs: this.config.idleMs,
         retentionMs: this.config.retentionMs,
       },
-      // While the breaker holds LLM calls the plan waits, and the alarm wakes when the pause ends.
-      () => (summariser.extractive ? null : this.breaker.blockedUntil(Date.now())),
     );
     void ctx.blockConcurrencyWhile(async () => {
       this.schemaReady = this.hasSchema();
@@ -115,21 +109,12 @@ export class SessionActor extends DurableObject<Env> {
   }
 
   async state(): Promise<SessionState | null> {
-    const s = this.hasSchema() ? this.store.session() : null;
-    if (!s) return null;
-    return buildState(this.store, s, {
-      config: this.config,
-      alarmAt: this.alarmAt,
-      summariser: this.core.deps.summariser,
-      destinationName: this.config.destination,
-      breaker: this.core.deps.summariser.extractive ? null : this.breaker.view(),
-    });
+    return this.hasSchema() ? this.core.state(this.alarmAt) : null;
   }
 
   async context(query?: string): Promise<{ context: string } | null> {
-    const s = this.hasSchema() ? this.store.session() : null;
-    if (!s) return null;
-    return { context: buildContext(this.store, s, query) };
+    const context = this.hasSchema() ? this.core.context(query) : null;
+    return context === null ? null : { context };
   }
 
   // ---- alarm ---------------------------------------------------------------------------------

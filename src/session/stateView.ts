@@ -6,15 +6,14 @@
  */
 import type { Config } from "../config";
 import type { BreakerView } from "../llm/breaker";
-import type { Summariser } from "../llm/types";
 import type { SessionStore } from "./sessionStore";
 import type { SessionRow } from "./store/schema";
 
 export interface StateOptions {
   config: Config;
   alarmAt: number | null;
-  summariser: Summariser;
-  destinationName: string;
+  /** The summariser's name (never a key). */
+  summariser: string;
   /** The LLM circuit breaker of the isolate running this session; null for the extractive summariser. */
   breaker: BreakerView | null;
 }
@@ -41,8 +40,8 @@ export function buildState(store: SessionStore, s: SessionRow, opts: StateOption
     last_action_at: iso(s.last_action_at),
     threshold: opts.config.threshold,
     mode: opts.config.mode,
-    destination: opts.destinationName,
-    summariser: opts.summariser.name,
+    destination: opts.config.destination,
+    summariser: opts.summariser,
     llm_breaker: opts.breaker,
     link: s.link === null ? null : { conversation_id: s.link, linked_at: iso(s.linked_at) },
     pending: { actions: pending?.actions ?? 0, since: iso(pending?.firstAt ?? null) },
