@@ -2,8 +2,9 @@
  * @module
  * One Durable Object per session (`{product_id}:{session_id}`). Requests only write and arm the
  * alarm; `alarm()` is the session's single lane, running due steps in order until none is due.
- * The behaviour lives in `session/sessionCore.ts` and the pure plan; this class adds RPC,
- * lazy schema setup and alarm bookkeeping.
+ * The behaviour lives in `session/sessionCore.ts`, the pure plan and the pure alarm policy
+ * (`session/alarm.ts`); this class wires them to the real storage, destination, LLM and clock,
+ * with RPC and lazy schema setup.
  */
 import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Config } from "./config";
@@ -12,6 +13,7 @@ import type { Destination } from "./destinations/types";
 import { probeLeaseMs, sharedBreaker } from "./llm/breaker";
 import { createSummariser } from "./llm/createSummariser";
 import { configureLogging, log } from "./log";
+import { nextAlarmAt, type AlarmAction } from "./session/alarm";
 import type { LinkResult } from "./session/linkResult";
 import { migrate } from "./session/migrations";
 import type { ActionsPayload } from "./session/model";
@@ -63,8 +65,7 @@ export class SessionActor extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => {
       this.schemaReady = this.hasSchema();
       this.alarmAt = await ctx.storage.getAlarm();
-      // A past-due alarm is never trusted to fire (it can be lost across restarts): re-arm it.
-      if (this.alarmAt !== null && this.alarmAt < Date.now() - 60_000) await this.setAlarm(Date.now() + 1_000);
+      await this.applyAlarm(nextAlarmAt({ phase: "start", current: this.alarmAt, now: Date.now() }));
     });
   }
 
@@ -73,28 +74,24 @@ export class SessionActor extends DurableObject<Env> {
   /** Durably appends a batch (one transaction), then arms the alarm. No destination or LLM I/O. */
   async ingest(payload: ActionsPayload, dedupeKey: string): Promise<{ duplicate: boolean }> {
     this.ensureSchema();
-    const now = Date.now();
-    const { duplicate, dueBy } = this.core.ingest(payload, dedupeKey, now);
-    // The hot path: an alarm already due no later than this batch needs skips planning entirely.
-    if (!duplicate && !(this.alarmAt !== null && this.alarmAt <= dueBy)) await this.rearm(now);
+    const { duplicate, dueBy } = this.core.ingest(payload, dedupeKey, Date.now());
+    if (!duplicate) await this.rearm(dueBy);
     return { duplicate };
   }
 
   /** Sets where this session's notes go. Held raw actions are written as one note on the next run. */
   async link(productId: string, sessionId: string, conversationId: string): Promise<LinkResult> {
     this.ensureSchema();
-    const now = Date.now();
-    const result = this.core.link(productId, sessionId, conversationId, now);
-    await this.rearm(now);
+    const result = this.core.link(productId, sessionId, conversationId, Date.now());
+    await this.rearm();
     return result;
   }
 
   /** Summarise what is pending now, below K, and deliver pending notes; parked steps try again. */
   async flush(): Promise<{ closed_window: boolean } | null> {
     if (!this.hasSchema()) return null;
-    const now = Date.now();
-    const result = this.core.flush(now);
-    if (result) await this.rearm(now);
+    const result = this.core.flush(Date.now());
+    if (result) await this.rearm();
     return result;
   }
 
@@ -139,7 +136,10 @@ export class SessionActor extends DurableObject<Env> {
         log("session:expired", { actor: this.ctx.id.name, idle_ms: result.idleMs });
       }
     } finally {
-      if (!expired) await this.rearm(Date.now(), true);
+      if (!expired) {
+        const now = Date.now();
+        await this.applyAlarm(nextAlarmAt({ phase: "alarm", current: this.alarmAt, now, planned: () => this.core.nextAlarm(now) }));
+      }
     }
   }
 
@@ -179,25 +179,18 @@ export class SessionActor extends DurableObject<Env> {
     return this.destinationCache.value;
   }
 
-  /**
-   * Sets the alarm to the plan's earliest deadline. Outside `alarm()` an earlier alarm already set
-   * is kept; inside it the plan is authoritative, and "now" becomes now + 1 ms (a same-instant
-   * alarm set from inside `alarm()` can be dropped).
-   */
-  private async rearm(now: number, fromAlarm = false): Promise<void> {
-    if (!fromAlarm && this.alarmAt !== null && this.alarmAt <= now) return;
-    const next = this.core.nextAlarm(now);
-    if (next === null) {
-      if (fromAlarm && this.alarmAt === null) await this.ctx.storage.deleteAlarm();
-      return;
-    }
-    const at = fromAlarm ? Math.max(next, Date.now() + 1) : next;
-    if (!fromAlarm && this.alarmAt !== null && this.alarmAt <= at) return;
-    await this.setAlarm(at);
+  /** After a request wrote: `dueBy` is the latest time its write needs the alarm. */
+  private rearm(dueBy = Date.now()): Promise<void> {
+    const now = Date.now();
+    return this.applyAlarm(nextAlarmAt({ phase: "request", current: this.alarmAt, now, dueBy, planned: () => this.core.nextAlarm(now) }));
   }
 
-  private async setAlarm(at: number): Promise<void> {
-    this.alarmAt = at;
-    await this.ctx.storage.setAlarm(at);
+  private async applyAlarm(action: AlarmAction): Promise<void> {
+    if (action.kind === "set") {
+      this.alarmAt = action.at;
+      await this.ctx.storage.setAlarm(action.at);
+    } else if (action.kind === "delete") {
+      await this.ctx.storage.deleteAlarm();
+    }
   }
 }
