@@ -23,7 +23,7 @@ export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 
 export type Lane = "destination" | "llm";
 
-/** The lane a step runs in (close-idle and expire only touch storage: they count as destination work). */
+/** The lane a step runs in: summarise in the LLM lane, every other step in the destination lane. */
 export function laneOf(kind: StepKind): Lane {
   return kind === "summarise" ? "llm" : "destination";
 }

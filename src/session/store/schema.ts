@@ -98,7 +98,7 @@ type BaseValue<S extends string> = S extends `INTEGER${string}` ? number : S ext
 type NullValue<S extends string> = S extends `${string}NOT NULL${string}` | `${string}PRIMARY KEY${string}` ? never : null;
 
 /** The row `SELECT *` returns for a table description. */
-export type RowOf<T extends Columns> = { -readonly [C in keyof T]: BaseValue<T[C]> | NullValue<T[C]> };
+type RowOf<T extends Columns> = { -readonly [C in keyof T]: BaseValue<T[C]> | NullValue<T[C]> };
 
 export type SessionRow = RowOf<typeof TABLES_000.session>;
 export type BatchRow = RowOf<typeof TABLES_000.batches>;

@@ -7,7 +7,7 @@ import type { StepRow } from "./schema";
 import { SessionRows } from "./sessionRows";
 
 /** Stored `last_error` is cut to this many characters. */
-export const MAX_ERROR_CHARS = 500;
+const MAX_ERROR_CHARS = 500;
 
 /** Why a step is waiting and until when. */
 export interface StepWait {

@@ -10,7 +10,7 @@ import { StepRows } from "./stepRows";
 /** Batch marker for actions held before a link and expired from the hold: never sent raw. */
 export const HELD_BACK = -1;
 /** Dedupe keys remembered per session (a retried POST arrives within seconds to minutes). */
-export const RECENT_KEYS = 64;
+const RECENT_KEYS = 64;
 
 /**
  * Batches waiting for a raw note: not in one yet, not held back, and not in a window that already
