@@ -2,23 +2,24 @@
  * @module
  * One Durable Object per session (`{product_id}:{session_id}`). Requests only write and arm the
  * alarm; `alarm()` is the session's single lane, running due steps in order until none is due.
- * The behaviour lives in `session/sessionCore.ts` and the pure plan; this class adds RPC,
- * lazy schema setup and alarm bookkeeping.
+ * The behaviour lives in `session/sessionCore.ts`, the pure plan and the pure alarm policy
+ * (`session/alarm.ts`); this class wires them to the real storage, destination, LLM and clock,
+ * with RPC and lazy schema setup.
  */
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig, sessionConfig, type SessionConfig } from "./config";
 import { createDestination } from "./destinations/registry";
 import type { Destination } from "./destinations/types";
-import { probeLeaseMs, sharedBreaker, type CircuitBreaker } from "./llm/breaker";
+import { probeLeaseMs, sharedBreaker } from "./llm/breaker";
 import { createSummariser } from "./llm/createSummariser";
 import { configureLogging, log } from "./log";
-import { buildContext } from "./session/context";
+import { nextAlarmAt, type AlarmAction } from "./session/alarm";
 import type { LinkResult } from "./session/linkResult";
 import { migrate } from "./session/migrations";
 import type { ActionsPayload } from "./session/model";
 import { SessionCore } from "./session/sessionCore";
 import { SessionStore } from "./session/sessionStore";
-import { buildState, type SessionState } from "./session/stateView";
+import type { SessionState } from "./session/stateView";
 
 /** Steps one alarm runs before yielding (it re-arms itself to continue). */
 const MAX_STEPS_PER_ALARM = 50;
@@ -33,7 +34,6 @@ export class SessionActor extends DurableObject<Env> {
   private alarmAt: number | null = null;
   private draining: Promise<void> | null = null;
   private destinationCache: { value: Destination } | { error: Error } | null = null;
-  private readonly breaker: CircuitBreaker;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -41,19 +41,17 @@ export class SessionActor extends DurableObject<Env> {
     this.store = new SessionStore(ctx.storage);
     this.config = sessionConfig(env);
     const { llm } = this.config;
-    const summariser = createSummariser(llm);
-    this.breaker = sharedBreaker({
-      failureThreshold: llm.breakerFailures,
-      pauseMs: llm.breakerPauseMs,
-      probeLeaseMs: probeLeaseMs(llm.timeoutMs),
-    });
     this.core = new SessionCore(
       {
         store: this.store,
         config: this.config,
         destination: () => this.destination(),
-        summariser,
-        breaker: this.breaker,
+        summariser: createSummariser(llm),
+        breaker: sharedBreaker({
+          failureThreshold: llm.breakerFailures,
+          pauseMs: llm.breakerPauseMs,
+          probeLeaseMs: probeLeaseMs(llm.timeoutMs),
+        }),
         now: () => Date.now(),
         random: () => Math.random(),
         log: (event, fields) => log(event, { actor: this.ctx.id.name, ...fields }),
@@ -63,14 +61,11 @@ export class SessionActor extends DurableObject<Env> {
         idleMs: this.config.idleMs,
         retentionMs: this.config.retentionMs,
       },
-      // While the breaker holds LLM calls the plan waits, and the alarm wakes when the pause ends.
-      () => (summariser.extractive ? null : this.breaker.blockedUntil(Date.now())),
     );
     void ctx.blockConcurrencyWhile(async () => {
       this.schemaReady = this.hasSchema();
       this.alarmAt = await ctx.storage.getAlarm();
-      // A past-due alarm is never trusted to fire (it can be lost across restarts): re-arm it.
-      if (this.alarmAt !== null && this.alarmAt < Date.now() - 60_000) await this.setAlarm(Date.now() + 1_000);
+      await this.applyAlarm(nextAlarmAt({ phase: "start", current: this.alarmAt, now: Date.now() }));
     });
   }
 
@@ -79,28 +74,24 @@ export class SessionActor extends DurableObject<Env> {
   /** Durably appends a batch (one transaction), then arms the alarm. No destination or LLM I/O. */
   async ingest(payload: ActionsPayload, dedupeKey: string): Promise<{ duplicate: boolean }> {
     this.ensureSchema();
-    const now = Date.now();
-    const { duplicate, dueBy } = this.core.ingest(payload, dedupeKey, now);
-    // The hot path: an alarm already due no later than this batch needs skips planning entirely.
-    if (!duplicate && !(this.alarmAt !== null && this.alarmAt <= dueBy)) await this.rearm(now);
+    const { duplicate, dueBy } = this.core.ingest(payload, dedupeKey, Date.now());
+    if (!duplicate) await this.rearm(dueBy);
     return { duplicate };
   }
 
   /** Sets where this session's notes go. Held raw actions are written as one note on the next run. */
   async link(productId: string, sessionId: string, conversationId: string): Promise<LinkResult> {
     this.ensureSchema();
-    const now = Date.now();
-    const result = this.core.link(productId, sessionId, conversationId, now);
-    await this.rearm(now);
+    const result = this.core.link(productId, sessionId, conversationId, Date.now());
+    await this.rearm();
     return result;
   }
 
   /** Summarise what is pending now, below K, and deliver pending notes; parked steps try again. */
   async flush(): Promise<{ closed_window: boolean } | null> {
     if (!this.hasSchema()) return null;
-    const now = Date.now();
-    const result = this.core.flush(now);
-    if (result) await this.rearm(now);
+    const result = this.core.flush(Date.now());
+    if (result) await this.rearm();
     return result;
   }
 
@@ -115,21 +106,12 @@ export class SessionActor extends DurableObject<Env> {
   }
 
   async state(): Promise<SessionState | null> {
-    const s = this.hasSchema() ? this.store.session() : null;
-    if (!s) return null;
-    return buildState(this.store, s, {
-      config: this.config,
-      alarmAt: this.alarmAt,
-      summariser: this.core.deps.summariser,
-      destinationName: this.config.destination,
-      breaker: this.core.deps.summariser.extractive ? null : this.breaker.view(),
-    });
+    return this.hasSchema() ? this.core.state(this.alarmAt, this.config.destination) : null;
   }
 
   async context(query?: string): Promise<{ context: string } | null> {
-    const s = this.hasSchema() ? this.store.session() : null;
-    if (!s) return null;
-    return { context: buildContext(this.store, s, query) };
+    const context = this.hasSchema() ? this.core.context(query) : null;
+    return context === null ? null : { context };
   }
 
   // ---- alarm ---------------------------------------------------------------------------------
@@ -154,7 +136,10 @@ export class SessionActor extends DurableObject<Env> {
         log("session:expired", { actor: this.ctx.id.name, idle_ms: result.idleMs });
       }
     } finally {
-      if (!expired) await this.rearm(Date.now(), true);
+      if (!expired) {
+        const now = Date.now();
+        await this.applyAlarm(nextAlarmAt({ phase: "alarm", current: this.alarmAt, now, planned: () => this.core.nextAlarm(now) }));
+      }
     }
   }
 
@@ -194,25 +179,18 @@ export class SessionActor extends DurableObject<Env> {
     return this.destinationCache.value;
   }
 
-  /**
-   * Sets the alarm to the plan's earliest deadline. Outside `alarm()` an earlier alarm already set
-   * is kept; inside it the plan is authoritative, and "now" becomes now + 1 ms (a same-instant
-   * alarm set from inside `alarm()` can be dropped).
-   */
-  private async rearm(now: number, fromAlarm = false): Promise<void> {
-    if (!fromAlarm && this.alarmAt !== null && this.alarmAt <= now) return;
-    const next = this.core.nextAlarm(now);
-    if (next === null) {
-      if (fromAlarm && this.alarmAt === null) await this.ctx.storage.deleteAlarm();
-      return;
-    }
-    const at = fromAlarm ? Math.max(next, Date.now() + 1) : next;
-    if (!fromAlarm && this.alarmAt !== null && this.alarmAt <= at) return;
-    await this.setAlarm(at);
+  /** After a request wrote: `dueBy` is the latest time its write needs the alarm. */
+  private rearm(dueBy = Date.now()): Promise<void> {
+    const now = Date.now();
+    return this.applyAlarm(nextAlarmAt({ phase: "request", current: this.alarmAt, now, dueBy, planned: () => this.core.nextAlarm(now) }));
   }
 
-  private async setAlarm(at: number): Promise<void> {
-    this.alarmAt = at;
-    await this.ctx.storage.setAlarm(at);
+  private async applyAlarm(action: AlarmAction): Promise<void> {
+    if (action.kind === "set") {
+      this.alarmAt = action.at;
+      await this.ctx.storage.setAlarm(action.at);
+    } else if (action.kind === "delete") {
+      await this.ctx.storage.deleteAlarm();
+    }
   }
 }

@@ -5,7 +5,8 @@
  * the way the SDK's `enrich()` does.
  */
 import { formatNumbered } from "./format";
-import type { SessionRow, SessionStore } from "./sessionStore";
+import type { SessionStore } from "./sessionStore";
+import type { SessionRow } from "./store/schema";
 
 export function composeContext(summary: string | null, recentActivity: string): string {
   const parts: string[] = [];

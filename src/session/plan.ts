@@ -18,9 +18,20 @@ export type Step =
   | { kind: "close-idle"; key: string }
   | { kind: "expire"; key: string };
 
+export type StepKind = Step["kind"];
+export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
+
+export type Lane = "destination" | "llm";
+
+/** The lane a step runs in: summarise in the LLM lane, every other step in the destination lane. */
+export function laneOf(kind: StepKind): Lane {
+  return kind === "summarise" ? "llm" : "destination";
+}
+
 export type Plan = { kind: "run"; step: Step } | { kind: "wait"; until: number } | { kind: "idle" };
 
-export interface StepRow {
+/** A step's stored retry state, as the plan sees it. */
+export interface StepRetry {
   attempts: number;
   nextAttemptAt: number;
   parked: boolean;
@@ -49,7 +60,7 @@ export interface PlanInput {
   /** Idle handling: when the open window (if it holds actions) should be closed, and when the session expires. */
   idleCloseAt: number | null;
   expireAt: number | null;
-  steps: ReadonlyMap<string, StepRow>;
+  steps: ReadonlyMap<string, StepRetry>;
 }
 
 /** When batches pending delivery become due: trailing debounce, capped by the max wait. */
@@ -60,7 +71,7 @@ export function deliverDueAt(input: Pick<PlanInput, "pending" | "debounceMs" | "
   return Math.min(pending.lastAt + debounceMs, pending.firstAt + debounceMaxMs);
 }
 
-function gate(step: Step, dueAt: number, steps: ReadonlyMap<string, StepRow>): { step: Step; at: number } {
+function gate(step: Step, dueAt: number, steps: ReadonlyMap<string, StepRetry>): { step: Step; at: number } {
   const row = steps.get(step.key);
   return { step, at: row ? Math.max(dueAt, row.nextAttemptAt) : dueAt };
 }

@@ -2,13 +2,15 @@
  * @module
  * The session's behaviour over its storage, free of Workers APIs so it also runs in plain Node
  * (the randomized simulation tests drive it on `node:sqlite`). The Durable Object wraps it with
- * RPC, schema setup and alarm bookkeeping.
+ * RPC, schema setup and the alarm.
  */
+import { buildContext } from "./context";
 import type { LinkResult } from "./linkResult";
 import type { ActionsPayload } from "./model";
 import { computeNextAlarm, planNextStep, type PlanInput, type Step } from "./plan";
-import { runStep, type StepDeps } from "./runStep";
-import type { SessionRow } from "./sessionStore";
+import { buildState, type SessionState } from "./stateView";
+import { runStep, type StepDeps } from "./steps";
+import type { SessionRow } from "./store/schema";
 
 export interface CoreTimings {
   /** Before a link, raw actions are held this long (sliding, by arrival); older ones wait for their summary. */
@@ -22,12 +24,15 @@ export interface CoreTimings {
 export type DrainResult = { kind: "rest" } | { kind: "expired"; idleMs: number } | { kind: "yield" };
 
 export class SessionCore {
+  private readonly deps: StepDeps;
+
   constructor(
-    readonly deps: StepDeps,
+    deps: StepDeps,
     private readonly timings: CoreTimings,
-    /** When LLM calls are held (circuit breaker open), if they are. */
-    private readonly llmBlockedUntil: () => number | null = () => null,
-  ) {}
+  ) {
+    // The extractive summariser has no network to fail, so it never consults or trips the breaker.
+    this.deps = deps.summariser.extractive ? { ...deps, breaker: undefined } : deps;
+  }
 
   private get store() {
     return this.deps.store;
@@ -105,45 +110,68 @@ export class SessionCore {
     });
   }
 
-  planInput(s: SessionRow, now: number): PlanInput {
-    const { config } = this.deps;
-    return this.store.planInput(
-      s,
-      now,
-      {
-        debounceMs: config.debounceMs,
-        debounceMaxMs: config.debounceMaxMs,
-        canPost: s.link !== null || !this.needsLink(),
-        llmBlockedUntil: this.llmBlockedUntil(),
-        idleCloseAt: s.open_count > 0 ? s.last_action_at + this.timings.idleMs : null,
-        expireAt: s.last_action_at + this.timings.retentionMs,
-      },
-      config.mode === "rolling",
-    );
+  /** The state endpoint's view; `alarmAt` is the alarm the actor has set. Null when there is no session. */
+  state(alarmAt: number | null, destination: string): SessionState | null {
+    const s = this.store.session();
+    if (!s) return null;
+    const { config, summariser, breaker } = this.deps;
+    return buildState(this.store, s, { config, destination, alarmAt, summariser: summariser.name, breaker: breaker?.view() ?? null });
   }
 
-  nextAlarm(now: number): number | null {
+  /** The context an agent reads now, or null when there is no session. */
+  context(query?: string): string | null {
     const s = this.store.session();
-    return s ? computeNextAlarm(this.planInput(s, now)) : null;
+    return s ? buildContext(this.store, s, query) : null;
+  }
+
+  /** The plan's whole input, from one store read; null when there is no session. */
+  private planInput(now: number): { session: SessionRow; input: PlanInput } | null {
+    const { config, breaker } = this.deps;
+    const rows = this.store.planRows(config.mode === "rolling");
+    if (!rows) return null;
+    const s = rows.session;
+    const input: PlanInput = {
+      now,
+      debounceMs: config.debounceMs,
+      debounceMaxMs: config.debounceMaxMs,
+      canPost: s.link !== null || !this.needsLink(),
+      pending: rows.pending && { firstAt: rows.pending.firstAt, lastAt: rows.pending.lastAt },
+      inflightRawNote: rows.inflightRawNote,
+      flushAt: s.flush_at,
+      nextToSummarise: rows.nextToSummarise,
+      nextToPost: rows.nextToPost,
+      nextToRedact: rows.nextToRedact,
+      // While the breaker holds LLM calls the LLM lane waits, and the alarm wakes when it lets a probe through.
+      llmBlockedUntil: breaker?.blockedUntil(now) ?? null,
+      idleCloseAt: s.open_count > 0 ? s.last_action_at + this.timings.idleMs : null,
+      expireAt: s.last_action_at + this.timings.retentionMs,
+      steps: new Map(rows.steps.map((r) => [r.key, { attempts: r.attempts, nextAttemptAt: r.next_attempt_at, parked: r.parked_at !== null }])),
+    };
+    return { session: s, input };
+  }
+
+  /** When the alarm should fire for the plan: now for a due step, the earliest deadline, or null at rest. */
+  nextAlarm(now: number): number | null {
+    const planned = this.planInput(now);
+    return planned ? computeNextAlarm(planned.input) : null;
   }
 
   nextStep(now: number): Step | null {
-    const s = this.store.session();
-    if (!s) return null;
-    const plan = planNextStep(this.planInput(s, now));
-    return plan.kind === "run" ? plan.step : null;
+    const planned = this.planInput(now);
+    const plan = planned && planNextStep(planned.input);
+    return plan?.kind === "run" ? plan.step : null;
   }
 
   /** Runs due steps in order until none is due (rest), the session expires, or `maxSteps` (yield). */
   async drain(maxSteps: number): Promise<DrainResult> {
     for (let i = 0; i < maxSteps; i++) {
-      const s = this.store.session();
-      if (!s) return { kind: "rest" };
       const now = this.deps.now();
-      const plan = planNextStep(this.planInput(s, now));
+      const planned = this.planInput(now);
+      if (!planned) return { kind: "rest" };
+      const plan = planNextStep(planned.input);
       if (plan.kind !== "run") return { kind: "rest" };
-      if (plan.step.kind === "expire") return { kind: "expired", idleMs: now - s.last_action_at };
-      await runStep(this.deps, s, plan.step);
+      if (plan.step.kind === "expire") return { kind: "expired", idleMs: now - planned.session.last_action_at };
+      await runStep(this.deps, planned.session, plan.step);
     }
     return { kind: "yield" };
   }

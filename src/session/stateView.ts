@@ -6,14 +6,16 @@
  */
 import type { CoreConfig } from "../config";
 import type { BreakerView } from "../llm/breaker";
-import type { Summariser } from "../llm/types";
-import type { SessionRow, SessionStore } from "./sessionStore";
+import type { SessionStore } from "./sessionStore";
+import type { SessionRow } from "./store/schema";
 
 export interface StateOptions {
   config: CoreConfig;
+  /** The configured destination's name (shown even when its settings are broken). */
+  destination: string;
   alarmAt: number | null;
-  summariser: Summariser;
-  destinationName: string;
+  /** The summariser's name (never a key). */
+  summariser: string;
   /** The LLM circuit breaker of the isolate running this session; null for the extractive summariser. */
   breaker: BreakerView | null;
 }
@@ -21,7 +23,7 @@ export interface StateOptions {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function buildState(store: SessionStore, s: SessionRow, opts: StateOptions) {
-  const pending = store.pendingSummary(s.covered_window);
+  const pending = store.pending(s.covered_window);
   const latest = store.latestSummary();
   const steps = store.steps().map((r) => ({
     key: r.key,
@@ -32,7 +34,7 @@ export function buildState(store: SessionStore, s: SessionRow, opts: StateOption
     parked_at: iso(r.parked_at),
     next_attempt_at: iso(r.next_attempt_at),
   }));
-  const windows = store.windowsSummary();
+  const windows = store.windowCounts();
   return {
     product_id: s.product_id,
     session_id: s.session_id,
@@ -40,8 +42,8 @@ export function buildState(store: SessionStore, s: SessionRow, opts: StateOption
     last_action_at: iso(s.last_action_at),
     threshold: opts.config.threshold,
     mode: opts.config.mode,
-    destination: opts.destinationName,
-    summariser: opts.summariser.name,
+    destination: opts.destination,
+    summariser: opts.summariser,
     llm_breaker: opts.breaker,
     link: s.link === null ? null : { conversation_id: s.link, linked_at: iso(s.linked_at) },
     pending: { actions: pending?.actions ?? 0, since: iso(pending?.firstAt ?? null) },

@@ -1,0 +1,67 @@
+/**
+ * @module
+ * Step 1, deliver: batches pending delivery become one raw note (prepared before any I/O, so a
+ * rerun resumes the same note), posted to the destination; its part id is kept for redaction.
+ */
+import type { PostResult } from "../../destinations/types";
+import { done } from "../../result";
+import { mergePayloads, payloadToText, type ActionsPayload, type SlimAction } from "../model";
+import type { StepOf } from "../plan";
+import type { NoteRow, SessionRow } from "../store/schema";
+import { postNote } from "./notes";
+import { thrown, type StepDeps, type StepFn } from "./stepDeps";
+
+/** Most actions one raw note carries; a longer backlog goes out as several notes, in order. */
+export const MAX_NOTE_ACTIONS = 200;
+
+function rawText(s: SessionRow, actions: SlimAction[]): string {
+  const payload: ActionsPayload = {
+    product_id: s.product_id,
+    session_id: s.session_id,
+    user_id: s.user_id,
+    email: s.email,
+    conversation_id: s.link,
+    forwarded_at: 0,
+    actions,
+  };
+  return payloadToText(mergePayloads([payload]));
+}
+
+/** Prepares the next raw note from the oldest pending batches (one window at most), or null if none wait. */
+function prepareRawNote(deps: StepDeps, s: SessionRow): NoteRow | null {
+  const { store } = deps;
+  const batches = store.pendingBatches(s.covered_window, MAX_NOTE_ACTIONS);
+  if (batches.length === 0) return null;
+  const actions = batches.flatMap((b) => JSON.parse(b.actions) as SlimAction[]);
+  const id = store.tx(() => store.createRawNote(batches, rawText(s, actions), s.link, deps.now()));
+  return store.note(id);
+}
+
+export const deliver: StepFn<StepOf<"deliver">> = async (deps, s, step) => {
+  const { store } = deps;
+  deps.destination(); // unusable settings fail here, before a note is prepared
+  const resumed = step.noteId === null ? null : store.note(step.noteId);
+  const note = resumed ?? prepareRawNote(deps, s);
+  if (!note) return null;
+  // From here on the step is the note's: a retry, even after a throw, resumes this note.
+  const key = `deliver:${note.id}`;
+  let result: PostResult;
+  try {
+    result = await postNote(deps, s, note, key, false, resumed === null);
+  } catch (err) {
+    return thrown(key, err);
+  }
+  if (result.kind !== "done") return { key, result };
+  const { partId } = result;
+  return {
+    key,
+    result: done(),
+    onDone: () => {
+      const current = store.note(note.id);
+      if (!current || current.posted_at !== null) return;
+      store.markNotePosted(note.id, partId, deps.now());
+      store.bump("raw_notes_posted");
+      store.prune(deps.config.mode === "rolling");
+    },
+  };
+};

@@ -1,0 +1,56 @@
+/**
+ * @module
+ * Notes as the destination sees them: their idempotency key, whose session they belong to, what
+ * is posted, and posting itself, which first looks up a note whose earlier post may have landed.
+ */
+import type { OutgoingNote, PostResult, SessionRef } from "../../destinations/types";
+import type { NoteRow, SessionRow } from "../store/schema";
+import type { StepDeps } from "./stepDeps";
+
+/** Stable across retries and evictions; the epoch keeps an erased session's keys from being reused. */
+export function noteKey(epoch: string, noteId: number): string {
+  return `${epoch}-n${noteId}`;
+}
+
+export function sessionRef(s: SessionRow, link: string | null): SessionRef {
+  return { productId: s.product_id, sessionId: s.session_id, link };
+}
+
+function outgoing(deps: StepDeps, s: SessionRow, note: NoteRow, extractive: boolean): OutgoingNote {
+  return {
+    key: noteKey(s.epoch, note.id),
+    kind: note.kind,
+    text: note.body,
+    actions: note.kind === "raw" ? deps.store.noteActions(note.id) : [],
+    summary: note.kind === "summary" ? note.body : null,
+    window: note.window_id,
+    extractive,
+    createdAt: note.created_at,
+  };
+}
+
+/**
+ * Posts a prepared note. A note prepared by an earlier run whose outcome is unknown (a timeout,
+ * or the actor stopped mid-post and recorded nothing) is looked up first where the destination
+ * can, and re-posted only if absent.
+ */
+export async function postNote(
+  deps: StepDeps,
+  s: SessionRow,
+  note: NoteRow,
+  key: string,
+  extractive: boolean,
+  preparedNow: boolean,
+): Promise<PostResult> {
+  const destination = deps.destination();
+  const out = outgoing(deps, s, note, extractive);
+  const ref = sessionRef(s, note.link);
+  const record = deps.store.step(key);
+  const outcomeUnknown = !preparedNow && (record === null || record.unknown_outcome === 1);
+  if (outcomeUnknown && destination.find) {
+    const found = await destination.find(ref, out);
+    if (found.kind !== "done") return found;
+    if (found.partId !== null) return { kind: "done", partId: found.partId };
+  }
+  return destination.post(ref, out);
+}

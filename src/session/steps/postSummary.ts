@@ -1,0 +1,34 @@
+/**
+ * @module
+ * Step 3, post summary: the stored summary becomes a summary note (prepared before any I/O, so a
+ * rerun resumes the same note), posted to the destination. Once confirmed, its window and every
+ * earlier one are covered.
+ */
+import { done } from "../../result";
+import type { StepOf } from "../plan";
+import { postNote } from "./notes";
+import type { StepFn } from "./stepDeps";
+
+export const postSummary: StepFn<StepOf<"post-summary">> = async (deps, s, step) => {
+  const { store } = deps;
+  const window = store.window(step.window);
+  if (!window || window.summary === null || window.posted_at !== null) return null;
+  const { summary } = window;
+  deps.destination(); // unusable settings fail here, before a note is prepared
+  const resumed = store.summaryNote(step.window);
+  const note = resumed ?? store.note(store.tx(() => store.createSummaryNote(step.window, summary, s.link, deps.now())))!;
+  const result = await postNote(deps, s, note, step.key, window.extractive === 1, resumed === null);
+  if (result.kind !== "done") return { key: step.key, result };
+  const { partId } = result;
+  return {
+    key: step.key,
+    result: done(),
+    onDone: () => {
+      const current = store.note(note.id);
+      if (!current || current.posted_at !== null) return;
+      store.markSummaryPosted(note.id, step.window, partId, deps.now());
+      store.bump("summary_notes_posted");
+      store.prune(deps.config.mode === "rolling");
+    },
+  };
+};

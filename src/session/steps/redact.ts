@@ -1,0 +1,33 @@
+/**
+ * @module
+ * Step 4, redact: a posted note that posted summaries now cover is removed from the destination.
+ * Summary first: the note is re-read, and goes only if it is still covered.
+ */
+import type { StepOf } from "../plan";
+import { noteKey, sessionRef } from "./notes";
+import type { StepFn } from "./stepDeps";
+
+export const redact: StepFn<StepOf<"redact">> = async (deps, s, step) => {
+  const { store, config } = deps;
+  const note = store.note(step.noteId);
+  if (!note || note.posted_at === null || note.part_id === null) return null;
+  const rolling = config.mode === "rolling";
+  const covered = note.kind === "raw" ? note.window_id <= s.covered_window : rolling && note.window_id < s.covered_window;
+  if (!covered) return null;
+  const result = await deps.destination().redact(sessionRef(s, note.link), {
+    key: noteKey(s.epoch, note.id),
+    kind: note.kind,
+    partId: note.part_id,
+    link: note.link,
+  });
+  return {
+    key: step.key,
+    result,
+    onDone: () => {
+      if (!store.note(step.noteId)) return;
+      store.deleteNote(step.noteId);
+      store.bump("redactions");
+      store.prune(rolling);
+    },
+  };
+};

@@ -1,0 +1,34 @@
+/**
+ * @module
+ * The base of the session store: typed reads over the actor's SQLite storage and its
+ * transactions. Synchronous (SQLite-backed Durable Object storage); callers group writes in
+ * `tx` so each step commits whole.
+ */
+import type { SlimAction } from "../model";
+
+type Row = Record<string, SqlStorageValue>;
+
+export abstract class SqlStore {
+  constructor(private readonly storage: DurableObjectStorage) {}
+
+  protected get sql(): SqlStorage {
+    return this.storage.sql;
+  }
+
+  protected all<T>(query: string, ...bindings: unknown[]): T[] {
+    return this.sql.exec<Row>(query, ...bindings).toArray() as unknown as T[];
+  }
+
+  protected first<T>(query: string, ...bindings: unknown[]): T | null {
+    return this.all<T>(query, ...bindings)[0] ?? null;
+  }
+
+  /** The actions of the batches a query selects (`SELECT actions …`), in the query's order. */
+  protected actionsOf(query: string, ...bindings: unknown[]): SlimAction[] {
+    return this.all<{ actions: string }>(query, ...bindings).flatMap((r) => JSON.parse(r.actions) as SlimAction[]);
+  }
+
+  tx<T>(fn: () => T): T {
+    return this.storage.transactionSync(fn);
+  }
+}

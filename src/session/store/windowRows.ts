@@ -1,0 +1,179 @@
+/**
+ * @module
+ * Windows and the batches they hold: ingest appends a batch to the open window and closes it at
+ * K; a closed window gets its summary; batches wait here until a raw note takes them.
+ */
+import type { SlimAction } from "../model";
+import type { BatchRow, SessionRow, WindowRow } from "./schema";
+import { StepRows } from "./stepRows";
+
+/** Batch marker for actions held before a link and expired from the hold: never sent raw. */
+export const HELD_BACK = -1;
+/** Dedupe keys remembered per session (a retried POST arrives within seconds to minutes). */
+const RECENT_KEYS = 64;
+
+/**
+ * Batches waiting for a raw note: not in one yet, not held back, and not in a window that already
+ * has a summary (that summary, posted next, covers them: sending them raw would only mean
+ * redacting them again, which is what a link arriving after many actions would otherwise do).
+ */
+const PENDING = `note_id IS NULL AND window_id > ?
+  AND window_id NOT IN (SELECT id FROM windows WHERE summary IS NOT NULL)`;
+
+/** Undelivered batches not yet covered by a posted summary: first and last arrival, action count. */
+export interface PendingBatches {
+  firstAt: number;
+  lastAt: number;
+  actions: number;
+}
+
+export class WindowRows extends StepRows {
+  /** Appends a batch to the open window; closes the window when it reaches the threshold. */
+  appendBatch(
+    s: SessionRow,
+    actions: readonly SlimAction[],
+    key: string,
+    identity: { user_id: string | null; email: string | null; link: string | null },
+    threshold: number,
+    now: number,
+  ): { closedWindow: boolean } {
+    const keys = [...(JSON.parse(s.recent_keys) as string[]), key].slice(-RECENT_KEYS);
+    let openWindow = s.open_window;
+    let openCount = s.open_count + actions.length;
+    let closedWindow = false;
+    if (actions.length > 0) {
+      this.sql.exec(
+        "INSERT INTO batches (window_id, received_at, action_count, actions) VALUES (?, ?, ?, ?)",
+        openWindow,
+        now,
+        actions.length,
+        JSON.stringify(actions),
+      );
+      if (openCount >= threshold) {
+        this.closeWindow(openWindow, openCount, now);
+        openWindow += 1;
+        openCount = 0;
+        closedWindow = true;
+      }
+    }
+    this.sql.exec(
+      `UPDATE session SET open_window = ?, open_count = ?, recent_keys = ?, last_action_at = ?,
+         actions_accepted = actions_accepted + ?, batches_accepted = batches_accepted + 1,
+         user_id = COALESCE(?, user_id), email = COALESCE(?, email),
+         link = COALESCE(link, ?), linked_at = CASE WHEN link IS NULL AND ? IS NOT NULL THEN ? ELSE linked_at END
+       WHERE id = 1`,
+      openWindow,
+      openCount,
+      JSON.stringify(keys),
+      now,
+      actions.length,
+      identity.user_id,
+      identity.email,
+      identity.link,
+      identity.link,
+      now,
+    );
+    return { closedWindow };
+  }
+
+  private closeWindow(id: number, count: number, now: number): void {
+    this.sql.exec("INSERT INTO windows (id, action_count, closed_at) VALUES (?, ?, ?)", id, count, now);
+  }
+
+  /** Closes the open window now (flush, idle) if it holds any action. */
+  closeOpenWindow(now: number): boolean {
+    const s = this.session();
+    if (!s || s.open_count === 0) return false;
+    this.closeWindow(s.open_window, s.open_count, now);
+    this.sql.exec("UPDATE session SET open_window = open_window + 1, open_count = 0 WHERE id = 1");
+    return true;
+  }
+
+  /** Before a link, raw actions are held for a sliding window; older ones are left to the summary. */
+  holdBackBefore(cutoff: number): number {
+    const held = this.first<{ n: number | null }>(
+      "SELECT SUM(action_count) AS n FROM batches WHERE note_id IS NULL AND received_at < ?",
+      cutoff,
+    )?.n;
+    if (!held) return 0;
+    this.sql.exec("UPDATE batches SET note_id = ? WHERE note_id IS NULL AND received_at < ?", HELD_BACK, cutoff);
+    this.sql.exec("UPDATE session SET actions_held_back = actions_held_back + ? WHERE id = 1", held);
+    return held;
+  }
+
+  /** Batches waiting for a raw note, oldest first, up to `maxActions` and within one window. */
+  pendingBatches(coveredWindow: number, maxActions = Infinity): BatchRow[] {
+    const rows = this.all<BatchRow>(`SELECT * FROM batches WHERE ${PENDING} ORDER BY seq`, coveredWindow);
+    const picked: BatchRow[] = [];
+    let total = 0;
+    for (const r of rows) {
+      // A raw note never spans windows, so the summary of its window is exactly what covers it.
+      if (picked.length > 0 && (total + r.action_count > maxActions || r.window_id !== picked[0]!.window_id)) break;
+      picked.push(r);
+      total += r.action_count;
+    }
+    return picked;
+  }
+
+  pending(coveredWindow: number): PendingBatches | null {
+    const r = this.first<{ firstAt: number | null; lastAt: number | null; actions: number | null }>(
+      `SELECT MIN(received_at) AS firstAt, MAX(received_at) AS lastAt, SUM(action_count) AS actions
+       FROM batches WHERE ${PENDING}`,
+      coveredWindow,
+    );
+    return r && r.firstAt !== null && r.lastAt !== null ? { firstAt: r.firstAt, lastAt: r.lastAt, actions: r.actions ?? 0 } : null;
+  }
+
+  /** Actions not covered by a posted summary, in arrival order (pending or in live raw notes). */
+  uncoveredActions(coveredWindow: number): SlimAction[] {
+    return this.actionsOf("SELECT actions FROM batches WHERE window_id > ? ORDER BY seq", coveredWindow);
+  }
+
+  window(id: number): WindowRow | null {
+    return this.first<WindowRow>("SELECT * FROM windows WHERE id = ?", id);
+  }
+
+  nextToSummarise(): number | null {
+    return this.first<{ id: number }>("SELECT id FROM windows WHERE summary IS NULL ORDER BY id LIMIT 1")?.id ?? null;
+  }
+
+  windowActions(id: number): SlimAction[] {
+    return this.actionsOf("SELECT actions FROM batches WHERE window_id = ? ORDER BY seq", id);
+  }
+
+  /** The summary a rolling prompt builds on: the newest summarised window before `id`. */
+  previousSummary(id: number): string | null {
+    return (
+      this.first<{ summary: string }>(
+        "SELECT summary FROM windows WHERE id < ? AND summary IS NOT NULL ORDER BY id DESC LIMIT 1",
+        id,
+      )?.summary ?? null
+    );
+  }
+
+  storeSummary(id: number, summary: string, extractive: boolean, now: number): void {
+    this.sql.exec(
+      "UPDATE windows SET summary = ?, summarised_at = ?, extractive = ? WHERE id = ? AND summary IS NULL",
+      summary,
+      now,
+      extractive ? 1 : 0,
+      id,
+    );
+  }
+
+  /** Every summary still stored (posted or not), oldest first. */
+  storedSummaries(): string[] {
+    return this.all<{ summary: string }>("SELECT summary FROM windows WHERE summary IS NOT NULL ORDER BY id").map((r) => r.summary);
+  }
+
+  latestSummary(): WindowRow | null {
+    return this.first<WindowRow>("SELECT * FROM windows WHERE posted_at IS NOT NULL ORDER BY id DESC LIMIT 1");
+  }
+
+  windowCounts(): { closed: number; unsummarised: number; unposted: number } {
+    return this.first<{ closed: number; unsummarised: number; unposted: number }>(
+      `SELECT COUNT(*) AS closed, COALESCE(SUM(summary IS NULL), 0) AS unsummarised,
+              COALESCE(SUM(summary IS NOT NULL AND posted_at IS NULL), 0) AS unposted FROM windows`,
+    )!;
+  }
+}

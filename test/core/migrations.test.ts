@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { migrate, MIGRATIONS } from "../../src/session/migrations";
+import { createNodeStorage } from "./support/nodeStorage";
+
+/** Each stored object's SQL on one line, so a change to a shipped migration shows as a diff. */
+function schemaOf(storage: DurableObjectStorage): string[] {
+  return storage.sql
+    .exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT IN ('_migrations', 'sqlite_sequence') ORDER BY name")
+    .toArray()
+    .map((r) => r.sql.replace(/\s+/g, " ").replace(/\( /g, "(").replace(/ \)/g, ")"));
+}
+
+describe("migrations", () => {
+  it("000_init creates exactly the schema it shipped with (stored sessions depend on it)", () => {
+    const storage = createNodeStorage();
+    migrate(storage, MIGRATIONS.slice(0, 1));
+    expect(schemaOf(storage)).toMatchInlineSnapshot(`
+      [
+        "CREATE TABLE batches (seq INTEGER PRIMARY KEY AUTOINCREMENT, window_id INTEGER NOT NULL, received_at INTEGER NOT NULL, action_count INTEGER NOT NULL, actions TEXT NOT NULL, note_id INTEGER)",
+        "CREATE INDEX batches_by_note ON batches (note_id, seq)",
+        "CREATE INDEX batches_by_window ON batches (window_id, seq)",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL CHECK (kind IN ('raw', 'summary')), window_id INTEGER NOT NULL, body TEXT NOT NULL, link TEXT, created_at INTEGER NOT NULL, part_id TEXT, posted_at INTEGER)",
+        "CREATE TABLE session (id INTEGER PRIMARY KEY CHECK (id = 1), product_id TEXT NOT NULL, session_id TEXT NOT NULL, epoch TEXT NOT NULL, created_at INTEGER NOT NULL, last_action_at INTEGER NOT NULL, link TEXT, linked_at INTEGER, user_id TEXT, email TEXT, open_window INTEGER NOT NULL DEFAULT 1, open_count INTEGER NOT NULL DEFAULT 0, covered_window INTEGER NOT NULL DEFAULT 0, flush_at INTEGER, recent_keys TEXT NOT NULL DEFAULT '[]', actions_accepted INTEGER NOT NULL DEFAULT 0, batches_accepted INTEGER NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL DEFAULT 0, raw_notes_posted INTEGER NOT NULL DEFAULT 0, summaries INTEGER NOT NULL DEFAULT 0, summary_notes_posted INTEGER NOT NULL DEFAULT 0, redactions INTEGER NOT NULL DEFAULT 0, llm_calls INTEGER NOT NULL DEFAULT 0, llm_failures INTEGER NOT NULL DEFAULT 0, summaries_rejected INTEGER NOT NULL DEFAULT 0, step_failures INTEGER NOT NULL DEFAULT 0, actions_held_back INTEGER NOT NULL DEFAULT 0)",
+        "CREATE TABLE steps (key TEXT PRIMARY KEY, kind TEXT NOT NULL, attempts INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL, last_error TEXT, parked_at INTEGER, unknown_outcome INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL)",
+        "CREATE TABLE windows (id INTEGER PRIMARY KEY, action_count INTEGER NOT NULL, closed_at INTEGER NOT NULL, summary TEXT, summarised_at INTEGER, extractive INTEGER NOT NULL DEFAULT 0, posted_at INTEGER)",
+      ]
+    `);
+  });
+
+  it("applies once, records each migration, and refuses a diverging history", () => {
+    const storage = createNodeStorage();
+    migrate(storage);
+    migrate(storage);
+    const applied = storage.sql.exec<{ id: string }>("SELECT id FROM _migrations").toArray().map((r) => r.id);
+    expect(applied).toEqual(MIGRATIONS.map((m) => m.id));
+    expect(() => migrate(storage, [{ id: "000_other", sql: "SELECT 1" }])).toThrow(/diverges at 000_init/);
+  });
+});
