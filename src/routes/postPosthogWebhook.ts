@@ -13,7 +13,8 @@ import { ApiError } from "../http/errors";
 import { PRODUCT_ID } from "../http/schemas";
 import { ingestAll, sha256Hex, type IngestItem } from "../ingest";
 import { log } from "../log";
-import { parsePosthogBody, type SourceParseResult } from "../sources/posthog";
+import type { SourceParseResult } from "../sources/common";
+import { parsePosthogBody } from "../sources/posthog";
 import { errorResponse, PosthogWebhookBodySchema, ProductIdParam, SourceAcceptedSchema } from "../sources/posthogSchemas";
 import { resolvePosthogSecret, verifyPosthogSecret } from "../sources/signatures";
 

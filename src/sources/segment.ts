@@ -18,20 +18,18 @@ import {
   describePageview,
   describeScreen,
   firstString,
+  isObj,
   MAX_EVENTS_PER_REQUEST,
+  obj,
   parseTimestamp,
   usableId,
   type ActionText,
   type DropCounts,
+  type Obj,
   type SourceEvent,
   type SourceParseOptions,
   type SourceParseResult,
-} from "./posthog";
-
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
-const obj = (v: unknown): Obj => (isObj(v) ? v : {});
+} from "./common";
 
 // Amplitude-style session ids are numbers (epoch milliseconds).
 const idString = (...values: unknown[]): string | null =>
