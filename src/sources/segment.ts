@@ -10,6 +10,7 @@
  * present, otherwise `userId ?? anonymousId`, so such a user's calls form one long-running session
  * (the relay's windows and summaries keep it bounded).
  */
+import { z } from "@hono/zod-openapi";
 import {
   actionText,
   assemblePayloads,
@@ -30,6 +31,26 @@ import {
   type SourceParseOptions,
   type SourceParseResult,
 } from "./common";
+
+/**
+ * A Segment `track`/`page`/`screen` call, or `{"batch":[…]}` of them, as the OpenAPI document
+ * describes it. A description, not a check: `parseSegmentBody` reads bodies leniently.
+ */
+export const SegmentBodySchema = z
+  .union([
+    z.looseObject({ batch: z.array(z.looseObject({ type: z.string() })), context: z.record(z.string(), z.unknown()).optional() }),
+    z.looseObject({
+      type: z.enum(["track", "page", "screen", "identify", "group", "alias"]),
+      messageId: z.string().optional(),
+      userId: z.string().nullish(),
+      anonymousId: z.string().nullish(),
+      event: z.string().optional(),
+      name: z.string().optional(),
+      timestamp: z.string().optional(),
+      properties: z.record(z.string(), z.unknown()).optional(),
+      context: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ]);
 
 // Amplitude-style session ids are numbers (epoch milliseconds).
 const idString = (...values: unknown[]): string | null =>
