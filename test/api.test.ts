@@ -51,6 +51,11 @@ describe("POST /v1/actions", () => {
     ["an unknown type", { type: "usertour_trigger", product_id: P, session_id: "x", actions: [] }, 422, "unknown_type", /usertour_trigger/],
     ["a too-long title", { type: "actions", product_id: P, session_id: "x", actions: [{ title: "x".repeat(600) }] }, 422, "invalid_batch", /actions\[0\]\.title/],
     ["a product id with a colon", { type: "actions", product_id: "a:b", session_id: "x", actions: [] }, 422, "invalid_batch", /product_id/],
+    ["an empty array", [], 422, "invalid_batch", /^the array holds no batch$/],
+    ["more batches than the limit", Array.from({ length: 101 }, (_, i) => batch(P, `many-${i}`, 0, 1)), 422, "too_many_batches", /^at most 100 batches per request, got 101$/],
+    ["a batch that is not an object", [batch(P, "x", 0, 1), 7], 422, "invalid_batch", /^batch\[1\]: must be an ActionsPayload object$/],
+    ["a body that is neither a batch nor an array", "42", 422, "invalid_batch", /^body: must be an ActionsPayload object$/],
+    ["an unknown type in an array", [batch(P, "x", 0, 1), { type: "x" }], 422, "unknown_type", /^batch\[1\]\.type: unknown payload type "x"/],
     ["a body that is not JSON", "{not json", 400, "invalid_json", /not valid JSON/],
     ["a body over 1 MiB", JSON.stringify({ pad: "x".repeat(1_100_000) }), 413, "body_too_large", /1048576 bytes/],
   ])("rejects %s with a clear error", async (_label, body, status, code, message) => {
@@ -68,6 +73,22 @@ describe("POST /v1/actions", () => {
     expect(status).toBe(422);
     expect(body.error.message).toMatch(/^batch\[1\]\.session_id/);
     expect((await getState(P, good)).status).toBe(404);
+  });
+
+  it("refuses an Idempotency-Key that is blank or too long", async () => {
+    for (const key of ["  ", "k".repeat(201)]) {
+      const { status, body } = await errorOf(await postActions(batch(P, uniqueSession(), 0, 1), { "idempotency-key": key }));
+      expect({ status, code: body.error.code }).toEqual({ status: 422, code: "invalid_idempotency_key" });
+    }
+  });
+
+  it("reads the body as JSON whatever its Content-Type says, as browsers and bare clients send it", async () => {
+    for (const type of ["text/plain;charset=UTF-8", "application/json; charset=utf-8", ""]) {
+      const s = uniqueSession();
+      const res = await postActions(JSON.stringify(batch(P, s, 0, 1)), { "content-type": type });
+      expect(res.status).toBe(202);
+      expect((await getState(P, s)).body.counters.actions_accepted).toBe(1);
+    }
   });
 
   it("refuses a missing or wrong token, and stores nothing", async () => {
@@ -143,6 +164,13 @@ describe("session routes", () => {
     expect(JSON.stringify(body)).not.toContain("test-api-token");
   });
 
+  it("refuses an unusable path or query with a clear error", async () => {
+    const badPath = await request(sessionPath("a:b", "s"), { headers: auth });
+    expect((await errorOf(badPath)).body.error).toEqual({ code: "invalid_path", message: "product_id: product_id must be 1-128 letters, digits, '.', '_' or '-'" });
+    const longQuery = await request(sessionPath(P, uniqueSession(), `/context?query=${"q".repeat(4_001)}`), { headers: auth });
+    expect(await errorOf(longQuery)).toEqual({ status: 422, body: { error: { code: "invalid_query", message: "query: at most 4000 characters" } } });
+  });
+
   it("PUT …/link sets and changes the link", async () => {
     const s = uniqueSession();
     const put = (id: string) =>
@@ -162,8 +190,9 @@ describe("service routes", () => {
     expect(await res.json()).toMatchObject({ status: "ok", destination: "store", summariser: "extractive", threshold: 10 });
   });
 
-  it("GET /openapi.json describes every route", async () => {
-    const doc = (await (await request("/openapi.json")).json()) as { paths: Record<string, unknown> };
+  it("GET /openapi.json describes every route, and every $ref in it resolves", async () => {
+    const text = await (await request("/openapi.json")).text();
+    const doc = JSON.parse(text) as { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         "/v1/actions",
@@ -172,9 +201,13 @@ describe("service routes", () => {
         "/v1/products/{product_id}/sessions/{session_id}/link",
         "/v1/products/{product_id}/sessions/{session_id}/flush",
         "/webhook/{product_id}",
+        "/v1/segment/{product_id}",
         "/sessions/link",
         "/healthz",
       ]),
     );
+    const refs = [...text.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs).toEqual(expect.arrayContaining(["ActionsRequest", "PosthogWebhookBody", "SegmentBody", "SessionLinkRequest"]));
+    expect(refs.filter((name) => !(name in doc.components.schemas))).toEqual([]);
   });
 });

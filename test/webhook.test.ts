@@ -106,6 +106,12 @@ describe("POST /webhook/:product_id (PostHog)", () => {
     expect(await ok.json()).toMatchObject({ accepted: [{ session_id: CDP_SESSION, actions: 1, duplicate: false }] });
   });
 
+  it("checks the secret before parsing: a wrong one is 401 even when the body is not JSON", async () => {
+    const res = await postWebhook(uniqueSession("ph"), "{not json", { "x-posthog-secret": "wrong" });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: { code: "invalid_signature" } });
+  });
+
   it("uses the product's own secret from POSTHOG_WEBHOOK_SECRETS, and refuses a product whose entry is blank", async () => {
     expect((await postWebhook("acme-own", cdpDefault)).status).toBe(401);
     expect((await postWebhook("acme-own", cdpDefault, { "x-posthog-secret": "test-acme-own-secret" })).status).toBe(202);
@@ -165,6 +171,14 @@ describe("POST /v1/segment/:product_id", () => {
     });
     expect(res.status).toBe(401);
     expect((await getState(p, "usr_1")).status).toBe(404);
+  });
+
+  it("refuses an unusable product id with the sources' message", async () => {
+    const res = await request("/v1/segment/bad%20product", { method: "POST", headers: auth, body: JSON.stringify(call("m-1", "usr_1")) });
+    expect(res.status).toBe(422);
+    expect(await res.json()).toEqual({
+      error: { code: "invalid_product_id", message: "product_id must be 1-128 characters of A-Z, a-z, 0-9, '.', '_' or '-'" },
+    });
   });
 
   it("accepts track/page calls with the bearer token, and a redelivery is a no-op", async () => {

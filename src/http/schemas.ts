@@ -4,6 +4,8 @@
  * `GET /openapi.json`, so the document cannot drift from what the service accepts.
  */
 import { z } from "@hono/zod-openapi";
+import { actionsPayloadFromDict } from "../session/model";
+import type { App } from "./app";
 
 export const LIMITS = {
   batchesPerRequest: 100,
@@ -60,6 +62,7 @@ export const SlimActionSchema = z
     },
   });
 
+/** One batch as sent, parsed into the model with the SDK's `from_dict` semantics (falsy fields become defaults; `count` is ignored). */
 export const ActionsPayloadSchema = z
   .object({
     type: z.literal("actions").optional().openapi({ description: 'Always "actions" (a "summary" payload is acknowledged and not applied).' }),
@@ -72,15 +75,65 @@ export const ActionsPayloadSchema = z
     forwarded_at: optionalNumber,
     actions: z.array(SlimActionSchema).max(LIMITS.actionsPerBatch),
   })
+  .transform(actionsPayloadFromDict)
   .openapi("ActionsPayload");
 
+/**
+ * A connector-side summary: acknowledged, never applied (Context Relay makes its own), so it
+ * parses to null. Left unnamed in the document: a named one would make the batch union an OpenAPI
+ * discriminator on `type`, which an ActionsPayload may omit.
+ */
+const SummaryPayloadSchema = z
+  .looseObject({ type: z.literal("summary") })
+  .transform(() => null)
+  .openapi({ description: "A connector-side summary: acknowledged and not applied; Context Relay makes its own summaries." });
+
+const BatchSchema = z.discriminatedUnion("type", [ActionsPayloadSchema, SummaryPayloadSchema], {
+  error: ({ input }) =>
+    input !== null && typeof input === "object" && !Array.isArray(input)
+      ? `unknown payload type ${JSON.stringify((input as { type?: unknown }).type)}; expected "actions"`
+      : "must be an ActionsPayload object",
+});
+
+/** The body of `POST /v1/actions`: one batch or an array of them; each parses to its payload, or null for a summary. */
 export const ActionsRequestSchema = z
-  .union([ActionsPayloadSchema, z.array(ActionsPayloadSchema).min(1).max(LIMITS.batchesPerRequest)])
+  .union(
+    [
+      BatchSchema,
+      z
+        .array(BatchSchema)
+        .min(1, "the array holds no batch")
+        .max(LIMITS.batchesPerRequest, {
+          error: (issue) => `at most ${LIMITS.batchesPerRequest} batches per request, got ${(issue.input as unknown[]).length}`,
+        }),
+    ],
+    { error: "body: must be an ActionsPayload object" },
+  )
   .openapi("ActionsRequest");
 
 export const ErrorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string() }) })
   .openapi("Error", { example: { error: { code: "invalid_batch", message: "session_id: required" } } });
+
+/** An OpenAPI response (or request body) of JSON `schema`. */
+export function jsonContent(schema: z.ZodType, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+/**
+ * A required JSON body that the OpenAPI document describes with `schema`, registered as the
+ * component `name`, but that the route does not check against it: the source parsers read bodies
+ * leniently and count what they drop instead of refusing a whole batch for one odd event.
+ */
+export function describedBody(app: App, name: string, schema: z.ZodType) {
+  app.openAPIRegistry.register(name, schema);
+  return { required: true, content: { "application/json": { schema: { $ref: `#/components/schemas/${name}` } } } };
+}
+
+/** A query value as `c.req.query(name)` reads it: the first one when the name repeats. */
+export function firstValue<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (Array.isArray(value) ? value[0] : value), schema);
+}
 
 export const AcceptedBatchSchema = z.object({
   product_id: z.string(),
@@ -95,6 +148,28 @@ export const AcceptedSchema = z
     ignored: z.array(z.object({ index: z.number().int(), reason: z.string() })).optional(),
   })
   .openapi("Accepted");
+
+const Count = z.number().int().optional();
+
+/** `202` answer of every source route. */
+export const SourceAcceptedSchema = z
+  .object({
+    accepted: z.array(AcceptedBatchSchema),
+    dropped: z
+      .object({ low_signal: Count, no_session: Count, duplicate: Count, invalid: Count })
+      .openapi({ description: "Events that produced no action, by reason; only non-zero reasons appear" }),
+  })
+  .openapi("SourceAccepted", {
+    example: {
+      accepted: [{ product_id: "acme", session_id: "0195b4a2-7c1e-7d3a-9f00-3c2b1a0e9d11", actions: 9, duplicate: false }],
+      dropped: { low_signal: 3, duplicate: 1 },
+    },
+  });
+
+/** `{product_id}` path parameter of the source routes. */
+export const ProductIdParam = z.object({
+  product_id: ProductId.openapi({ param: { name: "product_id", in: "path" } }),
+});
 
 export const SessionParams = z.object({
   product_id: ProductId.openapi({ param: { name: "product_id", in: "path" } }),

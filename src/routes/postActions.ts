@@ -1,17 +1,21 @@
 /**
  * @module
  * `POST /v1/actions`: one Autoplay `ActionsPayload` or an array of them (several sessions are
- * fine). Every batch is validated before any is applied, so a bad request changes nothing.
- * Answers 202 once each batch is durable in its session's actor.
+ * fine). The whole body is validated before any batch is applied, so a bad request changes
+ * nothing. Answers 202 once each batch is durable in its session's actor.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { readJsonBody, type App } from "../http/app";
+import type { core } from "zod";
+import type { App } from "../http/app";
 import { requireApiToken } from "../http/auth";
+import { jsonBody } from "../http/body";
 import { ApiError } from "../http/errors";
-import { AcceptedSchema, ActionsPayloadSchema, ActionsRequestSchema, ErrorSchema, LIMITS } from "../http/schemas";
-import { parseOr422 } from "../http/validate";
+import { AcceptedSchema, ActionsRequestSchema, ErrorSchema, jsonContent, LIMITS } from "../http/schemas";
+import { describeIssues, rejectInvalid } from "../http/validate";
 import { ingestAll, sha256Hex, type IngestItem } from "../ingest";
-import { actionsPayloadFromDict } from "../session/model";
+
+// Either credential: the API token, or the connector's signature of the raw body.
+const security: Record<string, string[]>[] = [{ bearer: [] }, { connectorSignature: [] }];
 
 const route = createRoute({
   method: "post",
@@ -20,64 +24,79 @@ const route = createRoute({
   description:
     "Accepts one ActionsPayload or an array of them. `Idempotency-Key` (or, without one, the batch's content) makes a retried POST a no-op. " +
     `Limits: body 1 MiB (413), ${LIMITS.batchesPerRequest} batches per request, ${LIMITS.actionsPerBatch} actions per batch, string lengths as in the schema (422).`,
-  security: [{ bearer: [] }, { connectorSignature: [] }],
+  security,
+  middleware: [requireApiToken({ allowConnectorSignature: true }), jsonBody()] as const,
   request: {
     headers: z.object({
-      "idempotency-key": z.string().max(LIMITS.idempotencyKeyChars).optional().openapi({ description: "Makes a retried POST a no-op" }),
+      "idempotency-key": z
+        .string()
+        .trim()
+        .min(1)
+        .max(LIMITS.idempotencyKeyChars)
+        .optional()
+        .openapi({ description: "Makes a retried POST a no-op" }),
     }),
     body: { content: { "application/json": { schema: ActionsRequestSchema } }, required: true },
   },
   responses: {
-    202: { description: "Accepted and durable", content: { "application/json": { schema: AcceptedSchema } } },
-    400: { description: "Body is not JSON", content: { "application/json": { schema: ErrorSchema } } },
-    401: { description: "Missing or invalid credential", content: { "application/json": { schema: ErrorSchema } } },
-    413: { description: "Body over 1 MiB", content: { "application/json": { schema: ErrorSchema } } },
-    422: { description: "A batch is invalid (the message names the field)", content: { "application/json": { schema: ErrorSchema } } },
+    202: jsonContent(AcceptedSchema, "Accepted and durable"),
+    400: jsonContent(ErrorSchema, "Body is not JSON"),
+    401: jsonContent(ErrorSchema, "Missing or invalid credential"),
+    413: jsonContent(ErrorSchema, "Body over 1 MiB"),
+    422: jsonContent(ErrorSchema, "A batch is invalid (the message names the field)"),
   },
 });
 
+/**
+ * A refused body, one batch at a time as the connector expects: the issues of the first bad
+ * batch only, coded `too_many_batches`, `unknown_type` or `invalid_batch`.
+ */
+function invalidBatch(issues: core.$ZodIssue[]): ApiError {
+  const first = issues[0]!;
+  const batch = first.path[0];
+  const ofBatch = typeof batch === "number" ? issues.filter((i) => i.path[0] === batch) : issues;
+  const code =
+    first.code === "too_big" && first.path.length === 0
+      ? "too_many_batches"
+      : first.code === "invalid_union" && first.path.at(-1) === "type"
+        ? "unknown_type"
+        : "invalid_batch";
+  return new ApiError(422, code, describeIssues(ofBatch, "batch"));
+}
+
+const IGNORED_SUMMARY = "summary payloads are acknowledged and not applied; Context Relay makes its own summaries";
+
+/**
+ * What makes a retried POST a no-op: the Idempotency-Key (with the batch's index in an array),
+ * else a hash of the batch as sent, unknown fields included, as it has always been.
+ */
+async function dedupeKey(idempotencyKey: string | undefined, index: number | null, sent: unknown): Promise<string> {
+  if (idempotencyKey) return `idem:${idempotencyKey}${index === null ? "" : `:${index}`}`;
+  return `sha:${await sha256Hex(JSON.stringify(sent))}`;
+}
+
 export function registerPostActions(app: App): void {
-  app.openAPIRegistry.registerPath(route);
-  app.post("/v1/actions", requireApiToken({ allowConnectorSignature: true }), async (c) => {
-    const { json } = await readJsonBody(c);
-    const isArray = Array.isArray(json);
-    const items: unknown[] = isArray ? json : [json];
-    if (items.length === 0) throw new ApiError(422, "invalid_batch", "the array holds no batch");
-    if (items.length > LIMITS.batchesPerRequest) {
-      throw new ApiError(422, "too_many_batches", `at most ${LIMITS.batchesPerRequest} batches per request, got ${items.length}`);
-    }
-    const idempotencyKey = c.req.header("idempotency-key")?.trim();
-    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > LIMITS.idempotencyKeyChars)) {
-      throw new ApiError(422, "invalid_idempotency_key", `Idempotency-Key must be 1-${LIMITS.idempotencyKeyChars} characters`);
-    }
-    const ignored: { index: number; reason: string }[] = [];
-    const toIngest: { index: number; raw: unknown }[] = [];
-    items.forEach((raw, index) => {
-      const at = isArray ? `batch[${index}]` : "";
-      if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-        throw new ApiError(422, "invalid_batch", `${at || "body"}: must be an ActionsPayload object`);
-      }
-      const type = (raw as { type?: unknown }).type;
-      if (type === "summary") {
-        // A connector-side summary: we summarise ourselves, so it is acknowledged, not applied.
-        ignored.push({ index, reason: "summary payloads are acknowledged and not applied; Context Relay makes its own summaries" });
-        return;
-      }
-      if (type !== undefined && type !== "actions") {
-        throw new ApiError(422, "unknown_type", `${at ? `${at}.` : ""}type: unknown payload type ${JSON.stringify(type)}; expected "actions"`);
-      }
-      parseOr422(ActionsPayloadSchema, raw, "invalid_batch", at);
-      toIngest.push({ index, raw });
-    });
-    const prepared: IngestItem[] = await Promise.all(
-      toIngest.map(async ({ index, raw }) => ({
-        payload: actionsPayloadFromDict(raw as Record<string, unknown>),
-        dedupeKey: idempotencyKey
-          ? `idem:${idempotencyKey}${isArray ? `:${index}` : ""}`
-          : `sha:${await sha256Hex(JSON.stringify(raw))}`,
-      })),
-    );
-    const accepted = await ingestAll(c.env, prepared);
-    return c.json({ accepted, ...(ignored.length ? { ignored } : {}) }, 202);
-  });
+  app.openapi(
+    route,
+    async (c) => {
+      const body = c.req.valid("json");
+      const idempotencyKey = c.req.valid("header")["idempotency-key"];
+      const isArray = Array.isArray(body);
+      const batches = isArray ? body : [body];
+      const json = idempotencyKey ? null : await c.req.json<unknown>();
+      const sent = Array.isArray(json) ? json : [json];
+      const items: IngestItem[] = await Promise.all(
+        batches.flatMap((payload, index) =>
+          payload === null ? [] : [dedupeKey(idempotencyKey, isArray ? index : null, sent[index]).then((key) => ({ payload, dedupeKey: key }))],
+        ),
+      );
+      const ignored = batches.flatMap((payload, index) => (payload === null ? [{ index, reason: IGNORED_SUMMARY }] : []));
+      const accepted = await ingestAll(c.env, items);
+      return c.json({ accepted, ...(ignored.length ? { ignored } : {}) }, 202);
+    },
+    rejectInvalid({
+      header: () => new ApiError(422, "invalid_idempotency_key", `Idempotency-Key must be 1-${LIMITS.idempotencyKeyChars} characters`),
+      json: invalidBatch,
+    }),
+  );
 }

@@ -8,68 +8,30 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { loadConfig, need, posthogSecretFor } from "../config";
-import type { App, AppEnv } from "../http/app";
-import { readJsonBody } from "../http/app";
+import type { App } from "../http/app";
+import { parseJson, readBodyText } from "../http/body";
 import { ApiError } from "../http/errors";
-import { PRODUCT_ID } from "../http/schemas";
-import { ingestAll, sha256Hex, type IngestItem } from "../ingest";
+import { describedBody, ErrorSchema, jsonContent, ProductIdParam, SourceAcceptedSchema } from "../http/schemas";
+import { invalidProductId, rejectInvalid } from "../http/validate";
 import { log } from "../log";
-import { parsePosthogBody, type SourceParseResult } from "../sources/posthog";
-import { errorResponse, PosthogWebhookBodySchema, ProductIdParam, SourceAcceptedSchema } from "../sources/posthogSchemas";
+import { ingestParsed } from "../sources/ingestParsed";
+import { parsePosthogBody } from "../sources/posthog";
+import { PosthogWebhookBodySchema } from "../sources/posthogSchemas";
 import { verifyPosthogSecret } from "../sources/signatures";
 
-/** OpenAPI description of the route (the handler itself is a plain `app.post`, to keep the raw body). */
-export const posthogWebhookRoute = createRoute({
-  method: "post",
-  path: "/webhook/{product_id}",
-  tags: ["sources"],
-  summary: "Ingest PostHog events",
-  description:
-    "Accepts PostHog's native webhook batch, the CDP HTTP-webhook default body, or a Hog function's flat payload. " +
-    "Events are grouped by $session_id (else distinct_id), deduplicated by uuid, ordered by timestamp and turned into actions; " +
-    "low-signal events ($pageleave, $identify, $set, $feature_flag_called, …) are dropped and counted.",
-  security: [{ posthogSecret: [] }],
-  request: {
-    params: ProductIdParam,
-    body: { required: true, content: { "application/json": { schema: PosthogWebhookBodySchema } } },
-  },
-  responses: {
-    202: { description: "Accepted and stored durably", content: { "application/json": { schema: SourceAcceptedSchema } } },
-    400: errorResponse("Body is not JSON"),
-    401: errorResponse("X-PostHog-Secret missing or wrong, or no secret configured for the product"),
-    413: errorResponse("Body or event count over the limit"),
-    422: errorResponse("Invalid product id, or not a PostHog body"),
-    503: errorResponse("POSTHOG_WEBHOOK_SECRETS is not a JSON object of product ids to secrets (`misconfigured`)"),
-  },
-});
-
-/** Checks the product id from the path: 422 `invalid_product_id` when it is unusable. */
-export function productIdParam(c: Context<AppEnv>): string {
-  const productId = c.req.param("product_id") ?? "";
-  if (!PRODUCT_ID.test(productId)) {
-    throw new ApiError(422, "invalid_product_id", "product_id must be 1-128 characters of A-Z, a-z, 0-9, '.', '_' or '-'");
-  }
-  return productId;
-}
-
 /**
- * Turns a source parse result into ingest calls and the 202 answer. Each session batch gets a
- * dedupe key from its sorted event ids, so a redelivered batch is a no-op in the actor.
+ * The raw body once the product's secret vouches for it. Refuses before reading when no secret
+ * is configured (nothing could ever pass), then reads within the size limit and checks the header.
  */
-export async function ingestParsed(c: Context<AppEnv>, source: string, result: SourceParseResult): Promise<Response> {
-  if (!result.ok) {
-    throw result.code === "too_many_events"
-      ? new ApiError(413, "too_many_events", result.message)
-      : new ApiError(422, "invalid_payload", result.message);
+async function verifiedBody(c: Context, productId: string): Promise<string> {
+  const lookup = posthogSecretFor(need(loadConfig(c.env).access.posthog), productId);
+  if (!lookup.ok) throw new ApiError(401, "invalid_signature", "no PostHog webhook secret is configured for this product");
+  const raw = await readBodyText(c);
+  if (!(await verifyPosthogSecret(c.req.header("x-posthog-secret"), raw, lookup.secret))) {
+    log("posthog:invalid_signature", { product_id: productId });
+    throw new ApiError(401, "invalid_signature", "X-PostHog-Secret is missing or does not match");
   }
-  const items: IngestItem[] = await Promise.all(
-    result.batches.map(async (b) => ({
-      payload: b.payload,
-      dedupeKey: `${source}:${await sha256Hex([...b.eventIds].sort().join("\n"))}`,
-    })),
-  );
-  const accepted = items.length > 0 ? await ingestAll(c.env, items) : [];
-  return c.json({ accepted, dropped: result.dropped }, 202);
+  return raw;
 }
 
 /** Registers `POST /webhook/:product_id` and its OpenAPI description. */
@@ -80,18 +42,36 @@ export function registerPosthogWebhook(app: App): void {
     name: "X-PostHog-Secret",
     description: "The product's webhook secret, or sha256=<hex HMAC-SHA256 of the raw body keyed by it>",
   });
-  app.openAPIRegistry.registerPath(posthogWebhookRoute);
 
-  app.post("/webhook/:product_id", async (c) => {
-    const productId = productIdParam(c);
-    const lookup = posthogSecretFor(need(loadConfig(c.env).access.posthog), productId);
-    // Refuse before reading the body: with no secret configured, nothing can ever pass.
-    if (!lookup.ok) throw new ApiError(401, "invalid_signature", "no PostHog webhook secret is configured for this product");
-    const { raw, json } = await readJsonBody(c);
-    if (!(await verifyPosthogSecret(c.req.header("x-posthog-secret"), raw, lookup.secret))) {
-      log("posthog:invalid_signature", { product_id: productId });
-      throw new ApiError(401, "invalid_signature", "X-PostHog-Secret is missing or does not match");
-    }
-    return ingestParsed(c, "posthog", parsePosthogBody(json, { productId, now: Date.now() / 1000 }));
+  const route = createRoute({
+    method: "post",
+    path: "/webhook/{product_id}",
+    tags: ["sources"],
+    summary: "Ingest PostHog events",
+    description:
+      "Accepts PostHog's native webhook batch, the CDP HTTP-webhook default body, or a Hog function's flat payload. " +
+      "Events are grouped by $session_id (else distinct_id), deduplicated by uuid, ordered by timestamp and turned into actions; " +
+      "low-signal events ($pageleave, $identify, $set, $feature_flag_called, …) are dropped and counted.",
+    security: [{ posthogSecret: [] }],
+    request: { params: ProductIdParam, body: describedBody(app, "PosthogWebhookBody", PosthogWebhookBodySchema) },
+    responses: {
+      202: jsonContent(SourceAcceptedSchema, "Accepted and stored durably"),
+      400: jsonContent(ErrorSchema, "Body is not JSON"),
+      401: jsonContent(ErrorSchema, "X-PostHog-Secret missing or wrong, or no secret configured for the product"),
+      413: jsonContent(ErrorSchema, "Body or event count over the limit"),
+      422: jsonContent(ErrorSchema, "Invalid product id, or not a PostHog body"),
+      503: jsonContent(ErrorSchema, "POSTHOG_WEBHOOK_SECRETS is not a JSON object of product ids to secrets (`misconfigured`)"),
+    },
   });
+
+  app.openapi(
+    route,
+    async (c) => {
+      const { product_id } = c.req.valid("param");
+      const body = parseJson(await verifiedBody(c, product_id));
+      const result = parsePosthogBody(body, { productId: product_id, now: Date.now() / 1000 });
+      return c.json(await ingestParsed(c.env, "posthog", result), 202);
+    },
+    rejectInvalid({ param: invalidProductId }),
+  );
 }

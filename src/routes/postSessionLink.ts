@@ -13,12 +13,14 @@
  * The settings are read in `src/config/access.ts`.
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { loadConfig, need } from "../config";
-import { readJsonBody, type App } from "../http/app";
+import type { App, AppEnv } from "../http/app";
+import { jsonBody } from "../http/body";
 import { ApiError } from "../http/errors";
-import { ErrorSchema, ProductId, SessionId } from "../http/schemas";
-import { parseOr422 } from "../http/validate";
+import { ErrorSchema, firstValue, jsonContent, ProductId, SessionId } from "../http/schemas";
+import { rejectInvalid } from "../http/validate";
 import { sessionStub } from "../ingest";
 import { constantTimeEqual } from "../sources/signatures";
 
@@ -40,8 +42,6 @@ const SessionLinkResultSchema = z
   .object({ product_id: z.string(), session_id: z.string(), conversation_id: z.string(), changed: z.boolean() })
   .openapi("SessionLinkResult");
 
-const json = (schema: z.ZodType, description: string) => ({ description, content: { "application/json": { schema } } });
-
 const route = createRoute({
   method: "post",
   path: LINK_PATH,
@@ -51,18 +51,34 @@ const route = createRoute({
     "publishable key (`X-Publishable-Key` header or `?key=`), not the API token. CORS: `LINK_ALLOWED_ORIGINS`. " +
     "Relinking to another conversation sends future notes there; notes already posted are redacted where they are.",
   security: [{ publishableKey: [] }],
+  middleware: [requireLinkSetup(), jsonBody(MAX_LINK_BODY_BYTES)] as const,
   request: {
-    query: z.object({ key: z.string().optional().openapi({ description: "The publishable key, when a header cannot be set" }) }),
+    query: z.object({ key: firstValue(z.string()).optional().openapi({ description: "The publishable key, when a header cannot be set" }) }),
     body: { content: { "application/json": { schema: SessionLinkBodySchema } }, required: true },
   },
   responses: {
-    200: json(SessionLinkResultSchema, "Linked (`changed` is false when it already was)"),
-    401: json(ErrorSchema, "Missing or wrong publishable key"),
-    403: json(ErrorSchema, "Origin not allowed"),
-    422: json(ErrorSchema, "Invalid body"),
-    503: json(ErrorSchema, "PUBLISHABLE_KEYS is not configured (`not_configured`) or malformed (`misconfigured`)"),
+    200: jsonContent(SessionLinkResultSchema, "Linked (`changed` is false when it already was)"),
+    401: jsonContent(ErrorSchema, "Missing or wrong publishable key"),
+    403: jsonContent(ErrorSchema, "Origin not allowed"),
+    422: jsonContent(ErrorSchema, "Invalid body"),
+    503: jsonContent(ErrorSchema, "PUBLISHABLE_KEYS is not configured (`not_configured`) or malformed (`misconfigured`)"),
   },
 });
+
+/** Refuses before the body is read: 503 while no keys are configured, 403 for a browser origin outside `LINK_ALLOWED_ORIGINS`. */
+function requireLinkSetup(): MiddlewareHandler<AppEnv> {
+  return async function requireLinkSetup(c, next) {
+    const { access } = loadConfig(c.env);
+    if (!need(access.publishableKeys)) {
+      throw new ApiError(503, "not_configured", "PUBLISHABLE_KEYS is not configured; POST /sessions/link refuses all requests");
+    }
+    const origin = c.req.header("origin");
+    if (origin !== undefined && !access.allowedOrigins.includes(origin)) {
+      throw new ApiError(403, "origin_not_allowed", "this origin is not in LINK_ALLOWED_ORIGINS");
+    }
+    await next();
+  };
+}
 
 /**
  * Registers `POST /sessions/link` with its CORS preflight and its OpenAPI entry.
@@ -70,7 +86,6 @@ const route = createRoute({
  */
 export function registerSessionLink(app: App): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "publishableKey", { type: "apiKey", in: "header", name: "X-Publishable-Key" });
-  app.openAPIRegistry.registerPath(route);
 
   app.use(
     LINK_PATH,
@@ -82,23 +97,19 @@ export function registerSessionLink(app: App): void {
     }),
   );
 
-  app.post(LINK_PATH, async (c) => {
-    const { access } = loadConfig(c.env);
-    const keys = need(access.publishableKeys);
-    if (!keys) throw new ApiError(503, "not_configured", "PUBLISHABLE_KEYS is not configured; POST /sessions/link refuses all requests");
-    const origin = c.req.header("origin");
-    if (origin !== undefined && !access.allowedOrigins.includes(origin)) {
-      throw new ApiError(403, "origin_not_allowed", "this origin is not in LINK_ALLOWED_ORIGINS");
-    }
-    const { json: body } = await readJsonBody(c, MAX_LINK_BODY_BYTES);
-    const { product_id, session_id, conversation_id } = parseOr422(SessionLinkBodySchema, body, "invalid_link");
-    const given = c.req.header("x-publishable-key") ?? c.req.query("key");
-    if (!given) throw new ApiError(401, "unauthorized", "missing publishable key (X-Publishable-Key header or ?key=)");
-    const expected = keys.get(product_id);
-    // Compare even for an unknown product, so timing does not tell which products exist.
-    const matches = await constantTimeEqual(given, expected ?? "\u0000no-key");
-    if (!expected || !matches) throw new ApiError(401, "unauthorized", "invalid publishable key for this product");
-    const result = await sessionStub(c.env, product_id, session_id).link(product_id, session_id, conversation_id);
-    return c.json({ product_id, session_id, conversation_id: result.conversation_id, changed: result.changed });
-  });
+  app.openapi(
+    route,
+    async (c) => {
+      const { product_id, session_id, conversation_id } = c.req.valid("json");
+      const given = c.req.header("x-publishable-key") ?? c.req.valid("query").key;
+      if (!given) throw new ApiError(401, "unauthorized", "missing publishable key (X-Publishable-Key header or ?key=)");
+      const expected = need(loadConfig(c.env).access.publishableKeys)?.get(product_id);
+      // Compare even for an unknown product, so timing does not tell which products exist.
+      const matches = await constantTimeEqual(given, expected ?? "\u0000no-key");
+      if (!expected || !matches) throw new ApiError(401, "unauthorized", "invalid publishable key for this product");
+      const result = await sessionStub(c.env, product_id, session_id).link(product_id, session_id, conversation_id);
+      return c.json({ product_id, session_id, conversation_id: result.conversation_id, changed: result.changed }, 200);
+    },
+    rejectInvalid({ json: "invalid_link" }),
+  );
 }

@@ -1,16 +1,10 @@
 /**
  * @module
- * OpenAPI descriptions (zod) of the source routes' bodies and answers. Documentation only: the
- * handlers keep the raw body for signatures and parse it with the lenient source parsers, which
- * count what they drop instead of rejecting a whole batch for one odd event.
+ * The PostHog webhook bodies as the OpenAPI document describes them. A description, not a check:
+ * `parsePosthogBody` reads them leniently and counts what it drops instead of refusing a whole
+ * batch for one odd event.
  */
 import { z } from "@hono/zod-openapi";
-import { AcceptedBatchSchema, ErrorSchema, ProductId } from "../http/schemas";
-
-/** `:product_id` path parameter. */
-export const ProductIdParam = z.object({
-  product_id: ProductId.openapi({ param: { name: "product_id", in: "path" } }),
-});
 
 const Properties = z.record(z.string(), z.unknown()).openapi({
   description: "Event properties: $session_id, $current_url, $event_type, $el_text, $elements_chain, title, email, …",
@@ -55,46 +49,6 @@ export const PosthogWebhookBodySchema = z
     z.looseObject({ event: PosthogEventSchema, person: z.looseObject({ properties: Properties.optional() }).optional() }),
     PosthogFlatEventSchema,
   ])
-  .openapi("PosthogWebhookBody", {
+  .openapi({
     description: 'A native batch {"batch":[…]}, the CDP webhook default {"event":{…},"person":{…}}, or one flat Hog-function event.',
   });
-
-/** A Segment `track`/`page`/`screen` call, or `{"batch":[…]}` of them. */
-export const SegmentBodySchema = z
-  .union([
-    z.looseObject({ batch: z.array(z.looseObject({ type: z.string() })), context: z.record(z.string(), z.unknown()).optional() }),
-    z.looseObject({
-      type: z.enum(["track", "page", "screen", "identify", "group", "alias"]),
-      messageId: z.string().optional(),
-      userId: z.string().nullish(),
-      anonymousId: z.string().nullish(),
-      event: z.string().optional(),
-      name: z.string().optional(),
-      timestamp: z.string().optional(),
-      properties: z.record(z.string(), z.unknown()).optional(),
-      context: z.record(z.string(), z.unknown()).optional(),
-    }),
-  ])
-  .openapi("SegmentBody");
-
-const Count = z.number().int().optional();
-
-/** `202` answer of every source route. */
-export const SourceAcceptedSchema = z
-  .object({
-    accepted: z.array(AcceptedBatchSchema),
-    dropped: z
-      .object({ low_signal: Count, no_session: Count, duplicate: Count, invalid: Count })
-      .openapi({ description: "Events that produced no action, by reason; only non-zero reasons appear" }),
-  })
-  .openapi("SourceAccepted", {
-    example: {
-      accepted: [{ product_id: "acme", session_id: "0195b4a2-7c1e-7d3a-9f00-3c2b1a0e9d11", actions: 9, duplicate: false }],
-      dropped: { low_signal: 3, duplicate: 1 },
-    },
-  });
-
-/** OpenAPI `responses` entry for an error status. */
-export function errorResponse(description: string) {
-  return { description, content: { "application/json": { schema: ErrorSchema } } };
-}

@@ -10,6 +10,7 @@
  * present, otherwise `userId ?? anonymousId`, so such a user's calls form one long-running session
  * (the relay's windows and summaries keep it bounded).
  */
+import { z } from "@hono/zod-openapi";
 import {
   actionText,
   assemblePayloads,
@@ -18,20 +19,38 @@ import {
   describePageview,
   describeScreen,
   firstString,
+  isObj,
   MAX_EVENTS_PER_REQUEST,
+  obj,
   parseTimestamp,
   usableId,
   type ActionText,
   type DropCounts,
+  type Obj,
   type SourceEvent,
   type SourceParseOptions,
   type SourceParseResult,
-} from "./posthog";
+} from "./common";
 
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
-const obj = (v: unknown): Obj => (isObj(v) ? v : {});
+/**
+ * A Segment `track`/`page`/`screen` call, or `{"batch":[…]}` of them, as the OpenAPI document
+ * describes it. A description, not a check: `parseSegmentBody` reads bodies leniently.
+ */
+export const SegmentBodySchema = z
+  .union([
+    z.looseObject({ batch: z.array(z.looseObject({ type: z.string() })), context: z.record(z.string(), z.unknown()).optional() }),
+    z.looseObject({
+      type: z.enum(["track", "page", "screen", "identify", "group", "alias"]),
+      messageId: z.string().optional(),
+      userId: z.string().nullish(),
+      anonymousId: z.string().nullish(),
+      event: z.string().optional(),
+      name: z.string().optional(),
+      timestamp: z.string().optional(),
+      properties: z.record(z.string(), z.unknown()).optional(),
+      context: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ]);
 
 // Amplitude-style session ids are numbers (epoch milliseconds).
 const idString = (...values: unknown[]): string | null =>

@@ -1,13 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { SlimAction } from "../../src/session/model";
 import { actionToText } from "../../src/session/model";
-import {
-  humanizeEventName,
-  parseElementsChain,
-  parsePosthogBody,
-  parseTimestamp,
-  type SourceParseOptions,
-} from "../../src/sources/posthog";
+import { humanizeEventName, parseTimestamp, type SourceParseOptions } from "../../src/sources/common";
+import { parseElementsChain } from "../../src/sources/elementsChain";
+import { parsePosthogBody } from "../../src/sources/posthog";
 import nativeBatch from "../fixtures/posthog/native-batch.json";
 import cdpDefault from "../fixtures/posthog/cdp-default.json";
 import hogFlatClick from "../fixtures/posthog/hog-flat-click.json";

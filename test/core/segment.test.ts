@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { SlimAction } from "../../src/session/model";
-import type { SourceParseOptions } from "../../src/sources/posthog";
+import type { SourceParseOptions } from "../../src/sources/common";
 import { parseSegmentBody } from "../../src/sources/segment";
 
 const NOW = 1741083400;
