@@ -10,7 +10,7 @@ import { DurableObject } from "cloudflare:workers";
 import { loadConfig, sessionConfig, type SessionConfig } from "./config";
 import { createDestination } from "./destinations/registry";
 import type { Destination } from "./destinations/types";
-import { probeLeaseMs, sharedBreaker } from "./llm/breaker";
+import { llmBreaker } from "./llm/breaker";
 import { createSummariser } from "./llm/createSummariser";
 import { configureLogging, log } from "./log";
 import { nextAlarmAt, type AlarmAction } from "./session/alarm";
@@ -47,11 +47,7 @@ export class SessionActor extends DurableObject<Env> {
         config: this.config,
         destination: () => this.destination(),
         summariser: createSummariser(llm),
-        breaker: sharedBreaker({
-          failureThreshold: llm.breakerFailures,
-          pauseMs: llm.breakerPauseMs,
-          probeLeaseMs: probeLeaseMs(llm.timeoutMs),
-        }),
+        breaker: llmBreaker(llm),
         now: () => Date.now(),
         random: () => Math.random(),
         log: (event, fields) => log(event, { actor: this.ctx.id.name, ...fields }),

@@ -13,6 +13,7 @@
  * The transitions are pure functions of (state, event, now); `CircuitBreaker` holds one state and
  * `sharedBreaker()` is the per-isolate instance.
  */
+import type { LlmConfig } from "../config";
 
 export interface BreakerSettings {
   /** Consecutive failures that open the breaker. */
@@ -161,6 +162,11 @@ export function sharedBreaker(settings: BreakerSettings): CircuitBreaker {
   if (shared) shared.configure(settings);
   else shared = new CircuitBreaker(settings);
   return shared;
+}
+
+/** The isolate's breaker with the settings of this LLM configuration. */
+export function llmBreaker(llm: LlmConfig): CircuitBreaker {
+  return sharedBreaker({ failureThreshold: llm.breakerFailures, pauseMs: llm.breakerPauseMs, probeLeaseMs: probeLeaseMs(llm.timeoutMs) });
 }
 
 /** The probe lease for an LLM timeout: the probe reports within the timeout, plus a margin. */

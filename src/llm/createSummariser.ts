@@ -8,6 +8,11 @@ import { createExtractiveSummariser } from "./extractive";
 import { createOpenAiSummariser } from "./openaiSummariser";
 import type { Summariser } from "./types";
 
+/** True when an LLM is configured: a key, or a base URL (a local Ollama needs no key). */
+export function usesLlm(config: LlmConfig): boolean {
+  return Boolean(config.apiKey || config.baseURL);
+}
+
 export function createSummariser(config: LlmConfig): Summariser {
-  return config.apiKey || config.baseURL ? createOpenAiSummariser(config) : createExtractiveSummariser();
+  return usesLlm(config) ? createOpenAiSummariser(config) : createExtractiveSummariser();
 }

@@ -9,7 +9,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { loadConfig, need } from "../config";
 import type { App } from "../http/app";
 import { BreakerViewSchema, ErrorSchema } from "../http/schemas";
-import { probeLeaseMs, sharedBreaker } from "../llm/breaker";
+import { llmBreaker } from "../llm/breaker";
+import { usesLlm } from "../llm/createSummariser";
 
 const HealthSchema = z
   .object({
@@ -48,17 +49,15 @@ export function registerHealth(app: App): void {
     const config = loadConfig(c.env);
     const core = need(config.core);
     const { llm } = core;
-    const usesLlm = Boolean(llm.apiKey || llm.baseURL);
-    const settings = { failureThreshold: llm.breakerFailures, pauseMs: llm.breakerPauseMs, probeLeaseMs: probeLeaseMs(llm.timeoutMs) };
     return c.json(
       {
         status: "ok" as const,
         destination: config.destinationName,
-        summariser: usesLlm ? ("llm" as const) : ("extractive" as const),
+        summariser: usesLlm(llm) ? ("llm" as const) : ("extractive" as const),
         threshold: core.threshold,
         mode: core.mode,
-        llm_breaker: usesLlm
-          ? { ...sharedBreaker(settings).view(), failure_threshold: llm.breakerFailures, pause_ms: llm.breakerPauseMs }
+        llm_breaker: usesLlm(llm)
+          ? { ...llmBreaker(llm).view(), failure_threshold: llm.breakerFailures, pause_ms: llm.breakerPauseMs }
           : null,
         misconfigured: config.problems.map(({ setting, message }) => ({ setting, message })),
       },
