@@ -17,7 +17,7 @@ import { registerSegment } from "./routes/postSegment";
 import { registerSessionLink } from "./routes/postSessionLink";
 import { registerSessionRoutes } from "./routes/sessionRoutes";
 
-export { SessionActor } from "./session-actor";
+export { SessionActor } from "./sessionActor";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();

@@ -13,7 +13,7 @@
  * A session id may also carry its own threshold and summary mode (`….k3.independent`), so one
  * campaign covers several settings without a project per setting.
  */
-import { SessionActor as RealSessionActor } from "../../src/session-actor";
+import { SessionActor as RealSessionActor } from "../../src/sessionActor";
 
 export { default } from "../../src/worker";
 

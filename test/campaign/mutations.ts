@@ -3,7 +3,7 @@
  * the test isolate (the actors run in it too) and returns the function that undoes the patch.
  */
 import type { Destination, OutgoingNote, PostedPart, SessionRef } from "../../src/destinations/types";
-import { SessionActor } from "../../src/session-actor";
+import { SessionActor } from "../../src/sessionActor";
 import { SessionStore } from "../../src/session/sessionStore";
 import type { InvariantId } from "./receiver";
 
