@@ -9,20 +9,23 @@
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import { readConfig } from "../../src/config";
-import { readWebhookSettings } from "../../src/destinations/webhook";
 import { CircuitBreaker, probeLeaseMs, sharedBreaker } from "../../src/llm/breaker";
 import { auth, postActions, request, sessionPath, stubFor } from "../helpers/api";
+import { createWorld, type Violation, type World } from "../world";
+import { HEALED, seededFaults } from "../world/faults";
+import { Ledger, token } from "../world/ledger";
+import { Rng } from "../world/prng";
 import { Actors, sleep, type SessionHandle } from "./actors";
-import { settingsSuffix } from "./campaignWorker";
 import { checkSnapshot, type ActorSnapshot } from "./invariants";
-import { Ledger, token } from "./ledger";
-import { Rng } from "./prng";
-import { Receiver, type Violation } from "./receiver";
-import { HEALED, World } from "./world";
+
+/** What a deliberately broken build puts between the actors and the outside world (teeth.test.ts). */
+export type Outbound = (send: (request: Request) => Promise<Response>) => (request: Request) => Promise<Response>;
 
 export const MAX_BATCH = 3;
 const MAX_POST_TRIES = 12;
 const QUIESCE_ROUNDS = 40;
+/** A round that fired no alarm waits this long for the runs workerd started by itself. */
+const QUIESCE_PAUSE_MS = 10;
 const OP_WATCHDOG_MS = 15_000;
 
 export interface SeedResult {
@@ -57,10 +60,13 @@ interface BatchRecord {
 
 export class Campaign {
   readonly rng: Rng;
+  readonly seed: number;
   readonly ledger = new Ledger();
-  readonly receiver: Receiver;
   readonly world: World;
   readonly sessions: SessionHandle[] = [];
+  private readonly faults: ReturnType<typeof seededFaults>;
+  private readonly outbound: Outbound | undefined;
+  /** This project's settings: K and the summary mode are the same for every session of a run. */
   private readonly config = readConfig(env as unknown as Record<string, unknown>);
   private readonly breaker: CircuitBreaker;
   private readonly sent: SentRequest[] = [];
@@ -70,15 +76,18 @@ export class Campaign {
   private breakerOpens = 0;
   private ops = 0;
 
-  constructor(readonly seed: number) {
+  constructor(seed: number, outbound?: Outbound) {
+    this.seed = seed;
+    this.outbound = outbound;
     this.rng = new Rng(seed);
-    this.receiver = new Receiver(this.ledger, readWebhookSettings(this.config.raw).key);
-    this.world = new World({
-      seed,
+    // Keyed by the actor's place in the seed and the webhook-id without the actor's random epoch
+    // ({epoch}-n{id}), so a seed replays the same faults.
+    this.faults = seededFaults(seed, (call) => `${this.sessions.findIndex((h) => h.actor === call.actor)}|${call.webhookId.replace(/^[^-]*-/, "")}`);
+    this.world = createWorld({
+      secret: env.WEBHOOK_SECRET,
       ledger: this.ledger,
-      receiver: this.receiver,
-      maxPromptActions: (actor) => (this.sessions.find((h) => h.actor === actor)?.threshold ?? 1) - 1 + MAX_BATCH,
-      actorIndex: (actor) => this.sessions.findIndex((h) => h.actor === actor),
+      faults: this.faults,
+      maxPromptActions: this.config.threshold - 1 + MAX_BATCH,
     });
     const { llm } = this.config;
     this.breaker = sharedBreaker({ failureThreshold: llm.breakerFailures, pauseMs: llm.breakerPauseMs, probeLeaseMs: probeLeaseMs(llm.timeoutMs) });
@@ -86,21 +95,21 @@ export class Campaign {
     const count = this.rng.int(2, 4);
     for (let index = 0; index < count; index++) {
       const productId = index % 2 === 0 ? "p-alpha" : "p-beta";
-      const threshold = this.rng.int(2, 6);
-      const mode = this.rng.chance(0.3) ? "independent" : "rolling";
-      const sessionId = `c${seed}-${index}-${run}${settingsSuffix(threshold, mode)}`;
+      const sessionId = `c${seed}-${index}-${run}`;
       const actor = `${productId}:${sessionId}`;
-      this.sessions.push({ index, productId, sessionId, actor, stub: stubFor(productId, sessionId), threshold, mode, nextToken: 1, owed: false });
+      this.sessions.push({ index, productId, sessionId, actor, stub: stubFor(productId, sessionId), nextToken: 1, running: 0 });
     }
-    this.actors = new Actors(this.sessions, this.world, this.receiver);
+    this.actors = new Actors(this.sessions, this.world);
   }
 
   /** Runs the whole seed with the fakes installed; always uninstalls them. */
   async run(): Promise<SeedResult> {
-    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => this.world.fetch(input, init));
+    const send = this.outbound ? this.outbound((r) => this.world.handle(r)) : (r: Request) => this.world.handle(r);
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => send(new Request(input, init)));
+    this.world.llm.tickets = 0;
     const acquire = vi.spyOn(this.breaker, "tryAcquire").mockImplementation((now: number) => {
       const ticket = CircuitBreaker.prototype.tryAcquire.call(this.breaker, now);
-      if (ticket) this.world.llmTickets += 1;
+      if (ticket) this.world.llm.tickets! += 1;
       return ticket;
     });
     const recordSpy = vi.spyOn(this.breaker, "record").mockImplementation((ticket, outcome, now) => {
@@ -129,7 +138,7 @@ export class Campaign {
   }
 
   private allViolations(): Violation[] {
-    return [...this.violations, ...this.receiver.violations, ...this.world.violations];
+    return [...this.violations, ...this.world.violations];
   }
 
   private note(line: string): void {
@@ -142,8 +151,8 @@ export class Campaign {
   private async faultPhase(): Promise<void> {
     const { rng } = this;
     const sick = this.sessions.length > 2 || rng.chance(0.6) ? new Set([rng.pick(this.sessions).actor]) : new Set<string>();
-    this.world.plan = { destRate: 0.1 + rng.float() * 0.4, llmRate: 0.1 + rng.float() * 0.5, sick };
-    this.note(`plan dest=${this.world.plan.destRate.toFixed(2)} llm=${this.world.plan.llmRate.toFixed(2)} sick=${[...sick].join(",")}`);
+    this.faults.plan = { destRate: 0.1 + rng.float() * 0.4, llmRate: 0.1 + rng.float() * 0.5, sick };
+    this.note(`plan dest=${this.faults.plan.destRate.toFixed(2)} llm=${this.faults.plan.llmRate.toFixed(2)} sick=${[...sick].join(",")}`);
     const total = rng.int(25, 45);
     for (let i = 0; i < total && this.clean(); i++) {
       const op = rng.weighted([
@@ -173,8 +182,8 @@ export class Campaign {
 
   /** Every fault healed but the sick session's destination: the other sessions must finish anyway. */
   private async isolationPhase(): Promise<void> {
-    const sick = this.world.plan.sick;
-    this.world.plan = { ...HEALED, sick };
+    const sick = this.faults.plan.sick;
+    this.faults.plan = { ...HEALED, sick };
     this.note("isolation: healed all but the sick destination");
     const healthy = this.sessions.filter((h) => !sick.has(h.actor));
     const unfinished = await this.quiesce(healthy, this.sessions);
@@ -184,7 +193,7 @@ export class Campaign {
   }
 
   private async finalPhase(): Promise<void> {
-    this.world.plan = HEALED;
+    this.faults.plan = HEALED;
     this.note("final: healed everything");
     await this.quiesce(this.sessions, this.sessions);
     for (const h of this.sessions) await this.actors.settle(h.stub.flush());
@@ -216,8 +225,9 @@ export class Campaign {
     if (snap.rows > bound) this.violations.push({ invariant: "5-bounded", actor: h.actor, message: `${snap.rows} rows kept at rest (expected at most ${bound})` });
     if (snap.exists) {
       const state = await h.stub.state();
-      if (state?.storage.rows !== snap.rows || state.llm_breaker === undefined || state.threshold !== h.threshold || state.mode !== h.mode) {
-        this.violations.push({ invariant: "protocol", actor: h.actor, message: `state shows rows ${state?.storage.rows} (snapshot ${snap.rows}), K ${state?.threshold}/${h.threshold}, ${state?.mode}/${h.mode}, llm_breaker ${JSON.stringify(state?.llm_breaker)}` });
+      const { threshold, mode } = this.config;
+      if (state?.storage.rows !== snap.rows || state.llm_breaker === undefined || state.threshold !== threshold || state.mode !== mode) {
+        this.violations.push({ invariant: "protocol", actor: h.actor, message: `state shows rows ${state?.storage.rows} (snapshot ${snap.rows}), K ${state?.threshold}/${threshold}, ${state?.mode}/${mode}, llm_breaker ${JSON.stringify(state?.llm_breaker)}` });
       }
     }
   }
@@ -249,7 +259,8 @@ export class Campaign {
         return;
       }
       case "alarm":
-        return this.actors.alarm(h);
+        await this.actors.alarm(h);
+        return;
       case "alarm+ingest": {
         const alarm = this.actors.alarm(h);
         await this.post([this.newBatch(h)], {});
@@ -282,8 +293,8 @@ export class Campaign {
   private changeWeather(): void {
     const { rng } = this;
     const rate = () => rng.weighted([[0, 2], [0.1 + rng.float() * 0.5, 5], [1, 2]] as const);
-    this.world.plan = { ...this.world.plan, destRate: rate(), llmRate: rate() };
-    this.note(`weather dest=${this.world.plan.destRate.toFixed(2)} llm=${this.world.plan.llmRate.toFixed(2)}`);
+    this.faults.plan = { ...this.faults.plan, destRate: rate(), llmRate: rate() };
+    this.note(`weather dest=${this.faults.plan.destRate.toFixed(2)} llm=${this.faults.plan.llmRate.toFixed(2)}`);
   }
 
   private newBatch(h: SessionHandle): BatchRecord {
@@ -367,13 +378,14 @@ export class Campaign {
   private async checkAll(sessions = this.sessions): Promise<void> {
     for (const h of sessions) {
       const snap = await this.actors.snapshotOf(h, this.trace);
-      this.violations.push(...checkSnapshot(snap, this.ledger, { threshold: h.threshold }));
+      this.violations.push(...checkSnapshot(snap, this.ledger, { threshold: this.config.threshold }));
     }
   }
 
   /**
    * Runs `sessions` to quiescence: backoffs made due, the breaker's pause waited out, alarms fired
-   * (only where one is set or owed, so a session that lost its alarm shows up as unfinished).
+   * (only where one is set, so a session that lost its alarm shows up as unfinished; one the
+   * platform is running shows none, so a round that fired nothing waits a moment for those).
    * `alarms` also get their alarms fired, finished or not. Returns the sessions still busy.
    */
   private async quiesce(sessions: SessionHandle[], alarms: SessionHandle[]): Promise<ActorSnapshot[]> {
@@ -389,12 +401,14 @@ export class Campaign {
       const until = this.breaker.blockedUntil(Date.now());
       if (until !== null) await sleep(until - Date.now() + 1);
       const busyActors = new Set(busy.map((b) => b.actor));
+      let fired = false;
       for (const h of alarms) {
         // A finished session needs no alarm; one outside `sessions` (the sick one) keeps failing meanwhile.
         if (sessions.includes(h) && !busyActors.has(h.actor)) continue;
         if (!sessions.includes(h) || (busy.find((b) => b.actor === h.actor)?.steps ?? 0) > 0) await this.actors.makeDue(h);
-        await this.actors.alarm(h);
+        if (await this.actors.alarm(h)) fired = true;
       }
+      if (!fired) await sleep(QUIESCE_PAUSE_MS);
       await this.checkAll(this.actors.takeTouched());
       if (!this.clean()) return [];
     }
@@ -420,7 +434,7 @@ export class Campaign {
   }
 
   private result(): SeedResult {
-    const covered = this.sessions.reduce((n, h) => n + this.ledger.acceptedFor(h.actor).filter((t) => this.receiver.liveCoverage(h.actor).has(t)).length, 0);
+    const covered = this.sessions.reduce((n, h) => n + this.ledger.acceptedFor(h.actor).filter((t) => this.world.receiver.liveCoverage(h.actor).has(t)).length, 0);
     return {
       seed: this.seed,
       ops: this.ops,
@@ -432,14 +446,14 @@ export class Campaign {
       crashes: this.actors.stats.crashes,
       evictions: this.actors.stats.evictions,
       breakerOpens: this.breakerOpens,
-      llmCalls: this.world.llmCalls,
-      redeliveries: this.receiver.redeliveries,
+      llmCalls: this.world.llm.calls,
+      redeliveries: this.world.receiver.redeliveries,
       trace: this.trace,
     };
   }
 }
 
-/** Runs one seed of the campaign. */
-export function runSeed(seed: number): Promise<SeedResult> {
-  return new Campaign(seed).run();
+/** Runs one seed of the campaign (against a deliberately broken build's wire, if given). */
+export function runSeed(seed: number, outbound?: Outbound): Promise<SeedResult> {
+  return new Campaign(seed, outbound).run();
 }

@@ -10,7 +10,7 @@ import { migrate } from "../../../src/session/migrations";
 import type { SlimAction } from "../../../src/session/model";
 import { SessionCore } from "../../../src/session/sessionCore";
 import { SessionStore } from "../../../src/session/sessionStore";
-import { mulberry32 } from "../../campaign/prng";
+import { mulberry32 } from "../../world/prng";
 import { createNodeStorage } from "./nodeStorage";
 
 /** Same seeded stream as the fault campaign. */
