@@ -10,19 +10,19 @@ import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import { readConfig } from "../../src/config";
 import { CircuitBreaker, probeLeaseMs, sharedBreaker } from "../../src/llm/breaker";
-import { auth, postActions, request, sessionPath, stubFor } from "../helpers/api";
+import { stubFor } from "../helpers/api";
 import { createWorld, type Violation, type World } from "../world";
 import { HEALED, seededFaults } from "../world/faults";
-import { Ledger, token } from "../world/ledger";
+import { Ledger } from "../world/ledger";
 import { Rng } from "../world/prng";
 import { Actors, sleep, type SessionHandle } from "./actors";
+import { Client, MAX_BATCH } from "./client";
 import { checkSnapshot, type ActorSnapshot } from "./invariants";
+import { OPERATIONS, perform, type OperationContext } from "./operations";
 
 /** What a deliberately broken build puts between the actors and the outside world (teeth.test.ts). */
 export type Outbound = (send: (request: Request) => Promise<Response>) => (request: Request) => Promise<Response>;
 
-export const MAX_BATCH = 3;
-const MAX_POST_TRIES = 12;
 const QUIESCE_ROUNDS = 40;
 /** A round that fired no alarm waits this long for the runs workerd started by itself. */
 const QUIESCE_PAUSE_MS = 10;
@@ -44,20 +44,6 @@ export interface SeedResult {
   trace: string[];
 }
 
-interface SentRequest {
-  body: unknown;
-  headers: Record<string, string>;
-  items: BatchRecord[];
-}
-
-interface BatchRecord {
-  session: SessionHandle;
-  tokens: string[];
-  accepted: boolean;
-  /** Answers that said "not a duplicate": more than one means the batch was applied twice. */
-  applied: number;
-}
-
 export class Campaign {
   readonly rng: Rng;
   readonly seed: number;
@@ -69,10 +55,11 @@ export class Campaign {
   /** This project's settings: K and the summary mode are the same for every session of a run. */
   private readonly config = readConfig(env as unknown as Record<string, unknown>);
   private readonly breaker: CircuitBreaker;
-  private readonly sent: SentRequest[] = [];
   private readonly violations: Violation[] = [];
   private readonly trace: string[] = [];
   private readonly actors: Actors;
+  private readonly client: Client;
+  private readonly operationContext: OperationContext;
   private breakerOpens = 0;
   private ops = 0;
 
@@ -100,6 +87,8 @@ export class Campaign {
       this.sessions.push({ index, productId, sessionId, actor, stub: stubFor(productId, sessionId), nextToken: 1, running: 0 });
     }
     this.actors = new Actors(this.sessions, this.world);
+    this.client = new Client(this.rng, this.ledger, this.actors, this.violations);
+    this.operationContext = { rng: this.rng, sessions: this.sessions, client: this.client, actors: this.actors, faults: this.faults, note: (line) => this.note(line) };
   }
 
   /** Runs the whole seed with the fakes installed; always uninstalls them. */
@@ -155,25 +144,10 @@ export class Campaign {
     this.note(`plan dest=${this.faults.plan.destRate.toFixed(2)} llm=${this.faults.plan.llmRate.toFixed(2)} sick=${[...sick].join(",")}`);
     const total = rng.int(25, 45);
     for (let i = 0; i < total && this.clean(); i++) {
-      const op = rng.weighted([
-        ["post", 30],
-        ["post-concurrent", 8],
-        ["post-array", 4],
-        ["repost", 6],
-        ["repost-concurrent", 4],
-        ["alarm", 30],
-        ["alarm+ingest", 8],
-        ["alarm+crash", 3],
-        ["evict", 3],
-        ["crash", 3],
-        ["flush", 3],
-        ["steps-due", 10],
-        ["weather", 4],
-        ["state", 2],
-      ] as const);
+      const op = rng.weighted(OPERATIONS);
       const h = rng.pick(this.sessions);
       this.note(`${op} ${h.index}`);
-      await this.watchdog(op, this.perform(op, h));
+      await this.watchdog(op, perform(this.operationContext, op, h));
       this.ops += 1;
       await this.actors.crashHung();
       await this.checkAll(this.actors.takeTouched());
@@ -216,7 +190,7 @@ export class Campaign {
       this.violations.push({ invariant: "2-nothing-lost", actor: h.actor, message: `${uncovered.length} accepted action(s) never covered: ${uncovered.slice(0, 4).join(", ")}` });
     }
     if (snap.liveRaw.size) this.violations.push({ invariant: "liveness", actor: h.actor, message: `${snap.liveRaw.size} covered action(s) still in raw notes` });
-    const actions = this.sent.flatMap((r) => r.items).filter((b) => b.session === h && b.accepted).reduce((n, b) => n + b.tokens.length, 0);
+    const actions = this.client.acceptedActions(h);
     if (snap.actionsAccepted !== actions) {
       this.violations.push({ invariant: "3-exactly-once", actor: h.actor, message: `actor counted ${snap.actionsAccepted} actions accepted, client had ${actions} accepted` });
     }
@@ -229,147 +203,6 @@ export class Campaign {
       if (state?.storage.rows !== snap.rows || state.llm_breaker === undefined || state.threshold !== threshold || state.mode !== mode) {
         this.violations.push({ invariant: "protocol", actor: h.actor, message: `state shows rows ${state?.storage.rows} (snapshot ${snap.rows}), K ${state?.threshold}/${threshold}, ${state?.mode}/${mode}, llm_breaker ${JSON.stringify(state?.llm_breaker)}` });
       }
-    }
-  }
-
-  // ---- operations ----------------------------------------------------------------------------
-
-  private async perform(op: string, h: SessionHandle): Promise<void> {
-    const { rng } = this;
-    switch (op) {
-      case "post":
-        return this.post([this.newBatch(h)], { idempotencyKey: rng.chance(0.3) });
-      case "post-concurrent": {
-        const n = rng.int(2, 3);
-        await Promise.all(Array.from({ length: n }, () => this.post([this.newBatch(rng.chance(0.5) ? h : rng.pick(this.sessions))], {})));
-        return;
-      }
-      case "post-array": {
-        const other = rng.pick(this.sessions);
-        return this.post([this.newBatch(h), this.newBatch(other)], { idempotencyKey: rng.chance(0.5) });
-      }
-      case "repost": {
-        const previous = this.sent.slice(-8).filter((r) => r.items.every((b) => b.accepted));
-        if (previous.length) return this.repost(rng.pick(previous), true);
-        return;
-      }
-      case "repost-concurrent": {
-        const sent = this.prepare([this.newBatch(h)], { idempotencyKey: rng.chance(0.5) });
-        await Promise.all([this.repost(sent, false), this.repost(sent, false)]);
-        return;
-      }
-      case "alarm":
-        await this.actors.alarm(h);
-        return;
-      case "alarm+ingest": {
-        const alarm = this.actors.alarm(h);
-        await this.post([this.newBatch(h)], {});
-        await alarm;
-        return;
-      }
-      case "alarm+crash": {
-        const alarm = this.actors.alarm(h);
-        await sleep(rng.int(0, 3));
-        await this.actors.crash(h);
-        await alarm;
-        return;
-      }
-      case "evict":
-        return this.actors.evict(h);
-      case "crash":
-        return this.actors.crash(h);
-      case "flush":
-        return this.flush(h);
-      case "steps-due":
-        return this.actors.makeDue(h);
-      case "state":
-        return this.readState(h);
-      case "weather":
-        return this.changeWeather();
-    }
-  }
-
-  /** New fault rates: calm, stormy, or an outage (every call fails) of the LLM or the destination. */
-  private changeWeather(): void {
-    const { rng } = this;
-    const rate = () => rng.weighted([[0, 2], [0.1 + rng.float() * 0.5, 5], [1, 2]] as const);
-    this.faults.plan = { ...this.faults.plan, destRate: rate(), llmRate: rate() };
-    this.note(`weather dest=${this.faults.plan.destRate.toFixed(2)} llm=${this.faults.plan.llmRate.toFixed(2)}`);
-  }
-
-  private newBatch(h: SessionHandle): BatchRecord {
-    const size = this.rng.int(1, MAX_BATCH);
-    const tokens = Array.from({ length: size }, () => token(h.index, h.nextToken++));
-    return { session: h, tokens, accepted: false, applied: 0 };
-  }
-
-  private prepare(items: BatchRecord[], opts: { idempotencyKey?: boolean }): SentRequest {
-    const payloads = items.map((b) => ({
-      type: "actions",
-      product_id: b.session.productId,
-      session_id: b.session.sessionId,
-      actions: b.tokens.map((t, i) => ({
-        title: `Step ${t}`,
-        description: `opened ${t}`,
-        canonical_url: `https://app.example.com/page/${i % 3}`,
-        type: "click",
-        index: i,
-        timestamp_start: 1_700_000_000,
-      })),
-    }));
-    const headers: Record<string, string> = opts.idempotencyKey ? { "idempotency-key": `k-${items[0]!.tokens[0]}` } : {};
-    const sent = { body: items.length === 1 && this.rng.chance(0.7) ? payloads[0] : payloads, headers, items };
-    this.sent.push(sent);
-    return sent;
-  }
-
-  private post(items: BatchRecord[], opts: { idempotencyKey?: boolean }): Promise<void> {
-    return this.repost(this.prepare(items, opts), false);
-  }
-
-  /** Sends a request until it is answered 202 (a crashed actor answers 5xx; clients retry). */
-  private async repost(sent: SentRequest, expectDuplicate: boolean): Promise<void> {
-    for (const b of sent.items) {
-      this.ledger.sent(b.tokens, b.session.actor);
-      this.actors.touch(b.session);
-    }
-    for (let attempt = 0; attempt < MAX_POST_TRIES; attempt++) {
-      const res = await this.actors.settle(postActions(sent.body, sent.headers));
-      if (!res.ok || res.value.status !== 202) {
-        if (res.ok && res.value.status < 500) throw new Error(`POST answered ${res.value.status}: ${await res.value.text()}`);
-        continue;
-      }
-      const { accepted } = (await res.value.json()) as { accepted: { duplicate: boolean }[] };
-      sent.items.forEach((b, i) => {
-        const duplicate = accepted[i]?.duplicate === true;
-        if (!duplicate) b.applied += 1;
-        if (b.applied > 1) this.violations.push({ invariant: "3-exactly-once", actor: b.session.actor, message: `batch ${b.tokens[0]} applied twice` });
-        if (expectDuplicate && !duplicate) {
-          this.violations.push({ invariant: "3-exactly-once", actor: b.session.actor, message: `retried POST of ${b.tokens[0]} not recognised as a duplicate` });
-        }
-        b.accepted = true;
-        this.ledger.accepted(b.tokens);
-      });
-      return;
-    }
-    throw new Error(`POST not accepted after ${MAX_POST_TRIES} tries`);
-  }
-
-  private async flush(h: SessionHandle): Promise<void> {
-    this.actors.touch(h);
-    for (let attempt = 0; attempt < MAX_POST_TRIES; attempt++) {
-      const res = await this.actors.settle(request(sessionPath(h.productId, h.sessionId, "/flush"), { method: "POST", headers: auth }));
-      if (res.ok && (res.value.status === 202 || res.value.status === 404)) return;
-    }
-    throw new Error("flush not accepted");
-  }
-
-  /** The state JSON answers for its own product only; another product gets 404. */
-  private async readState(h: SessionHandle): Promise<void> {
-    const other = h.productId === "p-alpha" ? "p-beta" : "p-alpha";
-    const res = await this.actors.settle(request(sessionPath(other, h.sessionId), { headers: auth }));
-    if (res.ok && res.value.status !== 404) {
-      this.violations.push({ invariant: "6-isolated", actor: h.actor, message: `${other} read ${h.actor}'s state (${res.value.status})` });
     }
   }
 
