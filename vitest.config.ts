@@ -62,7 +62,7 @@ function campaignBindings(shard: number, mode: "rolling" | "independent", thresh
     LLM_TIMEOUT_MS: "150",
     DESTINATION_TIMEOUT_MS: "150",
     LLM_BREAKER_FAILURES: "2",
-    LLM_BREAKER_PAUSE_MS: "100",
+    LLM_BREAKER_PAUSE_MS: "250",
     CAMPAIGN_SEEDS: process.env.CAMPAIGN_SEEDS ?? "20",
     CAMPAIGN_FIRST_SEED: process.env.CAMPAIGN_FIRST_SEED ?? "1",
     CAMPAIGN_SHARDS: "2",

@@ -72,7 +72,7 @@ export async function makeStepsDue(productId: string, sessionId: string): Promis
 }
 
 /** A due step is re-armed at most a few ms ahead (now + 1 from inside `alarm()`); a wait is a second or more. */
-const DUE_WITHIN_MS = 25;
+const DUE_WITHIN_MS = 10;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
