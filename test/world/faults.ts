@@ -43,7 +43,7 @@ export interface FaultSource {
 export const NO_FAULTS: FaultSource = { dest: () => null, llm: () => null };
 
 /** One queue per channel: each request takes the next entry ("ok" is no fault), then none. */
-export function scriptedFaults() {
+export function scriptedFaults(): FaultSource & { failDest(...faults: (DestFault | "ok")[]): void; failLlm(...faults: (LlmFault | "ok")[]): void } {
   const dest: (DestFault | "ok")[] = [];
   const llm: (LlmFault | "ok")[] = [];
   const pick = <T>(queue: (T | "ok")[]): T | null => {
@@ -59,7 +59,7 @@ export function scriptedFaults() {
     failLlm(...faults: (LlmFault | "ok")[]) {
       llm.push(...faults);
     },
-  } satisfies FaultSource & Record<string, unknown>;
+  };
 }
 
 type Weights<T> = readonly (readonly [T, number])[];

@@ -31,7 +31,7 @@ function actionsPart(prompt: string): string {
   return prompt.split("\nActions:\n")[1]?.split("\n\nSummary:")[0] ?? prompt;
 }
 
-export function completion(content: string, model = "world", promptChars = 0): Response {
+function completion(content: string, model = "world", promptChars = 0): Response {
   const promptTokens = Math.ceil(promptChars / 4);
   return Response.json({
     id: "chatcmpl-world",

@@ -37,7 +37,6 @@ export interface ReceivedNote {
   /** Summaries: what they cover; null if the text carries no coverage (a bad summary). */
   covers: Set<string> | null;
   redacted: boolean;
-  receivedAt: number;
 }
 
 interface WebhookEvent {
@@ -84,7 +83,7 @@ export type Delivery = "applied" | "duplicate" | "bad-signature";
 export class Receiver {
   readonly notes = new Map<string, ReceivedNote>();
   readonly violations: Violation[] = [];
-  deliveries = 0;
+  /** Deliveries of an id already seen (retries after a lost answer), deduped. */
   redeliveries = 0;
   private readonly seen = new Set<string>();
   private readonly lanes = new Map<string, ActorLane>();
@@ -126,7 +125,6 @@ export class Receiver {
         return "bad-signature";
       }
     }
-    this.deliveries += 1;
     if (this.seen.has(id)) {
       this.redeliveries += 1;
       return "duplicate";
@@ -158,7 +156,7 @@ export class Receiver {
     lane.lastNote[kind] = Math.max(lane.lastNote[kind], key.n);
     const window = event.data.window ?? -1;
     const text = event.data.text ?? "";
-    const note: ReceivedNote = { id, actor, type: event.type, kind, window, text, tokens: [], covers: null, redacted: false, receivedAt: Date.now() };
+    const note: ReceivedNote = { id, actor, type: event.type, kind, window, text, tokens: [], covers: null, redacted: false };
     if (kind === "raw") {
       note.tokens = (event.data.actions ?? []).flatMap((a) => tokensIn(a.description ?? ""));
       this.checkRaw(actor, lane, id, note.tokens);
