@@ -26,6 +26,8 @@ export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+const EVICT_WAIT_MS = 1_000;
+
 export class Actors {
   readonly stats = { crashes: 0, evictions: 0 };
   /** Sessions touched since the last `takeTouched()`: only their state can have changed. */
@@ -75,21 +77,26 @@ export class Actors {
     }
   }
 
+  /**
+   * Evicts the actor gracefully. Eviction waits for the actor's requests (one hanging on a crash
+   * fault is aborted meanwhile) and for an alarm the platform is about to retry, so it is given a
+   * moment only: past that the actor counts as busy, and the platform may evict it later.
+   */
   async evict(h: SessionHandle): Promise<void> {
     this.touch(h);
-    try {
-      await evictDurableObject(h.stub);
-      this.stats.evictions += 1;
-    } catch {
-      // Not running, or busy with a request: eviction would wait; the crash operation covers that.
-    }
+    const evicted = evictDurableObject(h.stub).then(
+      () => true,
+      () => false, // Not running, or aborted first.
+    );
+    const res = await this.settle(Promise.race([evicted, sleep(EVICT_WAIT_MS).then(() => false)]));
+    if (res.ok && res.value) this.stats.evictions += 1;
   }
 
   /** Aborts the actor wherever it is (eviction at an arbitrary await); a run cut short is retried. */
-  async crash(h: SessionHandle): Promise<void> {
+  async crash(h: SessionHandle, hung = false): Promise<void> {
     this.touch(h);
-    // Steps only do I/O inside alarm runs: a request in flight means a run is being cut short.
-    const cutShort = h.running > 0 || [...this.world.inFlight.values()].some((what) => what.startsWith(`${h.actor} `));
+    // Steps only do I/O inside alarm runs: a request in flight (or hung) means a run is cut short.
+    const cutShort = hung || h.running > 0 || [...this.world.inFlight.values()].some((what) => what.startsWith(`${h.actor} `));
     await crash(h.productId, h.sessionId);
     // A stub to an aborted object stays broken; clients (like the Worker) take a fresh one.
     h.stub = stubFor(h.productId, h.sessionId);
@@ -101,7 +108,7 @@ export class Actors {
     for (const actor of [...this.world.hung]) {
       this.world.hung.delete(actor);
       const h = this.sessions.find((s) => s.actor === actor);
-      if (h) await this.crash(h);
+      if (h) await this.crash(h, true);
     }
   }
 

@@ -35,7 +35,7 @@ function closeWindow(s: Session, from: number) {
 }
 
 /** Runs the session's alarm until nothing is due now (workerd may also fire it by itself). */
-function fire(s: Session): Promise<number> {
+function fire(s: Session): Promise<void> {
   return settle(s.productId, s.sessionId);
 }
 

@@ -251,7 +251,7 @@ export class Campaign {
   private async watchdog(op: string, work: Promise<void>): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`operation ${op} did not finish in ${OP_WATCHDOG_MS} ms; trace:\n${this.trace.join("\n")}`)), OP_WATCHDOG_MS);
+      timer = setTimeout(() => reject(new Error(`operation ${op} did not finish in ${OP_WATCHDOG_MS} ms; requests in flight: ${[...this.world.inFlight.values()].join("; ") || "none"}; trace:\n${this.trace.join("\n")}`)), OP_WATCHDOG_MS);
     });
     try {
       await Promise.race([work, limit]);

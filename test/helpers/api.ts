@@ -71,8 +71,10 @@ export async function makeStepsDue(productId: string, sessionId: string): Promis
   });
 }
 
-/** A due step is re-armed at most a few ms ahead (now + 1 from inside `alarm()`); a wait is a second or more. */
+/** A due step is re-armed at most a few ms ahead (now + 1 from inside `alarm()`); a wait is far longer. */
 const DUE_WITHIN_MS = 10;
+/** How long `settle` waits for runs that workerd started by itself. */
+const SETTLE_TIMEOUT_MS = 20_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -81,21 +83,22 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * the actor's public state only. Workerd also fires alarms by itself: while one of those runs, the
  * actor shows no alarm (it is consumed as it fires), so a missing alarm means "wait for that run".
  */
-export async function settle(productId: string, sessionId: string, maxRuns = 100): Promise<number> {
+export async function settle(productId: string, sessionId: string, maxRuns = 100): Promise<void> {
   const stub = stubFor(productId, sessionId);
-  for (let runs = 0; runs < maxRuns; runs++) {
-    await runDurableObjectAlarm(stub);
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (let runs = 0; runs < maxRuns && Date.now() < deadline; ) {
+    if (await runDurableObjectAlarm(stub)) runs += 1;
     const state = await stub.state();
-    if (state === null) return runs + 1;
+    if (state === null) return;
     if (state.next_alarm_at === null) {
       await sleep(5);
       continue;
     }
     const wait = Date.parse(state.next_alarm_at) - Date.now();
-    if (wait > DUE_WITHIN_MS) return runs + 1;
+    if (wait > DUE_WITHIN_MS) return;
     if (wait > 0) await sleep(wait);
   }
-  throw new Error(`session ${sessionId} still has due steps after ${maxRuns} alarm runs`);
+  throw new Error(`session ${sessionId} still has due steps after ${maxRuns} alarm runs or ${SETTLE_TIMEOUT_MS} ms`);
 }
 
 export async function sqlRows<T = Record<string, unknown>>(productId: string, sessionId: string, query: string): Promise<T[]> {

@@ -118,6 +118,13 @@ export class World {
     if (gate) await Promise.race([gate, untilAborted(signal)]);
   }
 
+  /** Never answers: the test aborts the actor, and the request is no longer in flight. */
+  private crash(actor: string, id: number): Promise<never> {
+    this.hung.add(actor);
+    this.inFlight.delete(id);
+    return new Promise<never>(() => {});
+  }
+
   private async delivery(request: Request, id: number): Promise<Response> {
     const body = await request.text();
     let actor = "?";
@@ -145,8 +152,7 @@ export class World {
         return untilAborted(request.signal);
       case "crash-landed":
       case "crash-lost":
-        this.hung.add(actor);
-        return new Promise<never>(() => {});
+        return this.crash(actor, id);
       default:
         return statusAnswer("dest", Number(fault));
     }
@@ -178,8 +184,7 @@ export class World {
         case "slow":
           return await untilAborted(request.signal);
         case "crash":
-          this.hung.add(call.actor);
-          return await new Promise<never>(() => {});
+          return await this.crash(call.actor, id);
         default:
           return statusAnswer("llm", Number(fault));
       }
