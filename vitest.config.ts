@@ -24,7 +24,7 @@ export const intercomBindings = {
   LINK_ALLOWED_ORIGINS: "https://app.example.com",
 };
 
-/** Pipeline tests: a real outbound destination and LLM, faked at the fetch boundary (test/helpers/fakeWorld.ts). */
+/** Pipeline tests: a real outbound destination and LLM, the fake world behind fetch (test/world, test/helpers/world.ts). */
 export const pipelineBindings = {
   ...testBindings,
   DESTINATION: "webhook",
@@ -41,34 +41,41 @@ const denyOutbound = (request: Request) =>
   new Response(`unexpected outbound request to ${new URL(request.url).host}`, { status: 599 });
 
 /**
- * The fault campaign's world: a Standard Webhooks receiver and an OpenAI-compatible LLM, both
- * faked at the fetch boundary by the test, a small K so windows close often, short timeouts and a
- * short breaker pause so faults cost milliseconds. Workerd tests only see bindings, so the seed
- * count travels as one: `npm run campaign -- --seeds N` sets CAMPAIGN_SEEDS; CI runs the default.
+ * The fault campaign's settings: a Standard Webhooks destination and an OpenAI-compatible LLM, both
+ * the fake world behind `fetch` (test/world), a small K so windows close often, short timeouts and
+ * a short breaker pause so faults cost milliseconds. K and the summary mode are per project, read
+ * by the actors from their bindings as a deployment's would be; each project takes one shard of
+ * the seeds. Workerd tests only see bindings, so the seed count travels as one:
+ * `npm run campaign -- --seeds N` sets CAMPAIGN_SEEDS; `npm test` runs 20, CI 200 (`.ci/run`).
  */
-export const campaignBindings = {
-  ...testBindings,
-  DESTINATION: "webhook",
-  WEBHOOK_URL: "https://hooks.test/relay",
-  WEBHOOK_SECRET: "whsec_Y2FtcGFpZ24tdGVzdC1zZWNyZXQtMzItYnl0ZXMhIQ==",
-  LLM_BASE_URL: "https://llm.test/v1",
-  LLM_API_KEY: "test",
-  SUMMARY_THRESHOLD: "4",
-  STEP_MAX_ATTEMPTS: "3",
-  LLM_TIMEOUT_MS: "150",
-  DESTINATION_TIMEOUT_MS: "150",
-  LLM_BREAKER_FAILURES: "2",
-  LLM_BREAKER_PAUSE_MS: "100",
-  CAMPAIGN_SEEDS: process.env.CAMPAIGN_SEEDS ?? "200",
-  CAMPAIGN_FIRST_SEED: process.env.CAMPAIGN_FIRST_SEED ?? "1",
-};
+function campaignBindings(shard: number, mode: "rolling" | "independent", threshold: number) {
+  return {
+    ...testBindings,
+    DESTINATION: "webhook",
+    WEBHOOK_URL: "https://hooks.test/relay",
+    WEBHOOK_SECRET: "whsec_Y2FtcGFpZ24tdGVzdC1zZWNyZXQtMzItYnl0ZXMhIQ==",
+    LLM_BASE_URL: "https://llm.test/v1",
+    LLM_API_KEY: "test",
+    SUMMARY_THRESHOLD: String(threshold),
+    SUMMARY_MODE: mode,
+    STEP_MAX_ATTEMPTS: "3",
+    LLM_TIMEOUT_MS: "150",
+    DESTINATION_TIMEOUT_MS: "150",
+    LLM_BREAKER_FAILURES: "2",
+    LLM_BREAKER_PAUSE_MS: "250",
+    CAMPAIGN_SEEDS: process.env.CAMPAIGN_SEEDS ?? "20",
+    CAMPAIGN_FIRST_SEED: process.env.CAMPAIGN_FIRST_SEED ?? "1",
+    CAMPAIGN_SHARDS: "2",
+    CAMPAIGN_SHARD: String(shard),
+  };
+}
 
 /** A project of workerd tests: the real wrangler config, its own bindings, outbound fetch denied. */
 function workerdProject(
   name: string,
   bindings: Record<string, string>,
   test: { include: string[]; exclude?: string[]; testTimeout?: number },
-  plugin: { main?: string; verbose?: boolean } = {},
+  plugin: { verbose?: boolean } = {},
 ) {
   return {
     plugins: [
@@ -100,14 +107,18 @@ export default defineConfig({
       }),
       workerdProject("workers-pipeline", pipelineBindings, { include: ["test/pipeline*.test.ts"] }),
       workerdProject("workers-intercom", intercomBindings, { include: ["test/intercom*.test.ts"] }),
+      // The campaign aborts actors hundreds of times on purpose, and workerd would log each abort.
       workerdProject(
-        "campaign",
-        campaignBindings,
-        // One test per seed; several files so the seeds spread over the machine's cores.
+        "campaign-rolling",
+        campaignBindings(0, "rolling", 3),
         { include: ["test/campaign/**/*.test.ts"], testTimeout: 60_000 },
-        // The real Worker and actor, with the actor's alarm fired by the campaign driver; the
-        // campaign aborts actors hundreds of times on purpose, and workerd would log each abort.
-        { main: "./test/campaign/campaignWorker.ts", verbose: false },
+        { verbose: false },
+      ),
+      workerdProject(
+        "campaign-independent",
+        campaignBindings(1, "independent", 5),
+        { include: ["test/campaign/campaign.test.ts"], testTimeout: 60_000 },
+        { verbose: false },
       ),
     ],
   },

@@ -1,16 +1,21 @@
-// Fakes for bench/run.mjs, on 127.0.0.1 only:
-//  - a destination (any method, any path; the webhook destination posts to /hook) that answers
-//    200 {"id": "part_N"} after a configurable latency, counts calls and records when each arrived;
-//  - an OpenAI-compatible LLM (POST /v1/chat/completions) that answers a fixed-size summary after a
-//    configurable delay, counts calls and records every prompt's size in characters.
+// The fake outside world (test/world, the one the tests use) served to bench/run.mjs over HTTP on
+// 127.0.0.1 only, one server per role:
+//  - the destination: the world's Standard Webhooks receiver (the webhook destination posts to
+//    /hook; signatures are not checked, the secret is the benchmark's own), after a configurable
+//    latency; it counts calls and records when each arrived;
+//  - the LLM: the world's OpenAI-compatible POST /v1/chat/completions, answering a fixed-size
+//    summary after a configurable delay; it counts calls and records every prompt's size.
 // Both are controlled over loopback HTTP: GET /__fake/stats, POST /__fake/config {latencyMs},
 // POST /__fake/reset. Run standalone with `node bench/fakes.mjs` (prints the ports as one JSON
-// line; stops on SIGTERM/SIGINT or when stdin closes), or import `startFakes()`.
+// line; stops on SIGTERM/SIGINT or when stdin closes), or import `startFakes()`. Node 22 runs
+// the world's TypeScript as it is.
 //
 // Times are `Date.now()` (wall clock, ms) so a driver in another process can compare them with
 // its own send times.
+/* global Request */
 import http from "node:http";
 import { pathToFileURL } from "node:url";
+import { createWorld } from "../test/world/index.ts";
 
 const MAX_BODY = 8 * 1024 * 1024;
 const MAX_RECORDS = 200_000;
@@ -64,8 +69,26 @@ export function classifyDestinationCall(method, path, body) {
   return "other";
 }
 
-function createFake(name, handler) {
+const SUMMARY_TEXT =
+  "The user browsed the benchmark app, opened several pages and clicked through a settings flow. " +
+  "They appear to be configuring an integration; no errors were seen. (fake LLM summary, fixed size)";
+
+/** A fresh world per server, so that a reset forgets everything that server saw. */
+const newWorld = () => createWorld({ summaryText: SUMMARY_TEXT });
+
+/** The world's answer to one request, written back to Node's response. */
+async function answer(world, req, url, body, res) {
+  const hasBody = req.method !== "GET" && req.method !== "HEAD";
+  const request = new Request(url, { method: req.method, headers: req.headers, body: hasBody ? body : undefined });
+  const response = await world.handle(request);
+  const text = await response.text();
+  res.writeHead(response.status, { ...Object.fromEntries(response.headers), "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function createFake(name, record) {
   const state = { latencyMs: 0, calls: 0, inFlight: 0, maxInFlight: 0, records: [], status: 200 };
+  let world = newWorld();
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url, "http://127.0.0.1");
@@ -73,6 +96,7 @@ function createFake(name, handler) {
       if (url.pathname === "/__fake/records") return json(res, 200, state.records);
       if (url.pathname === "/__fake/reset" && req.method === "POST") {
         Object.assign(state, { calls: 0, maxInFlight: 0, records: [] });
+        world = newWorld();
         return json(res, 200, { ok: true });
       }
       if (url.pathname === "/__fake/config" && req.method === "POST") {
@@ -87,12 +111,12 @@ function createFake(name, handler) {
       state.inFlight += 1;
       state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
       try {
-        const record = { n: state.calls, at: arrivedAt, method: req.method, path: url.pathname, size: body.length };
-        const answer = handler(req, url, body, record, state);
-        if (state.records.length < MAX_RECORDS) state.records.push(record);
+        const entry = { n: state.calls, at: arrivedAt, method: req.method, path: url.pathname, size: body.length };
+        record(entry, body);
+        if (state.records.length < MAX_RECORDS) state.records.push(entry);
         if (state.latencyMs > 0) await sleep(state.latencyMs);
         if (state.status !== 200) return json(res, state.status, { error: { message: "fake failure" } });
-        return json(res, answer.status, answer.body);
+        return await answer(world, req, url, body, res);
       } finally {
         state.inFlight -= 1;
       }
@@ -126,28 +150,17 @@ function sessionsIn(body) {
   return [...found];
 }
 
-function destinationHandler(_req, _url, body, record) {
+function recordDestinationCall(record, body) {
   record.kind = classifyDestinationCall(record.method, record.path, body);
   // Keep enough of the body to find the session it belongs to; never the whole thing.
   record.sessions = sessionsIn(body);
   record.head = body.slice(0, 1_000);
-  return { status: 200, body: { ok: true, id: `part_${record.n}` } };
 }
 
-const SUMMARY_TEXT =
-  "The user browsed the benchmark app, opened several pages and clicked through a settings flow. " +
-  "They appear to be configuring an integration; no errors were seen. (fake LLM summary, fixed size)";
-
-function llmHandler(_req, url, body, record) {
-  if (!url.pathname.endsWith("/chat/completions")) {
-    return { status: 404, body: { error: { message: "fake LLM only serves /v1/chat/completions" } } };
-  }
+function recordLlmCall(record, body) {
   let promptChars = 0;
-  let model = "bench";
   try {
-    const parsed = JSON.parse(body);
-    model = parsed.model ?? model;
-    for (const m of parsed.messages ?? []) {
+    for (const m of JSON.parse(body).messages ?? []) {
       if (typeof m.content === "string") promptChars += m.content.length;
       else if (Array.isArray(m.content)) for (const p of m.content) promptChars += (p?.text ?? "").length;
     }
@@ -156,17 +169,6 @@ function llmHandler(_req, url, body, record) {
   }
   record.promptChars = promptChars;
   record.head = body.slice(0, 2_000);
-  return {
-    status: 200,
-    body: {
-      id: `chatcmpl-bench-${record.n}`,
-      object: "chat.completion",
-      created: Math.floor(Date.now() / 1000),
-      model,
-      choices: [{ index: 0, message: { role: "assistant", content: SUMMARY_TEXT }, finish_reason: "stop" }],
-      usage: { prompt_tokens: Math.ceil(promptChars / 4), completion_tokens: 40, total_tokens: Math.ceil(promptChars / 4) + 40 },
-    },
-  };
 }
 
 function listen(server, port) {
@@ -178,8 +180,8 @@ function listen(server, port) {
 
 /** Starts both fakes on 127.0.0.1. Ports 0 pick free ones. */
 export async function startFakes({ destinationPort = 0, llmPort = 0 } = {}) {
-  const destination = createFake("destination", destinationHandler);
-  const llm = createFake("llm", llmHandler);
+  const destination = createFake("destination", recordDestinationCall);
+  const llm = createFake("llm", recordLlmCall);
   const ports = {
     destination: await listen(destination.server, destinationPort),
     llm: await listen(llm.server, llmPort),

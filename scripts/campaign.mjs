@@ -24,7 +24,8 @@ const dir = mkdtempSync(join(tmpdir(), "campaign-"));
 const report = join(dir, "report.json");
 const started = performance.now();
 
-const args = ["vitest", "run", "--project", "campaign", "test/campaign/campaign-", "--reporter=dot", "--reporter=json", `--outputFile.json=${report}`];
+// Every campaign project (one per summary mode, each with its own K) runs its share of the seeds.
+const args = ["vitest", "run", "--project", "campaign-*", "test/campaign/campaign.test.ts", "--reporter=dot", "--reporter=json", `--outputFile.json=${report}`];
 const child = spawn("npx", args, {
   stdio: ["ignore", "inherit", "inherit"],
   env: { ...process.env, CAMPAIGN_SEEDS: String(seeds), CAMPAIGN_FIRST_SEED: String(first) },

@@ -81,6 +81,10 @@ export interface SessionConfig extends CoreConfig {
 
 /** Throws the core `ConfigError`: an actor cannot run without its core settings. */
 export function sessionConfig(env: Env): SessionConfig {
-  const config = loadConfig(env);
+  return sessionConfigOf(loadConfig(env));
+}
+
+/** {@link sessionConfig} of a parsed config (pure, for Node tests). */
+export function sessionConfigOf(config: Config): SessionConfig {
   return { ...need(config.core), destination: config.destinationName, destinationSettings: config.destination };
 }

@@ -1,15 +1,15 @@
 /**
- * What the campaign does to actors as the platform would: fire their alarm (at least once: a run
- * cut short by a crash is owed again), evict them gracefully, crash them at any await, and read
- * atomic snapshots. Every await on an actor goes through `settle`, which aborts actors whose
- * requests hang on a crash fault, so a crash lands exactly at that await.
+ * What the campaign does to actors as the platform would: fire their alarm with
+ * `runDurableObjectAlarm` (workerd fires due alarms by itself too), retry a run that a crash cut
+ * short, evict them gracefully, crash them at any await, and read atomic snapshots. Every await on
+ * an actor goes through `settle`, which aborts actors whose requests hang on a crash fault, so a
+ * crash lands exactly at that await.
  */
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { stubFor } from "../helpers/api";
-import { VIRTUAL_ALARM_KEY } from "./campaignWorker";
+import { crash, retryAlarm } from "../helpers/platform";
+import type { World } from "../world";
 import { snapshot, type ActorSnapshot } from "./invariants";
-import type { Receiver } from "./receiver";
-import type { World } from "./world";
 
 export interface SessionHandle {
   index: number;
@@ -17,28 +17,29 @@ export interface SessionHandle {
   sessionId: string;
   actor: string;
   stub: ReturnType<typeof stubFor>;
-  /** This session's K (its id carries it, with the summary mode, to the campaign's actor). */
-  threshold: number;
-  mode: "rolling" | "independent";
   nextToken: number;
-  /** An alarm run was cut short by a crash: the platform would retry it. */
-  owed: boolean;
+  /** Alarm runs the driver has in flight on this actor. */
+  running: number;
 }
 
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+const EVICT_WAIT_MS = 1_000;
+
 export class Actors {
   readonly stats = { crashes: 0, evictions: 0 };
   /** Sessions touched since the last `takeTouched()`: only their state can have changed. */
   private readonly touched = new Set<SessionHandle>();
 
-  constructor(
-    readonly sessions: readonly SessionHandle[],
-    private readonly world: World,
-    private readonly receiver: Receiver,
-  ) {}
+  readonly sessions: readonly SessionHandle[];
+  private readonly world: World;
+
+  constructor(sessions: readonly SessionHandle[], world: World) {
+    this.sessions = sessions;
+    this.world = world;
+  }
 
   touch(h: SessionHandle): void {
     this.touched.add(h);
@@ -64,41 +65,42 @@ export class Actors {
     return outcome;
   }
 
-  /** Fires the actor's alarm the way the platform does (or retries one a crash cut short). */
-  async alarm(h: SessionHandle): Promise<void> {
+  /** Fires the actor's alarm, if one is set, the way the platform does (consumed as it fires). */
+  async alarm(h: SessionHandle): Promise<boolean> {
     this.touch(h);
-    const owed = h.owed;
-    const res = await this.settle(
-      runInDurableObject(h.stub, async (instance, state) => {
-        const at = state.storage.kv.get<number>(VIRTUAL_ALARM_KEY) ?? null;
-        if (at === null && !owed) return false;
-        // Consumed as it fires, as the platform does: during the run only a new setAlarm shows.
-        state.storage.kv.delete(VIRTUAL_ALARM_KEY);
-        await instance.alarm();
-        return true;
-      }),
-    );
-    if (res.ok && res.value) h.owed = false;
-    else if (!res.ok) h.owed = true;
-  }
-
-  async evict(h: SessionHandle): Promise<void> {
-    this.touch(h);
+    h.running += 1;
     try {
-      await evictDurableObject(h.stub);
-      this.stats.evictions += 1;
-    } catch {
-      // Not running, or busy with a request: eviction would wait; the crash operation covers that.
+      const res = await this.settle(runDurableObjectAlarm(h.stub));
+      return res.ok && res.value;
+    } finally {
+      h.running -= 1;
     }
   }
 
-  /** Aborts the actor wherever it is (eviction at an arbitrary await); a cut-short alarm is owed. */
-  async crash(h: SessionHandle): Promise<void> {
+  /**
+   * Evicts the actor gracefully. Eviction waits for the actor's requests (one hanging on a crash
+   * fault is aborted meanwhile) and for an alarm the platform is about to retry, so it is given a
+   * moment only: past that the actor counts as busy, and the platform may evict it later.
+   */
+  async evict(h: SessionHandle): Promise<void> {
     this.touch(h);
-    await runInDurableObject(h.stub, (_instance, state) => state.abort("campaign crash")).catch(() => undefined);
+    const evicted = evictDurableObject(h.stub).then(
+      () => true,
+      () => false, // Not running, or aborted first.
+    );
+    const res = await this.settle(Promise.race([evicted, sleep(EVICT_WAIT_MS).then(() => false)]));
+    if (res.ok && res.value) this.stats.evictions += 1;
+  }
+
+  /** Aborts the actor wherever it is (eviction at an arbitrary await); a run cut short is retried. */
+  async crash(h: SessionHandle, hung = false): Promise<void> {
+    this.touch(h);
+    // Steps only do I/O inside alarm runs: a request in flight (or hung) means a run is cut short.
+    const cutShort = hung || h.running > 0 || [...this.world.inFlight.values()].some((what) => what.startsWith(`${h.actor} `));
+    await crash(h.productId, h.sessionId);
     // A stub to an aborted object stays broken; clients (like the Worker) take a fresh one.
     h.stub = stubFor(h.productId, h.sessionId);
-    h.owed = true;
+    if (cutShort) await this.settle(retryAlarm(h.productId, h.sessionId));
     this.stats.crashes += 1;
   }
 
@@ -106,7 +108,7 @@ export class Actors {
     for (const actor of [...this.world.hung]) {
       this.world.hung.delete(actor);
       const h = this.sessions.find((s) => s.actor === actor);
-      if (h) await this.crash(h);
+      if (h) await this.crash(h, true);
     }
   }
 
@@ -124,25 +126,22 @@ export class Actors {
   /** A snapshot, taking a fresh stub if the actor was just crashed under the old one. */
   async snapshotOf(h: SessionHandle, trace: readonly string[]): Promise<ActorSnapshot> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const res = await this.settle(snapshot(h.stub, h.actor, this.receiver));
+      const res = await this.settle(snapshot(h.stub, h.actor, this.world.receiver));
       if (res.ok) return res.value;
       h.stub = stubFor(h.productId, h.sessionId);
     }
     throw new Error(`no snapshot of ${h.actor}; trace:\n${trace.join("\n")}`);
   }
 
-  /** The actor's alarm, in-memory drain and stored notes and steps, for failure messages. */
+  /** The actor's alarm and stored notes and steps, for failure messages. */
   async describe(h: SessionHandle): Promise<string> {
     const res = await this.settle(
-      runInDurableObject(h.stub, async (instance, state) => {
+      runInDurableObject(h.stub, async (_instance, state) => {
         const sql = state.storage.sql;
-        const inner = instance as unknown as { draining: unknown; alarmAt: unknown };
         return JSON.stringify({
-          alarm: state.storage.kv.get(VIRTUAL_ALARM_KEY) ?? null,
+          alarm: await state.storage.getAlarm(),
           now: Date.now(),
-          draining: inner.draining !== null,
-          alarmAt: inner.alarmAt,
-          owed: h.owed,
+          running: h.running,
           inFlight: [...this.world.inFlight.values()],
           session: sql.exec("SELECT covered_window, open_window, open_count, flush_at FROM session").toArray(),
           notes: sql.exec("SELECT id, kind, window_id, part_id, posted_at FROM notes").toArray(),

@@ -8,20 +8,24 @@
  */
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
-import { loadConfig, need, readWebhookSettings } from "../../src/config";
-import { CircuitBreaker, probeLeaseMs, sharedBreaker } from "../../src/llm/breaker";
-import { auth, postActions, request, sessionPath, stubFor } from "../helpers/api";
+import { loadConfig, need } from "../../src/config";
+import { CircuitBreaker, llmBreaker } from "../../src/llm/breaker";
+import { stubFor } from "../helpers/api";
+import { createWorld, type Violation, type World } from "../world";
+import { HEALED, seededFaults } from "../world/faults";
+import { Ledger } from "../world/ledger";
+import { Rng } from "../world/prng";
 import { Actors, sleep, type SessionHandle } from "./actors";
-import { settingsSuffix } from "./campaignWorker";
+import { Client, MAX_BATCH } from "./client";
 import { checkSnapshot, type ActorSnapshot } from "./invariants";
-import { Ledger, token } from "./ledger";
-import { Rng } from "./prng";
-import { Receiver, type Violation } from "./receiver";
-import { HEALED, World } from "./world";
+import { OPERATIONS, perform, type OperationContext } from "./operations";
 
-export const MAX_BATCH = 3;
-const MAX_POST_TRIES = 12;
+/** What a deliberately broken build puts between the actors and the outside world (teeth.test.ts). */
+export type Outbound = (send: (request: Request) => Promise<Response>) => (request: Request) => Promise<Response>;
+
 const QUIESCE_ROUNDS = 40;
+/** A round that fired no alarm waits this long for the runs workerd started by itself. */
+const QUIESCE_PAUSE_MS = 10;
 const OP_WATCHDOG_MS = 15_000;
 
 export interface SeedResult {
@@ -40,66 +44,61 @@ export interface SeedResult {
   trace: string[];
 }
 
-interface SentRequest {
-  body: unknown;
-  headers: Record<string, string>;
-  items: BatchRecord[];
-}
-
-interface BatchRecord {
-  session: SessionHandle;
-  tokens: string[];
-  accepted: boolean;
-  /** Answers that said "not a duplicate": more than one means the batch was applied twice. */
-  applied: number;
-}
-
 export class Campaign {
   readonly rng: Rng;
+  readonly seed: number;
   readonly ledger = new Ledger();
-  readonly receiver: Receiver;
   readonly world: World;
   readonly sessions: SessionHandle[] = [];
+  private readonly faults: ReturnType<typeof seededFaults>;
+  private readonly outbound: Outbound | undefined;
+  /** This project's settings: K and the summary mode are the same for every session of a run. */
   private readonly config = need(loadConfig(env).core);
   private readonly breaker: CircuitBreaker;
-  private readonly sent: SentRequest[] = [];
   private readonly violations: Violation[] = [];
   private readonly trace: string[] = [];
   private readonly actors: Actors;
+  private readonly client: Client;
+  private readonly operationContext: OperationContext;
   private breakerOpens = 0;
   private ops = 0;
 
-  constructor(readonly seed: number) {
+  constructor(seed: number, outbound?: Outbound) {
+    this.seed = seed;
+    this.outbound = outbound;
     this.rng = new Rng(seed);
-    this.receiver = new Receiver(this.ledger, readWebhookSettings(env).key);
-    this.world = new World({
-      seed,
+    // Keyed by the actor's place in the seed and the webhook-id without the actor's random epoch
+    // ({epoch}-n{id}), so a seed replays the same faults.
+    this.faults = seededFaults(seed, (call) => `${this.sessions.findIndex((h) => h.actor === call.actor)}|${call.webhookId.replace(/^[^-]*-/, "")}`);
+    this.world = createWorld({
+      secret: env.WEBHOOK_SECRET,
       ledger: this.ledger,
-      receiver: this.receiver,
-      maxPromptActions: (actor) => (this.sessions.find((h) => h.actor === actor)?.threshold ?? 1) - 1 + MAX_BATCH,
-      actorIndex: (actor) => this.sessions.findIndex((h) => h.actor === actor),
+      faults: this.faults,
+      maxPromptActions: this.config.threshold - 1 + MAX_BATCH,
     });
     const { llm } = this.config;
-    this.breaker = sharedBreaker({ failureThreshold: llm.breakerFailures, pauseMs: llm.breakerPauseMs, probeLeaseMs: probeLeaseMs(llm.timeoutMs) });
+    this.breaker = llmBreaker(llm);
     const run = crypto.randomUUID().slice(0, 6);
     const count = this.rng.int(2, 4);
     for (let index = 0; index < count; index++) {
       const productId = index % 2 === 0 ? "p-alpha" : "p-beta";
-      const threshold = this.rng.int(2, 6);
-      const mode = this.rng.chance(0.3) ? "independent" : "rolling";
-      const sessionId = `c${seed}-${index}-${run}${settingsSuffix(threshold, mode)}`;
+      const sessionId = `c${seed}-${index}-${run}`;
       const actor = `${productId}:${sessionId}`;
-      this.sessions.push({ index, productId, sessionId, actor, stub: stubFor(productId, sessionId), threshold, mode, nextToken: 1, owed: false });
+      this.sessions.push({ index, productId, sessionId, actor, stub: stubFor(productId, sessionId), nextToken: 1, running: 0 });
     }
-    this.actors = new Actors(this.sessions, this.world, this.receiver);
+    this.actors = new Actors(this.sessions, this.world);
+    this.client = new Client(this.rng, this.ledger, this.actors, this.violations);
+    this.operationContext = { rng: this.rng, sessions: this.sessions, client: this.client, actors: this.actors, faults: this.faults, note: (line) => this.note(line) };
   }
 
   /** Runs the whole seed with the fakes installed; always uninstalls them. */
   async run(): Promise<SeedResult> {
-    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => this.world.fetch(input, init));
+    const send = this.outbound ? this.outbound((r) => this.world.handle(r)) : (r: Request) => this.world.handle(r);
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => send(new Request(input, init)));
+    this.world.llm.tickets = 0;
     const acquire = vi.spyOn(this.breaker, "tryAcquire").mockImplementation((now: number) => {
       const ticket = CircuitBreaker.prototype.tryAcquire.call(this.breaker, now);
-      if (ticket) this.world.llmTickets += 1;
+      if (ticket) this.world.llm.tickets! += 1;
       return ticket;
     });
     const recordSpy = vi.spyOn(this.breaker, "record").mockImplementation((ticket, outcome, now) => {
@@ -128,7 +127,7 @@ export class Campaign {
   }
 
   private allViolations(): Violation[] {
-    return [...this.violations, ...this.receiver.violations, ...this.world.violations];
+    return [...this.violations, ...this.world.violations];
   }
 
   private note(line: string): void {
@@ -141,29 +140,14 @@ export class Campaign {
   private async faultPhase(): Promise<void> {
     const { rng } = this;
     const sick = this.sessions.length > 2 || rng.chance(0.6) ? new Set([rng.pick(this.sessions).actor]) : new Set<string>();
-    this.world.plan = { destRate: 0.1 + rng.float() * 0.4, llmRate: 0.1 + rng.float() * 0.5, sick };
-    this.note(`plan dest=${this.world.plan.destRate.toFixed(2)} llm=${this.world.plan.llmRate.toFixed(2)} sick=${[...sick].join(",")}`);
+    this.faults.plan = { destRate: 0.1 + rng.float() * 0.4, llmRate: 0.1 + rng.float() * 0.5, sick };
+    this.note(`plan dest=${this.faults.plan.destRate.toFixed(2)} llm=${this.faults.plan.llmRate.toFixed(2)} sick=${[...sick].join(",")}`);
     const total = rng.int(25, 45);
     for (let i = 0; i < total && this.clean(); i++) {
-      const op = rng.weighted([
-        ["post", 30],
-        ["post-concurrent", 8],
-        ["post-array", 4],
-        ["repost", 6],
-        ["repost-concurrent", 4],
-        ["alarm", 30],
-        ["alarm+ingest", 8],
-        ["alarm+crash", 3],
-        ["evict", 3],
-        ["crash", 3],
-        ["flush", 3],
-        ["steps-due", 10],
-        ["weather", 4],
-        ["state", 2],
-      ] as const);
+      const op = rng.weighted(OPERATIONS);
       const h = rng.pick(this.sessions);
       this.note(`${op} ${h.index}`);
-      await this.watchdog(op, this.perform(op, h));
+      await this.watchdog(op, perform(this.operationContext, op, h));
       this.ops += 1;
       await this.actors.crashHung();
       await this.checkAll(this.actors.takeTouched());
@@ -172,8 +156,8 @@ export class Campaign {
 
   /** Every fault healed but the sick session's destination: the other sessions must finish anyway. */
   private async isolationPhase(): Promise<void> {
-    const sick = this.world.plan.sick;
-    this.world.plan = { ...HEALED, sick };
+    const sick = this.faults.plan.sick;
+    this.faults.plan = { ...HEALED, sick };
     this.note("isolation: healed all but the sick destination");
     const healthy = this.sessions.filter((h) => !sick.has(h.actor));
     const unfinished = await this.quiesce(healthy, this.sessions);
@@ -183,7 +167,7 @@ export class Campaign {
   }
 
   private async finalPhase(): Promise<void> {
-    this.world.plan = HEALED;
+    this.faults.plan = HEALED;
     this.note("final: healed everything");
     await this.quiesce(this.sessions, this.sessions);
     for (const h of this.sessions) await this.actors.settle(h.stub.flush());
@@ -206,7 +190,7 @@ export class Campaign {
       this.violations.push({ invariant: "2-nothing-lost", actor: h.actor, message: `${uncovered.length} accepted action(s) never covered: ${uncovered.slice(0, 4).join(", ")}` });
     }
     if (snap.liveRaw.size) this.violations.push({ invariant: "liveness", actor: h.actor, message: `${snap.liveRaw.size} covered action(s) still in raw notes` });
-    const actions = this.sent.flatMap((r) => r.items).filter((b) => b.session === h && b.accepted).reduce((n, b) => n + b.tokens.length, 0);
+    const actions = this.client.acceptedActions(h);
     if (snap.actionsAccepted !== actions) {
       this.violations.push({ invariant: "3-exactly-once", actor: h.actor, message: `actor counted ${snap.actionsAccepted} actions accepted, client had ${actions} accepted` });
     }
@@ -215,149 +199,10 @@ export class Campaign {
     if (snap.rows > bound) this.violations.push({ invariant: "5-bounded", actor: h.actor, message: `${snap.rows} rows kept at rest (expected at most ${bound})` });
     if (snap.exists) {
       const state = await h.stub.state();
-      if (state?.storage.rows !== snap.rows || state.llm_breaker === undefined || state.threshold !== h.threshold || state.mode !== h.mode) {
-        this.violations.push({ invariant: "protocol", actor: h.actor, message: `state shows rows ${state?.storage.rows} (snapshot ${snap.rows}), K ${state?.threshold}/${h.threshold}, ${state?.mode}/${h.mode}, llm_breaker ${JSON.stringify(state?.llm_breaker)}` });
+      const { threshold, mode } = this.config;
+      if (state?.storage.rows !== snap.rows || state.llm_breaker === undefined || state.threshold !== threshold || state.mode !== mode) {
+        this.violations.push({ invariant: "protocol", actor: h.actor, message: `state shows rows ${state?.storage.rows} (snapshot ${snap.rows}), K ${state?.threshold}/${threshold}, ${state?.mode}/${mode}, llm_breaker ${JSON.stringify(state?.llm_breaker)}` });
       }
-    }
-  }
-
-  // ---- operations ----------------------------------------------------------------------------
-
-  private async perform(op: string, h: SessionHandle): Promise<void> {
-    const { rng } = this;
-    switch (op) {
-      case "post":
-        return this.post([this.newBatch(h)], { idempotencyKey: rng.chance(0.3) });
-      case "post-concurrent": {
-        const n = rng.int(2, 3);
-        await Promise.all(Array.from({ length: n }, () => this.post([this.newBatch(rng.chance(0.5) ? h : rng.pick(this.sessions))], {})));
-        return;
-      }
-      case "post-array": {
-        const other = rng.pick(this.sessions);
-        return this.post([this.newBatch(h), this.newBatch(other)], { idempotencyKey: rng.chance(0.5) });
-      }
-      case "repost": {
-        const previous = this.sent.slice(-8).filter((r) => r.items.every((b) => b.accepted));
-        if (previous.length) return this.repost(rng.pick(previous), true);
-        return;
-      }
-      case "repost-concurrent": {
-        const sent = this.prepare([this.newBatch(h)], { idempotencyKey: rng.chance(0.5) });
-        await Promise.all([this.repost(sent, false), this.repost(sent, false)]);
-        return;
-      }
-      case "alarm":
-        return this.actors.alarm(h);
-      case "alarm+ingest": {
-        const alarm = this.actors.alarm(h);
-        await this.post([this.newBatch(h)], {});
-        await alarm;
-        return;
-      }
-      case "alarm+crash": {
-        const alarm = this.actors.alarm(h);
-        await sleep(rng.int(0, 3));
-        await this.actors.crash(h);
-        await alarm;
-        return;
-      }
-      case "evict":
-        return this.actors.evict(h);
-      case "crash":
-        return this.actors.crash(h);
-      case "flush":
-        return this.flush(h);
-      case "steps-due":
-        return this.actors.makeDue(h);
-      case "state":
-        return this.readState(h);
-      case "weather":
-        return this.changeWeather();
-    }
-  }
-
-  /** New fault rates: calm, stormy, or an outage (every call fails) of the LLM or the destination. */
-  private changeWeather(): void {
-    const { rng } = this;
-    const rate = () => rng.weighted([[0, 2], [0.1 + rng.float() * 0.5, 5], [1, 2]] as const);
-    this.world.plan = { ...this.world.plan, destRate: rate(), llmRate: rate() };
-    this.note(`weather dest=${this.world.plan.destRate.toFixed(2)} llm=${this.world.plan.llmRate.toFixed(2)}`);
-  }
-
-  private newBatch(h: SessionHandle): BatchRecord {
-    const size = this.rng.int(1, MAX_BATCH);
-    const tokens = Array.from({ length: size }, () => token(h.index, h.nextToken++));
-    return { session: h, tokens, accepted: false, applied: 0 };
-  }
-
-  private prepare(items: BatchRecord[], opts: { idempotencyKey?: boolean }): SentRequest {
-    const payloads = items.map((b) => ({
-      type: "actions",
-      product_id: b.session.productId,
-      session_id: b.session.sessionId,
-      actions: b.tokens.map((t, i) => ({
-        title: `Step ${t}`,
-        description: `opened ${t}`,
-        canonical_url: `https://app.example.com/page/${i % 3}`,
-        type: "click",
-        index: i,
-        timestamp_start: 1_700_000_000,
-      })),
-    }));
-    const headers: Record<string, string> = opts.idempotencyKey ? { "idempotency-key": `k-${items[0]!.tokens[0]}` } : {};
-    const sent = { body: items.length === 1 && this.rng.chance(0.7) ? payloads[0] : payloads, headers, items };
-    this.sent.push(sent);
-    return sent;
-  }
-
-  private post(items: BatchRecord[], opts: { idempotencyKey?: boolean }): Promise<void> {
-    return this.repost(this.prepare(items, opts), false);
-  }
-
-  /** Sends a request until it is answered 202 (a crashed actor answers 5xx; clients retry). */
-  private async repost(sent: SentRequest, expectDuplicate: boolean): Promise<void> {
-    for (const b of sent.items) {
-      this.ledger.sent(b.tokens, b.session.actor);
-      this.actors.touch(b.session);
-    }
-    for (let attempt = 0; attempt < MAX_POST_TRIES; attempt++) {
-      const res = await this.actors.settle(postActions(sent.body, sent.headers));
-      if (!res.ok || res.value.status !== 202) {
-        if (res.ok && res.value.status < 500) throw new Error(`POST answered ${res.value.status}: ${await res.value.text()}`);
-        continue;
-      }
-      const { accepted } = (await res.value.json()) as { accepted: { duplicate: boolean }[] };
-      sent.items.forEach((b, i) => {
-        const duplicate = accepted[i]?.duplicate === true;
-        if (!duplicate) b.applied += 1;
-        if (b.applied > 1) this.violations.push({ invariant: "3-exactly-once", actor: b.session.actor, message: `batch ${b.tokens[0]} applied twice` });
-        if (expectDuplicate && !duplicate) {
-          this.violations.push({ invariant: "3-exactly-once", actor: b.session.actor, message: `retried POST of ${b.tokens[0]} not recognised as a duplicate` });
-        }
-        b.accepted = true;
-        this.ledger.accepted(b.tokens);
-      });
-      return;
-    }
-    throw new Error(`POST not accepted after ${MAX_POST_TRIES} tries`);
-  }
-
-  private async flush(h: SessionHandle): Promise<void> {
-    this.actors.touch(h);
-    for (let attempt = 0; attempt < MAX_POST_TRIES; attempt++) {
-      const res = await this.actors.settle(request(sessionPath(h.productId, h.sessionId, "/flush"), { method: "POST", headers: auth }));
-      if (res.ok && (res.value.status === 202 || res.value.status === 404)) return;
-    }
-    throw new Error("flush not accepted");
-  }
-
-  /** The state JSON answers for its own product only; another product gets 404. */
-  private async readState(h: SessionHandle): Promise<void> {
-    const other = h.productId === "p-alpha" ? "p-beta" : "p-alpha";
-    const res = await this.actors.settle(request(sessionPath(other, h.sessionId), { headers: auth }));
-    if (res.ok && res.value.status !== 404) {
-      this.violations.push({ invariant: "6-isolated", actor: h.actor, message: `${other} read ${h.actor}'s state (${res.value.status})` });
     }
   }
 
@@ -366,13 +211,14 @@ export class Campaign {
   private async checkAll(sessions = this.sessions): Promise<void> {
     for (const h of sessions) {
       const snap = await this.actors.snapshotOf(h, this.trace);
-      this.violations.push(...checkSnapshot(snap, this.ledger, { threshold: h.threshold }));
+      this.violations.push(...checkSnapshot(snap, this.ledger, { threshold: this.config.threshold }));
     }
   }
 
   /**
    * Runs `sessions` to quiescence: backoffs made due, the breaker's pause waited out, alarms fired
-   * (only where one is set or owed, so a session that lost its alarm shows up as unfinished).
+   * (only where one is set, so a session that lost its alarm shows up as unfinished; one the
+   * platform is running shows none, so a round that fired nothing waits a moment for those).
    * `alarms` also get their alarms fired, finished or not. Returns the sessions still busy.
    */
   private async quiesce(sessions: SessionHandle[], alarms: SessionHandle[]): Promise<ActorSnapshot[]> {
@@ -388,12 +234,14 @@ export class Campaign {
       const until = this.breaker.blockedUntil(Date.now());
       if (until !== null) await sleep(until - Date.now() + 1);
       const busyActors = new Set(busy.map((b) => b.actor));
+      let fired = false;
       for (const h of alarms) {
         // A finished session needs no alarm; one outside `sessions` (the sick one) keeps failing meanwhile.
         if (sessions.includes(h) && !busyActors.has(h.actor)) continue;
         if (!sessions.includes(h) || (busy.find((b) => b.actor === h.actor)?.steps ?? 0) > 0) await this.actors.makeDue(h);
-        await this.actors.alarm(h);
+        if (await this.actors.alarm(h)) fired = true;
       }
+      if (!fired) await sleep(QUIESCE_PAUSE_MS);
       await this.checkAll(this.actors.takeTouched());
       if (!this.clean()) return [];
     }
@@ -403,7 +251,7 @@ export class Campaign {
   private async watchdog(op: string, work: Promise<void>): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`operation ${op} did not finish in ${OP_WATCHDOG_MS} ms; trace:\n${this.trace.join("\n")}`)), OP_WATCHDOG_MS);
+      timer = setTimeout(() => reject(new Error(`operation ${op} did not finish in ${OP_WATCHDOG_MS} ms; requests in flight: ${[...this.world.inFlight.values()].join("; ") || "none"}; trace:\n${this.trace.join("\n")}`)), OP_WATCHDOG_MS);
     });
     try {
       await Promise.race([work, limit]);
@@ -419,7 +267,7 @@ export class Campaign {
   }
 
   private result(): SeedResult {
-    const covered = this.sessions.reduce((n, h) => n + this.ledger.acceptedFor(h.actor).filter((t) => this.receiver.liveCoverage(h.actor).has(t)).length, 0);
+    const covered = this.sessions.reduce((n, h) => n + this.ledger.acceptedFor(h.actor).filter((t) => this.world.receiver.liveCoverage(h.actor).has(t)).length, 0);
     return {
       seed: this.seed,
       ops: this.ops,
@@ -431,14 +279,14 @@ export class Campaign {
       crashes: this.actors.stats.crashes,
       evictions: this.actors.stats.evictions,
       breakerOpens: this.breakerOpens,
-      llmCalls: this.world.llmCalls,
-      redeliveries: this.receiver.redeliveries,
+      llmCalls: this.world.llm.calls,
+      redeliveries: this.world.receiver.redeliveries,
       trace: this.trace,
     };
   }
 }
 
-/** Runs one seed of the campaign. */
-export function runSeed(seed: number): Promise<SeedResult> {
-  return new Campaign(seed).run();
+/** Runs one seed of the campaign (against a deliberately broken build's wire, if given). */
+export function runSeed(seed: number, outbound?: Outbound): Promise<SeedResult> {
+  return new Campaign(seed, outbound).run();
 }

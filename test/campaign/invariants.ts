@@ -4,9 +4,9 @@
  * between the two reads. (Event-based invariants are checked by the receiver as events land.)
  */
 import { runInDurableObject } from "cloudflare:test";
-import type { Ledger } from "./ledger";
-import { tokensIn } from "./ledger";
-import type { Receiver, Violation } from "./receiver";
+import type { Violation } from "../world";
+import { tokensIn, type Ledger } from "../world/ledger";
+import type { Receiver } from "../world/receiver";
 
 export interface ActorSnapshot {
   actor: string;
@@ -39,7 +39,7 @@ export function snapshot(stub: DurableObjectStub, actor: string, receiver: Recei
     const sql = state.storage.sql;
     const liveRaw = receiver.liveRawTokens(actor);
     const coverage = receiver.liveCoverage(actor);
-    const liveNotes = receiver.live(actor).length;
+    const liveNotes = receiver.live({ actor }).length;
     const empty = { actor, coveredWindow: 0, actionsAccepted: 0, pending: new Set<string>(), rows: 0, steps: 0, liveRaw, coverage, liveNotes };
     if (sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'session'").toArray().length === 0) {
       return { ...empty, exists: false, quiescent: true, busy: [] };

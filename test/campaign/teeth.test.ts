@@ -9,10 +9,10 @@ describe("the campaign catches a deliberately broken build", () => {
   for (const mutation of MUTATIONS) {
     it(`${mutation.name}: reports ${mutation.expect}`, async () => {
       const found: string[] = [];
-      const restore = mutation.install();
+      const { outbound, restore } = mutation.install();
       try {
         for (let seed = 1; seed <= MAX_SEEDS && found.length === 0; seed++) {
-          const result = await runSeed(10_000 + seed);
+          const result = await runSeed(10_000 + seed, outbound);
           found.push(...result.violations.map((v) => v.invariant));
         }
       } finally {

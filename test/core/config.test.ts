@@ -4,7 +4,7 @@ import { createDestination } from "../../src/destinations/registry";
 import { migrate } from "../../src/session/migrations";
 import { SessionCore } from "../../src/session/sessionCore";
 import { SessionStore } from "../../src/session/sessionStore";
-import { FakeLlm } from "./support/simulation";
+import { createExtractiveSummariser } from "../../src/llm/extractive";
 import { createNodeStorage } from "./support/nodeStorage";
 
 const problems = (vars: Vars) => parseConfig(vars).problems.map(({ setting, message }) => ({ setting, message }));
@@ -108,7 +108,7 @@ describe("destination settings", () => {
         store,
         config: parseCore({}),
         destination: () => createDestination({ destinationSettings: destination }, io),
-        summariser: new FakeLlm(),
+        summariser: createExtractiveSummariser(),
         now: () => 0,
         random: () => 0.5,
         log: () => {},

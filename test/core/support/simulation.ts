@@ -1,16 +1,20 @@
 /**
  * A whole session run in plain Node: the real SessionCore, SessionStore (on node:sqlite), plan
- * and steps, against a fake destination and a fake summariser that both misbehave on demand.
- * The fake destination keeps what an agent would see, so the invariants can be checked on it.
+ * and steps, with the real webhook destination and OpenAI-compatible LLM client talking to the
+ * fake outside world (test/world) that misbehaves on demand. The world's receiver keeps what an
+ * agent would see, so the invariants can be checked on it.
  */
-import { parseCore } from "../../../src/config";
-import type { Destination, FindResult, OutgoingNote, PostResult, RedactResult } from "../../../src/destinations/types";
-import type { Summariser, SummaryResult } from "../../../src/llm/types";
+import { vi } from "vitest";
+import { parseConfig, sessionConfigOf } from "../../../src/config";
+import { createDestination } from "../../../src/destinations/registry";
+import type { Destination } from "../../../src/destinations/types";
+import { createSummariser } from "../../../src/llm/createSummariser";
 import { migrate } from "../../../src/session/migrations";
-import type { SlimAction } from "../../../src/session/model";
 import { SessionCore } from "../../../src/session/sessionCore";
 import { SessionStore } from "../../../src/session/sessionStore";
-import { mulberry32 } from "../../campaign/prng";
+import { createWorld, type DestFault as WorldDestFault, type LlmFault as WorldLlmFault, type ReceivedNote } from "../../world";
+import { decodeCoverage, Ledger, token } from "../../world/ledger";
+import { mulberry32 } from "../../world/prng";
 import { createNodeStorage } from "./nodeStorage";
 
 /** Same seeded stream as the fault campaign. */
@@ -19,9 +23,24 @@ export const rng = mulberry32;
 export type DestFault = "ok" | "retry" | "landed-unknown" | "lost-unknown" | "failed";
 export type LlmFault = "ok" | "error" | "empty" | "error-text" | "failed";
 
-interface DestNote {
+/** The simulation's faults as the world answers them. */
+const DEST_FAULTS: Record<DestFault, WorldDestFault | null> = {
+  ok: null,
+  retry: "503",
+  "landed-unknown": "timeout-landed",
+  "lost-unknown": "timeout-lost",
+  failed: "401",
+};
+const LLM_FAULTS: Record<LlmFault, WorldLlmFault | null> = { ok: null, error: "503", empty: "empty", "error-text": "error-text", failed: "401" };
+
+const ACTOR = "p:s";
+const SECRET = `whsec_${btoa("simulation-webhook-secret-32-byte")}`;
+/** Most actions one batch of the simulation carries. */
+const MAX_BATCH = 6;
+
+/** What the agent sees of one note, with action tokens and coverage as lists. */
+export interface DestNote {
   partId: string;
-  key: string;
   kind: "raw" | "summary";
   window: number;
   actions: string[];
@@ -30,142 +49,13 @@ interface DestNote {
   text: string;
 }
 
-const COVERS = /covers:\[([^\]]*)\]/;
+function destNote(n: ReceivedNote): DestNote {
+  return { partId: n.id, kind: n.kind, window: n.window, actions: n.tokens, covers: [...(n.covers ?? [])], redacted: n.redacted, text: n.text };
+}
 
-/** Parses what a fake summary says it covers (its own window's actions plus, rolling, the previous summary's). */
+/** The tokens a summary text covers (its own window's plus, rolling, the previous summary's). */
 export function coverage(text: string): string[] {
-  return (COVERS.exec(text)?.[1] ?? "")
-    .split(",")
-    .filter(Boolean)
-    .flatMap((range) => {
-      const [from, to] = range.split("-").map(Number) as [number, number | undefined];
-      return Array.from({ length: (to ?? from) - from + 1 }, (_, i) => `a${from + i}`);
-    });
-}
-
-/** Action ids as compact ranges ("0-41,57") so a rolling summary's text stays short. */
-function ranges(ids: string[]): string {
-  const nums = [...new Set(ids.map((a) => Number(a.slice(1))))].sort((x, y) => x - y);
-  const out: string[] = [];
-  for (let i = 0; i < nums.length; i++) {
-    let j = i;
-    while (j + 1 < nums.length && nums[j + 1] === nums[j]! + 1) j++;
-    out.push(i === j ? `${nums[i]}` : `${nums[i]}-${nums[j]}`);
-    i = j;
-  }
-  return out.join(",");
-}
-
-export class FakeDestination implements Destination {
-  readonly name = "fake";
-  notes: DestNote[] = [];
-  violations: string[] = [];
-  fault: () => DestFault = () => "ok";
-  calls = 0;
-  private readonly unknownRedactions = new Set<string>();
-
-  constructor(readonly needsLink = false) {}
-
-  private liveCoverage(): Set<string> {
-    return new Set(this.notes.filter((n) => n.kind === "summary" && !n.redacted).flatMap((n) => n.covers));
-  }
-
-  private record(note: OutgoingNote): string {
-    if (this.notes.some((n) => n.key === note.key)) this.violations.push(`note ${note.key} posted twice`);
-    const partId = `part-${this.notes.length + 1}`;
-    const last = this.notes.filter((n) => n.kind === note.kind).at(-1);
-    if (note.kind === "summary" && last && last.window >= note.window) {
-      this.violations.push(`summary for window ${note.window} posted after window ${last.window}`);
-    }
-    if (note.kind === "summary" && !COVERS.test(note.text)) this.violations.push(`bad summary posted: ${JSON.stringify(note.text)}`);
-    this.notes.push({
-      partId,
-      key: note.key,
-      kind: note.kind,
-      window: note.window,
-      actions: note.actions.map((a) => a.description),
-      covers: note.kind === "summary" ? coverage(note.text) : [],
-      redacted: false,
-      text: note.text,
-    });
-    return partId;
-  }
-
-  async post(_s: unknown, note: OutgoingNote): Promise<PostResult> {
-    this.calls += 1;
-    const fault = this.fault();
-    if (fault === "retry") return { kind: "retry", error: "503" };
-    if (fault === "failed") return { kind: "failed", error: "401" };
-    if (fault === "lost-unknown") return { kind: "retry", error: "timeout", unknownOutcome: true };
-    const partId = this.record(note);
-    if (fault === "landed-unknown") return { kind: "retry", error: "timeout", unknownOutcome: true };
-    return { kind: "done", partId };
-  }
-
-  async find(_s: unknown, note: OutgoingNote): Promise<FindResult> {
-    const fault = this.fault();
-    if (fault === "retry" || fault === "lost-unknown" || fault === "landed-unknown") return { kind: "retry", error: "503" };
-    const found = this.notes.find((n) => n.key === note.key);
-    return { kind: "done", partId: found ? found.partId : null };
-  }
-
-  async redact(_s: unknown, part: { partId: string }): Promise<RedactResult> {
-    this.calls += 1;
-    const fault = this.fault();
-    if (fault === "retry" || fault === "lost-unknown") return { kind: "retry", error: "503" };
-    if (fault === "failed") return { kind: "failed", error: "401" };
-    const note = this.notes.find((n) => n.partId === part.partId);
-    if (!note) {
-      this.violations.push(`redact of unknown part ${part.partId}`);
-      return { kind: "done" };
-    }
-    if (note.redacted) {
-      // Repeating a redaction whose answer was lost is legitimate; any other repeat is not.
-      if (!this.unknownRedactions.has(part.partId)) this.violations.push(`part ${part.partId} redacted twice`);
-      return { kind: "done" };
-    }
-    // Summary first: what this note holds must already be covered by a live posted summary.
-    const covered = this.liveCoverage();
-    const holds = note.kind === "raw" ? note.actions : note.covers;
-    const others = new Set(this.notes.filter((n) => n.kind === "summary" && !n.redacted && n !== note).flatMap((n) => n.covers));
-    const uncovered = holds.filter((a) => !(note.kind === "raw" ? covered : others).has(a));
-    if (uncovered.length) this.violations.push(`${note.kind} note ${note.partId} redacted before ${uncovered.join(",")} were covered`);
-    note.redacted = true;
-    if (fault === "landed-unknown") {
-      this.unknownRedactions.add(part.partId);
-      return { kind: "retry", error: "timeout" };
-    }
-    return { kind: "done" };
-  }
-
-  live(): DestNote[] {
-    return this.notes.filter((n) => !n.redacted);
-  }
-}
-
-export class FakeLlm implements Summariser {
-  readonly name = "fake-llm";
-  readonly extractive = false;
-  fault: () => LlmFault = () => "ok";
-  calls = 0;
-
-  async summarise({ actions, previousSummary }: { actions: SlimAction[]; previousSummary: string | null }): Promise<SummaryResult> {
-    this.calls += 1;
-    switch (this.fault()) {
-      case "error":
-        return { kind: "retry", error: "LLM answered 503" };
-      case "failed":
-        return { kind: "failed", error: "LLM answered 401" };
-      case "empty":
-        return { kind: "done", text: "   " };
-      case "error-text":
-        return { kind: "done", text: "Error: upstream model overloaded" };
-      case "ok": {
-        const covers = [...(previousSummary ? coverage(previousSummary) : []), ...actions.map((a) => a.description)];
-        return { kind: "done", text: `The user did ${actions.length} things. covers:[${ranges(covers)}]` };
-      }
-    }
-  }
+  return [...(decodeCoverage(text) ?? [])];
 }
 
 export interface SimOptions {
@@ -182,16 +72,37 @@ export function createSim(seed: number, options: SimOptions = {}) {
   const storage = createNodeStorage();
   migrate(storage);
   const store = new SessionStore(storage);
-  const destination = new FakeDestination(options.needsLink ?? false);
-  const llm = new FakeLlm();
-  const config = parseCore({
-    SUMMARY_THRESHOLD: String(options.threshold ?? 10),
+  const threshold = options.threshold ?? 10;
+  const config = sessionConfigOf(parseConfig({
+    SUMMARY_THRESHOLD: String(threshold),
     SUMMARY_MODE: options.mode ?? "rolling",
     DEBOUNCE_MS: String(options.debounceMs ?? 0),
     STEP_MAX_ATTEMPTS: String(options.maxAttempts ?? 8),
-  });
+    DESTINATION: "webhook",
+    WEBHOOK_URL: "https://hooks.test/sim",
+    WEBHOOK_SECRET: SECRET,
+    LLM_BASE_URL: "https://llm.test/v1",
+    LLM_API_KEY: "sim",
+  }));
+  const ledger = new Ledger();
+  const world = createWorld({ secret: SECRET, ledger, maxPromptActions: threshold - 1 + MAX_BATCH });
+  const destination = {
+    fault: (): DestFault => "ok",
+    /** What the world saw go wrong, as one line each. */
+    get violations(): string[] {
+      return world.violations.map((v) => `[${v.invariant}] ${v.message}`);
+    },
+    live: (): DestNote[] => world.receiver.live({ actor: ACTOR }).map(destNote),
+  };
+  const llm = { fault: (): LlmFault => "ok" };
+  world.faults = { dest: () => DEST_FAULTS[destination.fault()], llm: () => LLM_FAULTS[llm.fault()] };
+  // The LLM client calls the global fetch; the destination is handed the world's (its clock is real
+  // time, for the webhook-timestamp the receiver checks; the core keeps the simulated clock).
+  vi.spyOn(globalThis, "fetch").mockImplementation(world.fetch);
+  const webhook = createDestination(config, { fetch: world.fetch, now: () => Date.now(), timeoutMs: config.destinationTimeoutMs });
+  const target: Destination = options.needsLink ? { ...webhook, needsLink: true } : webhook;
   const core = new SessionCore(
-    { store, config, destination: () => destination, summariser: llm, now: () => now, random, log: () => {} },
+    { store, config, destination: () => target, summariser: createSummariser(config.llm), now: () => now, random, log: () => {} },
     // Retention (erasing idle sessions) is tested in workerd; here it would only end the run early.
     { preLinkWindowMs: 120_000, idleMs: 30 * 60_000, retentionMs: 365 * 24 * 3_600_000 },
   );
@@ -202,6 +113,7 @@ export function createSim(seed: number, options: SimOptions = {}) {
     random,
     store,
     core,
+    world,
     destination,
     llm,
     accepted,
@@ -214,16 +126,20 @@ export function createSim(seed: number, options: SimOptions = {}) {
     /** Ingests a batch of `n` new actions (or replays the last key to test dedupe). */
     ingest(n: number, key?: string) {
       const actions = Array.from({ length: n }, () => {
-        const id = `a${nextAction++}`;
+        const id = token(0, nextAction++);
         return { title: id, description: id, canonical_url: "/p", index: 0, type: "click", timestamp_start: 0, timestamp_end: 0, raw_url: "", session_id: null, user_id: null, email: null, conversation_id: null };
       });
+      const tokens = actions.map((a) => a.description);
       const { duplicate } = core.ingest(
         { product_id: "p", session_id: "s", user_id: null, email: null, conversation_id: null, forwarded_at: 0, actions },
         key ?? `k${nextAction}`,
         now,
       );
-      if (!duplicate) accepted.push(...actions.map((a) => a.description));
-      else nextAction -= n;
+      if (!duplicate) {
+        ledger.sent(tokens, ACTOR);
+        ledger.accepted(tokens);
+        accepted.push(...tokens);
+      } else nextAction -= n;
       return duplicate;
     },
     /** Runs the alarm once, as workerd would when it fires. */
@@ -254,6 +170,6 @@ export function lostActions(sim: Sim): string[] {
 
 /** Invariant 4 (order): raw notes carry actions in arrival order. */
 export function orderViolations(sim: Sim): string[] {
-  const seen = sim.destination.notes.filter((n) => n.kind === "raw").flatMap((n) => n.actions.map((a) => Number(a.slice(1))));
+  const seen = [...sim.world.receiver.notes.values()].filter((n) => n.kind === "raw").flatMap((n) => n.tokens.map((t) => Number(t.split("-")[2])));
   return seen.some((v, i) => i > 0 && v <= seen[i - 1]!) ? [`raw notes out of order: ${seen.join(",")}`] : [];
 }

@@ -1,10 +1,12 @@
 /**
- * Declares one shard of the campaign's seeds as one test per seed (several shard files let vitest
- * spread the seeds over the machine's cores). Each seed's figures go into the test's meta, which
- * `npm run campaign` reads from vitest's JSON report to print the table.
+ * This project's share of the campaign's seeds, one test per seed. Each campaign project has its
+ * own settings (K and the summary mode, see vitest.config.ts) and takes the seeds whose number
+ * falls to its shard, so a seed always runs with the same settings and the projects run side by
+ * side. Each seed's figures go into the test's meta, which `npm run campaign` reads from vitest's
+ * JSON report to print the table.
  */
 import { env } from "cloudflare:workers";
-import { expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runSeed, type SeedResult } from "./driver";
 
 declare module "vitest" {
@@ -13,23 +15,23 @@ declare module "vitest" {
   }
 }
 
-export const SHARDS = 2;
-
 function setting(name: string, fallback: number): number {
   const value = Number((env as unknown as Record<string, string | undefined>)[name] ?? fallback);
   if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number`);
   return value;
 }
 
-/** The seeds of shard `shard`: CAMPAIGN_FIRST_SEED, ... (CAMPAIGN_SEEDS of them), dealt round-robin. */
-export function seedsOf(shard: number): number[] {
+/** CAMPAIGN_FIRST_SEED, … (CAMPAIGN_SEEDS of them) whose number falls to this project's shard. */
+function seedsOfThisShard(): number[] {
   const first = setting("CAMPAIGN_FIRST_SEED", 1);
-  const count = setting("CAMPAIGN_SEEDS", 200);
-  return Array.from({ length: count }, (_, i) => first + i).filter((_, i) => i % SHARDS === shard);
+  const count = setting("CAMPAIGN_SEEDS", 20);
+  const shards = setting("CAMPAIGN_SHARDS", 1);
+  const shard = setting("CAMPAIGN_SHARD", 0);
+  return Array.from({ length: count }, (_, i) => first + i).filter((seed) => seed % shards === shard);
 }
 
-export function describeShard(shard: number): void {
-  const seeds = seedsOf(shard);
+describe(`fault campaign (${env.SUMMARY_MODE}, K=${env.SUMMARY_THRESHOLD})`, () => {
+  const seeds = seedsOfThisShard();
   // A replay of one seed leaves the other shard empty, which vitest would report as a failure.
   if (seeds.length === 0) it.skip("no seed falls to this shard", () => {});
   for (const seed of seeds) {
@@ -40,4 +42,4 @@ export function describeShard(shard: number): void {
       expect(result.violations, `${report}\nlast operations:\n${trace.join("\n")}`).toEqual([]);
     });
   }
-}
+});

@@ -1,5 +1,5 @@
 /**
- * Deterministic randomness for the fault campaign: one seeded stream for the driver's choices,
+ * Deterministic randomness for the fake world and its drivers: one seeded stream for a driver's choices,
  * and a keyed draw for fault decisions so that "what happens to request X the nth time" depends
  * on the seed and X only, not on how natural alarms interleaved with the driver.
  */
@@ -33,9 +33,11 @@ export function keyedDraw(seed: number, ...parts: (string | number)[]): number {
 
 /** The seeded stream with the helpers the driver needs. */
 export class Rng {
+  readonly seed: number;
   private readonly next: () => number;
 
-  constructor(readonly seed: number) {
+  constructor(seed: number) {
+    this.seed = seed;
     this.next = mulberry32(hashString(`driver|${seed}`));
   }
 
