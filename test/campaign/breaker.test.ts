@@ -2,16 +2,12 @@ import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadConfig, need } from "../../src/config";
-import { probeLeaseMs, sharedBreaker } from "../../src/llm/breaker";
+import { llmBreaker } from "../../src/llm/breaker";
 import { auth, makeStepsDue, postActions, request, sessionPath, settle, stubFor, uniqueSession } from "../helpers/api";
 import { installWorld } from "../helpers/world";
 
 const config = need(loadConfig(env).core);
-const breaker = sharedBreaker({
-  failureThreshold: config.llm.breakerFailures,
-  pauseMs: config.llm.breakerPauseMs,
-  probeLeaseMs: probeLeaseMs(config.llm.timeoutMs),
-});
+const breaker = llmBreaker(config.llm);
 
 /** The fake world behind fetch, with an LLM that is down until the test says otherwise. */
 function installFakes() {
