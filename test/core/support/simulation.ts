@@ -217,11 +217,12 @@ export function createSim(seed: number, options: SimOptions = {}) {
         const id = `a${nextAction++}`;
         return { title: id, description: id, canonical_url: "/p", index: 0, type: "click", timestamp_start: 0, timestamp_end: 0, raw_url: "", session_id: null, user_id: null, email: null, conversation_id: null };
       });
-      const { duplicate } = core.ingest(
+      const { outcome } = core.ingest(
         { product_id: "p", session_id: "s", user_id: null, email: null, conversation_id: null, forwarded_at: 0, actions },
-        key ?? `k${nextAction}`,
+        { kind: "content", key: key ?? `k${nextAction}` },
         now,
       );
+      const duplicate = outcome === "duplicate";
       if (!duplicate) accepted.push(...actions.map((a) => a.description));
       else nextAction -= n;
       return duplicate;
