@@ -14,6 +14,7 @@ import { llmBreaker } from "./llm/breaker";
 import { createSummariser } from "./llm/createSummariser";
 import { configureLogging, log } from "./log";
 import { nextAlarmAt, type AlarmAction } from "./session/alarm";
+import type { Dedupe, IngestOutcome, KeyVerdict } from "./session/dedupe";
 import type { LinkResult } from "./session/linkResult";
 import { migrate } from "./session/migrations";
 import type { ActionsPayload } from "./session/model";
@@ -68,11 +69,16 @@ export class SessionActor extends DurableObject<Env> {
   // ---- RPC -----------------------------------------------------------------------------------
 
   /** Durably appends a batch (one transaction), then arms the alarm. No destination or LLM I/O. */
-  async ingest(payload: ActionsPayload, dedupeKey: string): Promise<{ duplicate: boolean }> {
+  async ingest(payload: ActionsPayload, dedupe: Dedupe): Promise<IngestOutcome> {
     this.ensureSchema();
-    const { duplicate, dueBy } = this.core.ingest(payload, dedupeKey, Date.now());
-    if (!duplicate) await this.rearm(dueBy);
-    return { duplicate };
+    const { dueBy, ...outcome } = this.core.ingest(payload, dedupe, Date.now());
+    if (outcome.outcome === "applied") await this.rearm(dueBy);
+    return outcome;
+  }
+
+  /** Whether an Idempotency-Key is new here, a replay, or reused with another body. Stores nothing. */
+  async idempotencyVerdict(idempotencyKey: string, fingerprint: string): Promise<KeyVerdict> {
+    return this.hasSchema() ? this.core.idempotencyVerdict(idempotencyKey, fingerprint, Date.now()) : "new";
   }
 
   /** Sets where this session's notes go. Held raw actions are written as one note on the next run. */

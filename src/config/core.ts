@@ -36,6 +36,8 @@ export interface CoreConfig {
   retentionMs: number;
   /** Before a link, raw actions are held this long (sliding, by arrival); older ones wait for their summary. */
   preLinkWindowMs: number;
+  /** How long a session remembers an Idempotency-Key, a batch's content hash or a source event id. */
+  idempotencyTtlMs: number;
   llm: LlmConfig;
 }
 
@@ -48,6 +50,8 @@ const DEFAULTS = {
   idleMs: 30 * 60_000,
   retentionMs: 7 * 24 * 60 * 60_000,
   preLinkWindowMs: 120_000,
+  // As Stripe does; PostHog and Segment retry deliveries for hours, well within a day.
+  idempotencyTtlMs: 24 * 60 * 60_000,
   breakerFailures: 5,
   breakerPauseMs: 60_000,
 } as const;
@@ -79,6 +83,7 @@ export function parseCore(vars: Vars): CoreConfig {
     idleMs,
     retentionMs,
     preLinkWindowMs: int(vars, "PRE_LINK_WINDOW_MS", DEFAULTS.preLinkWindowMs, 0, DAY_MS),
+    idempotencyTtlMs: int(vars, "IDEMPOTENCY_TTL_MS", DEFAULTS.idempotencyTtlMs, 60_000, 30 * DAY_MS),
     llm: {
       baseURL: text(vars, "LLM_BASE_URL") ?? null,
       apiKey: text(vars, "LLM_API_KEY") ?? text(vars, "OPENAI_API_KEY") ?? null,

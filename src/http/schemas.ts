@@ -138,8 +138,8 @@ export function firstValue<T extends z.ZodType>(schema: T) {
 export const AcceptedBatchSchema = z.object({
   product_id: z.string(),
   session_id: z.string(),
-  actions: z.number().int(),
-  duplicate: z.boolean(),
+  actions: z.number().int().openapi({ description: "Actions this batch stored: 0 for a duplicate; a redelivery stores only its unseen events" }),
+  duplicate: z.boolean().openapi({ description: "Nothing of the batch was new: it was applied within IDEMPOTENCY_TTL_MS" }),
 });
 
 export const AcceptedSchema = z

@@ -13,6 +13,8 @@ import { ApiError } from "../http/errors";
 import { AcceptedSchema, ActionsRequestSchema, ErrorSchema, jsonContent, LIMITS } from "../http/schemas";
 import { describeIssues, rejectInvalid } from "../http/validate";
 import { ingestAll, sha256Hex, type IngestItem } from "../ingest";
+import type { Dedupe } from "../session/dedupe";
+import type { ActionsPayload } from "../session/model";
 
 // Either credential: the API token, or the connector's signature of the raw body.
 const security: Record<string, string[]>[] = [{ bearer: [] }, { connectorSignature: [] }];
@@ -22,7 +24,8 @@ const route = createRoute({
   path: "/v1/actions",
   summary: "Ingest action batches",
   description:
-    "Accepts one ActionsPayload or an array of them. `Idempotency-Key` (or, without one, the batch's content) makes a retried POST a no-op. " +
+    "Accepts one ActionsPayload or an array of them. `Idempotency-Key` (or, without one, the batch's content) makes a retried POST a no-op " +
+    "for IDEMPOTENCY_TTL_MS (default 24 hours); the same key with a different body (`forwarded_at` aside) is 409 `idempotency_key_reused` and stores nothing. " +
     `Limits: body 1 MiB (413), ${LIMITS.batchesPerRequest} batches per request, ${LIMITS.actionsPerBatch} actions per batch, string lengths as in the schema (422).`,
   security,
   middleware: [requireApiToken({ allowConnectorSignature: true }), jsonBody()] as const,
@@ -34,7 +37,7 @@ const route = createRoute({
         .min(1)
         .max(LIMITS.idempotencyKeyChars)
         .optional()
-        .openapi({ description: "Makes a retried POST a no-op" }),
+        .openapi({ description: "Makes a retried POST a no-op for IDEMPOTENCY_TTL_MS; reused with another body it is a 409" }),
     }),
     body: { content: { "application/json": { schema: ActionsRequestSchema } }, required: true },
   },
@@ -42,6 +45,7 @@ const route = createRoute({
     202: jsonContent(AcceptedSchema, "Accepted and durable"),
     400: jsonContent(ErrorSchema, "Body is not JSON"),
     401: jsonContent(ErrorSchema, "Missing or invalid credential"),
+    409: jsonContent(ErrorSchema, "Idempotency-Key reused with a different body (`idempotency_key_reused`); nothing stored"),
     413: jsonContent(ErrorSchema, "Body over 1 MiB"),
     422: jsonContent(ErrorSchema, "A batch is invalid (the message names the field)"),
   },
@@ -67,12 +71,25 @@ function invalidBatch(issues: core.$ZodIssue[]): ApiError {
 const IGNORED_SUMMARY = "summary payloads are acknowledged and not applied; Context Relay makes its own summaries";
 
 /**
+ * What an Idempotency-Key stands for: the request as it would be stored (every batch parsed,
+ * summaries as null), without `forwarded_at`, which a retrying connector restamps and nothing stores.
+ */
+async function requestFingerprint(batches: readonly (ActionsPayload | null)[], isArray: boolean): Promise<string> {
+  const stored = batches.map((b) => b && { ...b, forwarded_at: undefined });
+  return sha256Hex(JSON.stringify(isArray ? stored : stored[0]));
+}
+
+/**
  * What makes a retried POST a no-op: the Idempotency-Key (with the batch's index in an array),
  * else a hash of the batch as sent, unknown fields included, as it has always been.
  */
-async function dedupeKey(idempotencyKey: string | undefined, index: number | null, sent: unknown): Promise<string> {
-  if (idempotencyKey) return `idem:${idempotencyKey}${index === null ? "" : `:${index}`}`;
-  return `sha:${await sha256Hex(JSON.stringify(sent))}`;
+async function dedupeFor(
+  key: { idempotencyKey: string; fingerprint: string } | null,
+  index: number | null,
+  sent: unknown,
+): Promise<Dedupe> {
+  if (key) return { kind: "idempotency", key: key.idempotencyKey, batch: index, fingerprint: key.fingerprint };
+  return { kind: "content", key: `sha:${await sha256Hex(JSON.stringify(sent))}` };
 }
 
 export function registerPostActions(app: App): void {
@@ -85,13 +102,14 @@ export function registerPostActions(app: App): void {
       const batches = isArray ? body : [body];
       const json = idempotencyKey ? null : await c.req.json<unknown>();
       const sent = Array.isArray(json) ? json : [json];
+      const key = idempotencyKey ? { idempotencyKey, fingerprint: await requestFingerprint(batches, isArray) } : null;
       const items: IngestItem[] = await Promise.all(
         batches.flatMap((payload, index) =>
-          payload === null ? [] : [dedupeKey(idempotencyKey, isArray ? index : null, sent[index]).then((key) => ({ payload, dedupeKey: key }))],
+          payload === null ? [] : [dedupeFor(key, isArray ? index : null, sent[index]).then((dedupe) => ({ payload, dedupe }))],
         ),
       );
       const ignored = batches.flatMap((payload, index) => (payload === null ? [{ index, reason: IGNORED_SUMMARY }] : []));
-      const accepted = await ingestAll(c.env, items);
+      const { accepted } = await ingestAll(c.env, items);
       return c.json({ accepted, ...(ignored.length ? { ignored } : {}) }, 202);
     },
     rejectInvalid({

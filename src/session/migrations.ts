@@ -4,14 +4,26 @@
  * recorded in `_migrations`. Never edit a shipped migration: add the next one. The tables are
  * declared in `store/schema.ts`, which the DDL and the row types are both derived from.
  */
-import { INDEXES_000, schemaSql, TABLES_000 } from "./store/schema";
+import { INDEXES_000, INDEXES_001, schemaSql, TABLES_000, TABLES_001 } from "./store/schema";
 
 export interface Migration {
   id: string;
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ id: "000_init", sql: schemaSql(TABLES_000, INDEXES_000) }];
+/**
+ * Keys a session remembered in `recent_keys` move to `seen_keys` as of its last action, fingerprint
+ * unknown (a replay of them stays a duplicate, as before), and age out with the TTL. The column
+ * stays (a shipped table never changes) but is no longer written.
+ */
+const MOVE_RECENT_KEYS = `INSERT OR IGNORE INTO seen_keys (key, fingerprint, seen_at)
+  SELECT value, NULL, session.last_action_at FROM session, json_each(session.recent_keys);
+UPDATE session SET recent_keys = '[]'`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { id: "000_init", sql: schemaSql(TABLES_000, INDEXES_000) },
+  { id: "001_seen_keys", sql: `${schemaSql(TABLES_001, INDEXES_001)}\n${MOVE_RECENT_KEYS}` },
+];
 
 const ID_PATTERN = /^\d{3}_[a-z0-9_]+$/;
 

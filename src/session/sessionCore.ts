@@ -5,6 +5,7 @@
  * RPC, schema setup and the alarm.
  */
 import { buildContext } from "./context";
+import type { Dedupe, IngestOutcome, KeyVerdict } from "./dedupe";
 import type { LinkResult } from "./linkResult";
 import type { ActionsPayload } from "./model";
 import { computeNextAlarm, planNextStep, type PlanInput, type Step } from "./plan";
@@ -71,20 +72,34 @@ export class SessionCore {
   /**
    * One transaction: dedupe, append to the open window, close it at ≥ K. `dueBy` is the latest time
    * the alarm must fire for this batch (now if it closed a window, else when its debounce ends), so
-   * the caller can skip planning when an alarm is already set no later than that.
+   * the caller can skip planning when an alarm is already set no later than that. A conflicting
+   * Idempotency-Key or a batch seen whole stores nothing; a source batch stores its unseen events.
    */
-  ingest(payload: ActionsPayload, dedupeKey: string, now: number): { duplicate: boolean; dueBy: number } {
+  ingest(payload: ActionsPayload, dedupe: Dedupe, now: number): IngestOutcome & { dueBy: number } {
     return this.store.tx(() => {
       const s = this.sessionFor(payload.product_id, payload.session_id!, now);
-      if ((JSON.parse(s.recent_keys) as string[]).includes(dedupeKey)) {
+      const since = now - this.deps.config.idempotencyTtlMs;
+      this.store.forgetSeenBefore(since);
+      const admitted = this.store.admission(dedupe, payload.actions, since);
+      if (admitted.verdict === "conflict") return { outcome: "conflict", actions: 0, seen: 0, dueBy: Infinity };
+      if (admitted.verdict === "duplicate") {
         this.store.recordDuplicate();
-        return { duplicate: true, dueBy: Infinity };
+        return { outcome: "duplicate", actions: 0, seen: admitted.seen, dueBy: Infinity };
       }
       const identity = { user_id: payload.user_id, email: payload.email, link: payload.conversation_id };
-      const { closedWindow } = this.store.appendBatch(s, payload.actions, dedupeKey, identity, this.deps.config.threshold, now);
+      const { closedWindow } = this.store.appendBatch(s, admitted.actions, identity, this.deps.config.threshold, now);
+      // Remembered only once the batch is in, so a batch refused above can be retried.
+      this.store.rememberSeen(admitted.remember, now);
       this.holdBackUnlinked(now);
-      return { duplicate: false, dueBy: closedWindow ? now : now + this.deps.config.debounceMs };
+      const dueBy = closedWindow ? now : now + this.deps.config.debounceMs;
+      return { outcome: "applied", actions: admitted.actions.length, seen: admitted.seen, dueBy };
     });
+  }
+
+  /** Whether an Idempotency-Key is new here, a replay, or reused with another body; writes nothing. */
+  idempotencyVerdict(idempotencyKey: string, fingerprint: string, now: number): KeyVerdict {
+    if (!this.store.session()) return "new";
+    return this.store.idempotencyVerdict(idempotencyKey, fingerprint, now - this.deps.config.idempotencyTtlMs);
   }
 
   /** Sets the link; a relink sends future notes to the new conversation. Parked steps try again. */

@@ -1,12 +1,12 @@
 /**
  * @module
  * Every SQL statement the session actor runs, behind typed methods. One flat API, written by
- * concept in `store/` (session row and counters, steps, windows and batches, notes), each layer
+ * concept in `store/` (session row and counters, steps, windows and batches, notes, seen keys), each layer
  * building on the one before; this top layer holds what spans every table: the one read the
  * plan needs, pruning, and storage figures.
  */
 import { TABLES_000, type SessionRow, type StepRow } from "./store/schema";
-import { NoteRows } from "./store/noteRows";
+import { SeenKeyRows } from "./store/seenKeyRows";
 import { HELD_BACK, type PendingBatches } from "./store/windowRows";
 
 /** What the plan reads from storage, in one call. */
@@ -21,7 +21,7 @@ export interface PlanRows {
   steps: StepRow[];
 }
 
-export class SessionStore extends NoteRows {
+export class SessionStore extends SeenKeyRows {
   /** Everything the plan needs, or null when there is no session. */
   planRows(rolling: boolean): PlanRows | null {
     const session = this.session();
@@ -72,8 +72,9 @@ export class SessionStore extends NoteRows {
     }
   }
 
-  storageFigures(): { rows: number; bytes: number } {
+  /** `rows` are the O(K) tables; `seen_keys` grow with what arrived within the TTL, so they are counted apart. */
+  storageFigures(): { rows: number; seen_keys: number; bytes: number } {
     const rows = Object.keys(TABLES_000).map((t) => this.first<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t}`)!.n).reduce((a, b) => a + b, 0);
-    return { rows, bytes: this.sql.databaseSize };
+    return { rows, seen_keys: this.seenKeyCount(), bytes: this.sql.databaseSize };
   }
 }

@@ -8,8 +8,9 @@ import type { DropCounts, SourceParseResult } from "./common";
 
 /**
  * Hands each session batch to its actor and returns the 202 answer (`SourceAcceptedSchema`);
- * a body the parser refused is 422 `invalid_payload`, or 413 `too_many_events`. Each batch's
- * dedupe key is a hash of its sorted event ids, so a redelivered batch is a no-op in the actor.
+ * a body the parser refused is 422 `invalid_payload`, or 413 `too_many_events`. Each event is
+ * keyed by its id (hashed, so a long fingerprint costs no more than a uuid): the session applies
+ * it once however the source re-batches a redelivery, and counts a seen one as `duplicate`.
  * @param source names the dedupe keys' namespace (`posthog`, `segment`)
  * @example return c.json(await ingestParsed(c.env, "segment", parseSegmentBody(body, opts)), 202)
  */
@@ -26,8 +27,12 @@ export async function ingestParsed(
   const items: IngestItem[] = await Promise.all(
     result.batches.map(async (b) => ({
       payload: b.payload,
-      dedupeKey: `${source}:${await sha256Hex([...b.eventIds].sort().join("\n"))}`,
+      dedupe: { kind: "events" as const, keys: await Promise.all(b.eventIds.map(async (id) => `${source}:${await sha256Hex(id)}`)) },
     })),
   );
-  return { accepted: items.length > 0 ? await ingestAll(env, items) : [], dropped: result.dropped };
+  if (items.length === 0) return { accepted: [], dropped: result.dropped };
+  const { accepted, seenEvents } = await ingestAll(env, items);
+  const dropped = { ...result.dropped };
+  if (seenEvents > 0) dropped.duplicate = (dropped.duplicate ?? 0) + seenEvents;
+  return { accepted, dropped };
 }

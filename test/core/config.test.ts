@@ -117,9 +117,9 @@ describe("destination settings", () => {
     );
     const action = { title: "a", description: "a", canonical_url: "/p", index: 0, type: "click", timestamp_start: 0, timestamp_end: 0, raw_url: "", session_id: null, user_id: null, email: null, conversation_id: null };
     const payload = { product_id: "p", session_id: "s", user_id: null, email: null, conversation_id: null, forwarded_at: 0, actions: [action] };
-    expect(core.ingest(payload, "k1", 0).duplicate).toBe(false);
+    expect(core.ingest(payload, { kind: "content", key: "k1" }, 0).outcome).toBe("applied");
     await core.drain(5);
     expect(store.steps()).toMatchObject([{ kind: "deliver", last_error: "DESTINATION=webhook needs WEBHOOK_URL", parked_at: expect.any(Number) }]);
-    expect(core.ingest({ ...payload, actions: [{ ...action, title: "b" }] }, "k2", 1).duplicate).toBe(false);
+    expect(core.ingest({ ...payload, actions: [{ ...action, title: "b" }] }, { kind: "content", key: "k2" }, 1).outcome).toBe("applied");
   });
 });

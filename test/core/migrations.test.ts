@@ -27,6 +27,17 @@ describe("migrations", () => {
     `);
   });
 
+  it("001_seen_keys adds only the seen_keys table and its age index", () => {
+    const before = createNodeStorage();
+    migrate(before, MIGRATIONS.slice(0, 1));
+    const after = createNodeStorage();
+    migrate(after, MIGRATIONS.slice(0, 2));
+    expect(schemaOf(after).filter((sql) => !schemaOf(before).includes(sql))).toEqual([
+      "CREATE TABLE seen_keys (key TEXT PRIMARY KEY, fingerprint TEXT, seen_at INTEGER NOT NULL)",
+      "CREATE INDEX seen_keys_by_age ON seen_keys (seen_at)",
+    ]);
+  });
+
   it("applies once, records each migration, and refuses a diverging history", () => {
     const storage = createNodeStorage();
     migrate(storage);

@@ -83,6 +83,23 @@ export const INDEXES_000 = [
   "CREATE INDEX batches_by_window ON batches (window_id, seq)",
 ] as const;
 
+/**
+ * `001_seen_keys`: what a session has already applied, by key, for `IDEMPOTENCY_TTL_MS`
+ * (Idempotency-Keys with their request's fingerprint, batch content hashes, source event ids).
+ * Replaces the session row's `recent_keys` (the last 64 keys), which the migration copies in.
+ */
+export const TABLES_001 = {
+  seen_keys: {
+    key: "TEXT PRIMARY KEY",
+    /** The request's fingerprint for an Idempotency-Key row; null for keys that are their own content. */
+    fingerprint: "TEXT",
+    seen_at: "INTEGER NOT NULL",
+  },
+} as const satisfies Record<string, Columns>;
+
+// Pruning by age walks this index, so it costs what it deletes.
+export const INDEXES_001 = ["CREATE INDEX seen_keys_by_age ON seen_keys (seen_at)"] as const;
+
 /** The DDL for a set of tables and indexes, in declaration order. */
 export function schemaSql(tables: Readonly<Record<string, Columns>>, indexes: readonly string[]): string {
   const creates = Object.entries(tables).map(
@@ -105,3 +122,4 @@ export type BatchRow = RowOf<typeof TABLES_000.batches>;
 export type WindowRow = RowOf<typeof TABLES_000.windows>;
 export type NoteRow = RowOf<typeof TABLES_000.notes>;
 export type StepRow = RowOf<typeof TABLES_000.steps>;
+export type SeenKeyRow = RowOf<typeof TABLES_001.seen_keys>;

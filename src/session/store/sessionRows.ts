@@ -1,6 +1,6 @@
 /**
  * @module
- * The session row: identity, link, the open window's position, dedupe keys and the counters.
+ * The session row: identity, link, the open window's position and the counters.
  */
 import type { SessionRow } from "./schema";
 import { SqlStore } from "./sqlStore";

@@ -9,8 +9,6 @@ import { StepRows } from "./stepRows";
 
 /** Batch marker for actions held before a link and expired from the hold: never sent raw. */
 export const HELD_BACK = -1;
-/** Dedupe keys remembered per session (a retried POST arrives within seconds to minutes). */
-const RECENT_KEYS = 64;
 
 /**
  * Batches waiting for a raw note: not in one yet, not held back, and not in a window that already
@@ -32,12 +30,10 @@ export class WindowRows extends StepRows {
   appendBatch(
     s: SessionRow,
     actions: readonly SlimAction[],
-    key: string,
     identity: { user_id: string | null; email: string | null; link: string | null },
     threshold: number,
     now: number,
   ): { closedWindow: boolean } {
-    const keys = [...(JSON.parse(s.recent_keys) as string[]), key].slice(-RECENT_KEYS);
     let openWindow = s.open_window;
     let openCount = s.open_count + actions.length;
     let closedWindow = false;
@@ -57,14 +53,13 @@ export class WindowRows extends StepRows {
       }
     }
     this.sql.exec(
-      `UPDATE session SET open_window = ?, open_count = ?, recent_keys = ?, last_action_at = ?,
+      `UPDATE session SET open_window = ?, open_count = ?, last_action_at = ?,
          actions_accepted = actions_accepted + ?, batches_accepted = batches_accepted + 1,
          user_id = COALESCE(?, user_id), email = COALESCE(?, email),
          link = COALESCE(link, ?), linked_at = CASE WHEN link IS NULL AND ? IS NOT NULL THEN ? ELSE linked_at END
        WHERE id = 1`,
       openWindow,
       openCount,
-      JSON.stringify(keys),
       now,
       actions.length,
       identity.user_id,

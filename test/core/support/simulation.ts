@@ -130,11 +130,12 @@ export function createSim(seed: number, options: SimOptions = {}) {
         return { title: id, description: id, canonical_url: "/p", index: 0, type: "click", timestamp_start: 0, timestamp_end: 0, raw_url: "", session_id: null, user_id: null, email: null, conversation_id: null };
       });
       const tokens = actions.map((a) => a.description);
-      const { duplicate } = core.ingest(
+      const { outcome } = core.ingest(
         { product_id: "p", session_id: "s", user_id: null, email: null, conversation_id: null, forwarded_at: 0, actions },
-        key ?? `k${nextAction}`,
+        { kind: "content", key: key ?? `k${nextAction}` },
         now,
       );
+      const duplicate = outcome === "duplicate";
       if (!duplicate) {
         ledger.sent(tokens, ACTOR);
         ledger.accepted(tokens);
