@@ -65,7 +65,7 @@ export class SessionCore {
     if (!this.needsLink()) return;
     const s = this.store.session();
     if (!s || s.link !== null) return;
-    this.store.holdBackBefore(now - this.timings.preLinkWindowMs);
+    this.store.holdBack(now - this.timings.preLinkWindowMs);
   }
 
   /**
@@ -80,9 +80,10 @@ export class SessionCore {
         this.store.recordDuplicate();
         return { duplicate: true, dueBy: Infinity };
       }
+      // Before the append: a batch that brings the link must not send what the hold kept back.
+      this.holdBackUnlinked(now);
       const identity = { user_id: payload.user_id, email: payload.email, link: payload.conversation_id };
       const { closedWindow } = this.store.appendBatch(s, payload.actions, dedupeKey, identity, this.deps.config.threshold, now);
-      this.holdBackUnlinked(now);
       return { duplicate: false, dueBy: closedWindow ? now : now + this.deps.config.debounceMs };
     });
   }
@@ -135,7 +136,7 @@ export class SessionCore {
       debounceMs: config.debounceMs,
       debounceMaxMs: config.debounceMaxMs,
       canPost: s.link !== null || !this.needsLink(),
-      pending: rows.pending && { firstAt: rows.pending.firstAt, lastAt: rows.pending.lastAt },
+      pending: rows.pending && { firstAt: rows.pending.firstAt, lastAt: rows.pending.lastAt, window: rows.pending.window },
       inflightRawNote: rows.inflightRawNote,
       flushAt: s.flush_at,
       nextToSummarise: rows.nextToSummarise,
