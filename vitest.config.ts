@@ -103,9 +103,11 @@ export default defineConfig({
       },
       workerdProject("workers", testBindings, {
         include: ["test/*.test.ts"],
-        exclude: ["test/intercom*.test.ts", "test/pipeline*.test.ts"],
+        exclude: ["test/intercom*.test.ts", "test/pipeline*.test.ts", "test/debounce*.test.ts"],
       }),
       workerdProject("workers-pipeline", pipelineBindings, { include: ["test/pipeline*.test.ts"] }),
+      // The pipeline's world with a debounce, as the SDK's `debounce_ms` runs it.
+      workerdProject("workers-debounce", { ...pipelineBindings, DEBOUNCE_MS: "200" }, { include: ["test/debounce*.test.ts"] }),
       workerdProject("workers-intercom", intercomBindings, { include: ["test/intercom*.test.ts"] }),
       // The campaign aborts actors hundreds of times on purpose, and workerd would log each abort.
       workerdProject(

@@ -99,6 +99,22 @@ describe("Intercom destination, end to end", () => {
     expect(state.notes.map((n: { kind: string }) => n.kind)).toEqual(["summary"]);
   });
 
+  it("a batch that brings the link after 30 actions sends itself raw and the earlier windows only as their summary", async () => {
+    const s = uniqueSession();
+    const conversation = emulator().createConversation();
+    for (let i = 0; i < 30; i += 10) {
+      await ingest(s, i, 10);
+      await settle(P, s);
+    }
+    await ingest(s, 30, 2, { conversation_id: conversation });
+    await settle(P, s);
+    const replies = emulator().calls.filter((c) => c.path.endsWith("/reply")).map((c) => (c.body as { body: string }).body);
+    expect(replies.map((r) => (isSummary(r) ? "summary" : "raw"))).toEqual(["raw", "summary"]);
+    expect(replies[0]).not.toContain("User did thing 29");
+    expect(replies[0]).toContain("User did thing 31");
+    expect(replies[1]).toContain("User did thing 29");
+  });
+
   it("actions held in the open window go out as one raw note when the link arrives", async () => {
     const s = uniqueSession();
     const conversation = emulator().createConversation();

@@ -43,8 +43,8 @@ export interface PlanInput {
   debounceMaxMs: number;
   /** The destination can be written to (linked, or it needs no link). */
   canPost: boolean;
-  /** Undelivered batches not yet covered by a posted summary: first and last arrival times. */
-  pending: { firstAt: number; lastAt: number } | null;
+  /** Undelivered batches not yet covered by a posted summary: first and last arrival times, oldest window. */
+  pending: { firstAt: number; lastAt: number; window: number } | null;
   /** A raw note prepared but not confirmed posted (resume it before anything else). */
   inflightRawNote: number | null;
   /** Flush requested at this time: everything pending up to it is due now. */
@@ -85,7 +85,9 @@ function destinationLane(input: PlanInput): { step: Step; at: number } | null {
   const due = deliverDueAt(input);
   const candidates: { step: Step; at: number }[] = [];
   if (due !== null) candidates.push(gate({ kind: "deliver", key: "deliver:new", noteId: null }, due, steps));
-  if (input.nextToPost !== null) {
+  // A summary goes out after the raw notes of the actions it covers, as the SDK writes them.
+  const waitsForRaw = input.pending !== null && input.nextToPost !== null && input.pending.window <= input.nextToPost;
+  if (input.nextToPost !== null && !waitsForRaw) {
     const w = input.nextToPost;
     candidates.push(gate({ kind: "post-summary", key: `post:${w}`, window: w }, now, steps));
   }
@@ -94,7 +96,8 @@ function destinationLane(input: PlanInput): { step: Step; at: number } | null {
     candidates.push(gate({ kind: "redact", key: `redact:${id}`, noteId: id }, now, steps));
   }
   // A step waiting out its backoff blocks the lane (order matters at the destination); a
-  // deliver that only waits for its debounce does not hold back summaries and redactions.
+  // deliver that only waits for its debounce does not hold back redactions, nor summaries of
+  // earlier windows.
   const [first, next] = candidates;
   if (!first) return null;
   const onlyDebouncing = first.step.kind === "deliver" && !steps.has(first.step.key);

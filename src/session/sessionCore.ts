@@ -66,7 +66,7 @@ export class SessionCore {
     if (!this.needsLink()) return;
     const s = this.store.session();
     if (!s || s.link !== null) return;
-    this.store.holdBackBefore(now - this.timings.preLinkWindowMs);
+    this.store.holdBack(now - this.timings.preLinkWindowMs);
   }
 
   /**
@@ -86,11 +86,12 @@ export class SessionCore {
         this.store.recordDuplicate();
         return { outcome: "duplicate", actions: 0, seen: admitted.seen, dueBy: Infinity };
       }
+      // Before the append: a batch that brings the link must not send what the hold kept back.
+      this.holdBackUnlinked(now);
       const identity = { user_id: payload.user_id, email: payload.email, link: payload.conversation_id };
       const { closedWindow } = this.store.appendBatch(s, admitted.actions, identity, this.deps.config.threshold, now);
       // Remembered only once the batch is in, so a batch refused above can be retried.
       this.store.rememberSeen(admitted.remember, now);
-      this.holdBackUnlinked(now);
       const dueBy = closedWindow ? now : now + this.deps.config.debounceMs;
       return { outcome: "applied", actions: admitted.actions.length, seen: admitted.seen, dueBy };
     });
@@ -150,7 +151,7 @@ export class SessionCore {
       debounceMs: config.debounceMs,
       debounceMaxMs: config.debounceMaxMs,
       canPost: s.link !== null || !this.needsLink(),
-      pending: rows.pending && { firstAt: rows.pending.firstAt, lastAt: rows.pending.lastAt },
+      pending: rows.pending && { firstAt: rows.pending.firstAt, lastAt: rows.pending.lastAt, window: rows.pending.window },
       inflightRawNote: rows.inflightRawNote,
       flushAt: s.flush_at,
       nextToSummarise: rows.nextToSummarise,

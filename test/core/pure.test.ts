@@ -95,18 +95,18 @@ describe("summary gate", () => {
 describe("plan", () => {
   it("is idle with nothing to do, and waits for the debounce of pending batches", () => {
     expect(planNextStep(input())).toEqual({ kind: "idle" });
-    const pending = input({ debounceMs: 200, pending: { firstAt: 999_900, lastAt: 999_950 } });
+    const pending = input({ debounceMs: 200, pending: { firstAt: 999_900, lastAt: 999_950, window: 1 } });
     expect(planNextStep(pending)).toEqual({ kind: "wait", until: 1_000_150 });
     expect(computeNextAlarm(pending)).toBe(1_000_150);
   });
 
   it("caps the debounce so a steady stream cannot defer delivery past DEBOUNCE_MAX_MS", () => {
-    expect(deliverDueAt({ pending: { firstAt: 0, lastAt: 999_999 }, debounceMs: 200, debounceMaxMs: 5_000, flushAt: null })).toBe(5_000);
-    expect(deliverDueAt({ pending: { firstAt: 10, lastAt: 20 }, debounceMs: 200, debounceMaxMs: 5_000, flushAt: 15 })).toBe(10);
+    expect(deliverDueAt({ pending: { firstAt: 0, lastAt: 999_999, window: 1 }, debounceMs: 200, debounceMaxMs: 5_000, flushAt: null })).toBe(5_000);
+    expect(deliverDueAt({ pending: { firstAt: 10, lastAt: 20, window: 1 }, debounceMs: 200, debounceMaxMs: 5_000, flushAt: 15 })).toBe(10);
   });
 
   it("runs the destination lane in order: resume an in-flight note before anything else", () => {
-    const plan = planNextStep(input({ inflightRawNote: 4, nextToPost: 2, nextToRedact: 1, pending: { firstAt: 0, lastAt: 0 } }));
+    const plan = planNextStep(input({ inflightRawNote: 4, nextToPost: 2, nextToRedact: 1, pending: { firstAt: 0, lastAt: 0, window: 1 } }));
     expect(plan).toEqual({ kind: "run", step: { kind: "deliver", key: "deliver:4", noteId: 4 } });
   });
 
@@ -118,8 +118,14 @@ describe("plan", () => {
   });
 
   it("a debouncing delivery does not hold back a due redaction", () => {
-    const plan = planNextStep(input({ debounceMs: 500, pending: { firstAt: 999_990, lastAt: 999_990 }, nextToRedact: 7 }));
+    const plan = planNextStep(input({ debounceMs: 500, pending: { firstAt: 999_990, lastAt: 999_990, window: 1 }, nextToRedact: 7 }));
     expect(plan).toEqual({ kind: "run", step: { kind: "redact", key: "redact:7", noteId: 7 } });
+  });
+
+  it("posts a summary only after the raw notes of its windows, and lets one of an earlier window pass a debounce", () => {
+    const debouncing = { debounceMs: 500, pending: { firstAt: 999_990, lastAt: 999_990, window: 2 } };
+    expect(planNextStep(input({ ...debouncing, nextToPost: 2 }))).toEqual({ kind: "wait", until: 1_000_490 });
+    expect(planNextStep(input({ ...debouncing, nextToPost: 1 }))).toEqual({ kind: "run", step: { kind: "post-summary", key: "post:1", window: 1 } });
   });
 
   it("holds summaries while the LLM breaker is open, and wakes when it lets a probe through", () => {
@@ -127,7 +133,7 @@ describe("plan", () => {
   });
 
   it("nothing goes out before a link when the destination needs one", () => {
-    expect(planNextStep(input({ canPost: false, pending: { firstAt: 0, lastAt: 0 }, nextToPost: 1 }))).toEqual({ kind: "idle" });
+    expect(planNextStep(input({ canPost: false, pending: { firstAt: 0, lastAt: 0, window: 1 }, nextToPost: 1 }))).toEqual({ kind: "idle" });
   });
 
   it("closes an idle window, and expires a session past retention before anything else", () => {

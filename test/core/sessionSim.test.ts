@@ -73,6 +73,16 @@ describe("randomized sessions against the invariants (real core on node:sqlite)"
     }
   });
 
+  it("under a debounce every accepted action reaches the destination raw before its summary covers it", { timeout: 60_000 }, async () => {
+    for (const mode of ["rolling", "independent"] as const) {
+      for (let seed = 1; seed <= 50; seed++) {
+        const sim = await runSeed(seed, { mode, threshold: 1 + (seed % 12), debounceMs: 200 });
+        const sentRaw = new Set(sim.destination.all().filter((n) => n.kind === "raw").flatMap((n) => n.actions));
+        expect(sim.accepted.filter((a) => !sentRaw.has(a)), `${mode} seed ${seed}`).toEqual([]);
+      }
+    }
+  });
+
   it("sessions that need a link hold raw actions until linked, then catch up without losing any", { timeout: 60_000 }, async () => {
     for (let seed = 1; seed <= 100; seed++) {
       const sim = await runSeed(seed, { needsLink: true, threshold: 5 });

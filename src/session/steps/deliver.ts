@@ -14,7 +14,12 @@ import { thrown, type StepDeps, type StepFn } from "./stepDeps";
 /** Most actions one raw note carries; a longer backlog goes out as several notes, in order. */
 export const MAX_NOTE_ACTIONS = 200;
 
-function rawText(s: SessionRow, actions: SlimAction[]): string {
+/**
+ * The note's text as the SDK's writer makes it: without a debounce, `to_text()` of what arrived,
+ * which keeps each action's wire index; under a debounce, of the burst's `merge()`, which
+ * re-indexes it from 0.
+ */
+function rawText(s: SessionRow, actions: SlimAction[], debounced: boolean): string {
   const payload: ActionsPayload = {
     product_id: s.product_id,
     session_id: s.session_id,
@@ -24,7 +29,7 @@ function rawText(s: SessionRow, actions: SlimAction[]): string {
     forwarded_at: 0,
     actions,
   };
-  return payloadToText(mergePayloads([payload]));
+  return payloadToText(debounced ? mergePayloads([payload]) : payload);
 }
 
 /** Prepares the next raw note from the oldest pending batches (one window at most), or null if none wait. */
@@ -33,7 +38,7 @@ function prepareRawNote(deps: StepDeps, s: SessionRow): NoteRow | null {
   const batches = store.pendingBatches(s.covered_window, MAX_NOTE_ACTIONS);
   if (batches.length === 0) return null;
   const actions = batches.flatMap((b) => JSON.parse(b.actions) as SlimAction[]);
-  const id = store.tx(() => store.createRawNote(batches, rawText(s, actions), s.link, deps.now()));
+  const id = store.tx(() => store.createRawNote(batches, rawText(s, actions, deps.config.debounceMs > 0), s.link, deps.now()));
   return store.note(id);
 }
 

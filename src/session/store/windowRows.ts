@@ -11,18 +11,18 @@ import { StepRows } from "./stepRows";
 export const HELD_BACK = -1;
 
 /**
- * Batches waiting for a raw note: not in one yet, not held back, and not in a window that already
- * has a summary (that summary, posted next, covers them: sending them raw would only mean
- * redacting them again, which is what a link arriving after many actions would otherwise do).
+ * Batches waiting for a raw note: not in one yet, not held back, and not covered by a posted
+ * summary. A window that is closed, even summarised, still has its batches sent raw first: every
+ * burst reaches the destination as it happens, as the SDK writes it before summarising.
  */
-const PENDING = `note_id IS NULL AND window_id > ?
-  AND window_id NOT IN (SELECT id FROM windows WHERE summary IS NOT NULL)`;
+const PENDING = "note_id IS NULL AND window_id > ?";
 
-/** Undelivered batches not yet covered by a posted summary: first and last arrival, action count. */
+/** Undelivered batches not yet covered by a posted summary: first and last arrival, action count, oldest window. */
 export interface PendingBatches {
   firstAt: number;
   lastAt: number;
   actions: number;
+  window: number;
 }
 
 export class WindowRows extends StepRows {
@@ -84,14 +84,16 @@ export class WindowRows extends StepRows {
     return true;
   }
 
-  /** Before a link, raw actions are held for a sliding window; older ones are left to the summary. */
-  holdBackBefore(cutoff: number): number {
-    const held = this.first<{ n: number | null }>(
-      "SELECT SUM(action_count) AS n FROM batches WHERE note_id IS NULL AND received_at < ?",
-      cutoff,
-    )?.n;
+  /**
+   * Before a link, raw actions are held for a sliding window; older ones, and those a summary
+   * already holds (a link after whole windows were summarised shows that summary, nothing older),
+   * are left to the summary.
+   */
+  holdBack(cutoff: number): number {
+    const unsent = "note_id IS NULL AND (received_at < ? OR window_id IN (SELECT id FROM windows WHERE summary IS NOT NULL))";
+    const held = this.first<{ n: number | null }>(`SELECT SUM(action_count) AS n FROM batches WHERE ${unsent}`, cutoff)?.n;
     if (!held) return 0;
-    this.sql.exec("UPDATE batches SET note_id = ? WHERE note_id IS NULL AND received_at < ?", HELD_BACK, cutoff);
+    this.sql.exec(`UPDATE batches SET note_id = ? WHERE ${unsent}`, HELD_BACK, cutoff);
     this.sql.exec("UPDATE session SET actions_held_back = actions_held_back + ? WHERE id = 1", held);
     return held;
   }
@@ -111,12 +113,13 @@ export class WindowRows extends StepRows {
   }
 
   pending(coveredWindow: number): PendingBatches | null {
-    const r = this.first<{ firstAt: number | null; lastAt: number | null; actions: number | null }>(
-      `SELECT MIN(received_at) AS firstAt, MAX(received_at) AS lastAt, SUM(action_count) AS actions
+    const r = this.first<{ firstAt: number | null; lastAt: number | null; actions: number | null; oldestWindow: number | null }>(
+      `SELECT MIN(received_at) AS firstAt, MAX(received_at) AS lastAt, SUM(action_count) AS actions, MIN(window_id) AS oldestWindow
        FROM batches WHERE ${PENDING}`,
       coveredWindow,
     );
-    return r && r.firstAt !== null && r.lastAt !== null ? { firstAt: r.firstAt, lastAt: r.lastAt, actions: r.actions ?? 0 } : null;
+    if (!r || r.firstAt === null || r.lastAt === null || r.oldestWindow === null) return null;
+    return { firstAt: r.firstAt, lastAt: r.lastAt, actions: r.actions ?? 0, window: r.oldestWindow };
   }
 
   /** Actions not covered by a posted summary, in arrival order (pending or in live raw notes). */

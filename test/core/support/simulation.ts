@@ -93,6 +93,8 @@ export function createSim(seed: number, options: SimOptions = {}) {
       return world.violations.map((v) => `[${v.invariant}] ${v.message}`);
     },
     live: (): DestNote[] => world.receiver.live({ actor: ACTOR }).map(destNote),
+    /** Every note that reached the destination, redacted ones included, in arrival order. */
+    all: (): DestNote[] => [...world.receiver.notes.values()].filter((n) => n.actor === ACTOR).map(destNote),
   };
   const llm = { fault: (): LlmFault => "ok" };
   world.faults = { dest: () => DEST_FAULTS[destination.fault()], llm: () => LLM_FAULTS[llm.fault()] };
