@@ -5,6 +5,8 @@
  * destination or LLM call happens on this path.
  */
 import { loadConfig, need } from "./config";
+import { ApiError } from "./http/errors";
+import { addFootprints, exceedsBound, footprintOf, type Footprint } from "./session/backlog";
 import type { ActionsPayload } from "./session/model";
 
 export interface IngestItem {
@@ -38,9 +40,54 @@ export async function sha256Hex(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** 429 `session_backlog`: the sender retries after `Retry-After` and finds room once summaries are posted. */
+function backlogError(refused: readonly { sessionId: string; retryAfterMs: number }[]): ApiError {
+  const seconds = Math.ceil(Math.max(...refused.map((r) => r.retryAfterMs)) / 1000);
+  const message =
+    `session ${JSON.stringify(refused[0]!.sessionId)} holds as many actions as it may until its summaries are posted ` +
+    `(SESSION_MAX_PENDING_ACTIONS, SESSION_MAX_PENDING_BYTES); retry after ${seconds} s`;
+  return new ApiError(429, "session_backlog", message, { "retry-after": String(seconds) });
+}
+
+/**
+ * Checks every session's room for its share of the request before anything is applied, so a
+ * refused request stores nothing: 413 when a session's share alone is over the bound (waiting
+ * can never help, so it is not a 429), 429 when its backlog is too full now. One batch needs no
+ * pre-check: the actor checks it in the transaction that would store it.
+ */
+async function checkRoom(env: Env, items: readonly IngestItem[], bySession: ReadonlyMap<string, number[]>): Promise<void> {
+  if (items.length < 2) return;
+  const { maxPendingActions, maxPendingBytes } = need(loadConfig(env).core);
+  const shares = [...bySession.values()].map((indexes) => {
+    const { payload } = items[indexes[0]!]!;
+    const share = indexes.reduce<Footprint>((sum, i) => addFootprints(sum, footprintOf(items[i]!.payload.actions)), { actions: 0, bytes: 0 });
+    return { payload, share };
+  });
+  const tooLarge = shares.find(({ share }) => exceedsBound(share, { maxPendingActions, maxPendingBytes }));
+  if (tooLarge) {
+    throw new ApiError(
+      413,
+      "session_request_too_large",
+      `this request holds ${tooLarge.share.actions} actions (${tooLarge.share.bytes} bytes) for session ${JSON.stringify(tooLarge.payload.session_id)}; a session holds at most ${maxPendingActions} actions (${maxPendingBytes} bytes) not yet summarised: split it`,
+    );
+  }
+  const refused = (
+    await Promise.all(
+      shares.map(async ({ payload, share }) => {
+        const full = await sessionStub(env, payload.product_id, payload.session_id!).backlogFull(share);
+        return full ? [{ sessionId: payload.session_id!, retryAfterMs: full.retryAfterMs }] : [];
+      }),
+    )
+  ).flat();
+  if (refused.length > 0) throw backlogError(refused);
+}
+
 /**
  * Sends every item to its session's actor, sessions in parallel, items of one session in order.
- * All items have been validated first, so a bad item never leaves a half-applied request.
+ * All items have been validated first, and every session's room checked, so a bad item or a full
+ * session never leaves a half-applied request. Only a race (another request filling a session
+ * between the check and the write) can refuse a batch after others were stored; the answer is
+ * then 429 too, and the retry stores the rest, the stored batches being duplicates by their keys.
  */
 export async function ingestAll(env: Env, items: readonly IngestItem[]): Promise<IngestResult[]> {
   const bySession = new Map<string, number[]>();
@@ -48,13 +95,20 @@ export async function ingestAll(env: Env, items: readonly IngestItem[]): Promise
     const name = actorName(item.payload.product_id, item.payload.session_id!);
     bySession.set(name, [...(bySession.get(name) ?? []), i]);
   });
+  await checkRoom(env, items, bySession);
   const results: IngestResult[] = new Array(items.length);
+  const refused: { sessionId: string; retryAfterMs: number }[] = [];
   await Promise.all(
     [...bySession.values()].map(async (indexes) => {
       for (const i of indexes) {
         const { payload, dedupeKey } = items[i]!;
         const stub = sessionStub(env, payload.product_id, payload.session_id!);
-        const { duplicate } = await stub.ingest(payload, dedupeKey);
+        const { duplicate, backlog } = await stub.ingest(payload, dedupeKey);
+        if (backlog) {
+          // Later batches of this session wait too, so its order is kept on the retry.
+          refused.push({ sessionId: payload.session_id!, retryAfterMs: backlog.retryAfterMs });
+          return;
+        }
         results[i] = {
           product_id: payload.product_id,
           session_id: payload.session_id!,
@@ -64,5 +118,6 @@ export async function ingestAll(env: Env, items: readonly IngestItem[]): Promise
       }
     }),
   );
+  if (refused.length > 0) throw backlogError(refused);
   return results;
 }

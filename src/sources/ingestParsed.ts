@@ -8,7 +8,9 @@ import type { DropCounts, SourceParseResult } from "./common";
 
 /**
  * Hands each session batch to its actor and returns the 202 answer (`SourceAcceptedSchema`);
- * a body the parser refused is 422 `invalid_payload`, or 413 `too_many_events`. Each batch's
+ * a body the parser refused is 422 `invalid_payload`, or 413 `too_many_events`. A session whose backlog
+ * is full makes the whole delivery 429 `session_backlog` (from `ingestAll`, nothing stored), so the
+ * source retries it later rather than its events being dropped. Each batch's
  * dedupe key is a hash of its sorted event ids, so a redelivered batch is a no-op in the actor.
  * @param source names the dedupe keys' namespace (`posthog`, `segment`)
  * @example return c.json(await ingestParsed(c.env, "segment", parseSegmentBody(body, opts)), 202)
