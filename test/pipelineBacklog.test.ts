@@ -42,6 +42,7 @@ describe("per-session backlog bound", () => {
     await expectBacklog429(await postActions(batch(p, s, BOUND, 1)));
     const { body: full } = await getState(p, s);
     expect(full.counters).toMatchObject({ actions_accepted: BOUND, batches_accepted: 4 });
+    expect(full.backlog).toMatchObject({ actions: BOUND, max_actions: BOUND });
 
     // The receiver is back: summaries are posted, the covered raw notes redacted, the rows pruned.
     world.restore();
