@@ -6,6 +6,7 @@
  */
 import { loadConfig, need } from "./config";
 import { ApiError } from "./http/errors";
+import { addFootprints, exceedsBound, footprintOf, type Footprint } from "./session/backlog";
 import type { Dedupe } from "./session/dedupe";
 import type { ActionsPayload } from "./session/model";
 
@@ -79,15 +80,62 @@ async function refuseReusedKey(env: Env, items: readonly IngestItem[], sessions:
   if (verdicts.includes("conflict")) throw new ApiError(409, "idempotency_key_reused", KEY_REUSED);
 }
 
+/** 429 `session_backlog`: the sender retries after `Retry-After` and finds room once summaries are posted. */
+function backlogError(refused: readonly { sessionId: string; retryAfterMs: number }[]): ApiError {
+  const seconds = Math.ceil(Math.max(...refused.map((r) => r.retryAfterMs)) / 1000);
+  const message =
+    `session ${JSON.stringify(refused[0]!.sessionId)} holds as many actions as it may until its summaries are posted ` +
+    `(SESSION_MAX_PENDING_ACTIONS, SESSION_MAX_PENDING_BYTES); retry after ${seconds} s`;
+  return new ApiError(429, "session_backlog", message, { "retry-after": String(seconds) });
+}
+
+/**
+ * Checks every session's room for its share of the request before anything is applied, so a
+ * refused request stores nothing: 413 when a session's share alone is over the bound (waiting
+ * can never help, so it is not a 429), 429 when its backlog is too full now. One batch needs no
+ * pre-check: the actor checks it in the transaction that would store it.
+ */
+async function checkRoom(env: Env, items: readonly IngestItem[], sessions: number[][]): Promise<void> {
+  if (items.length < 2) return;
+  const { maxPendingActions, maxPendingBytes } = need(loadConfig(env).core);
+  const shares = sessions.map((indexes) => {
+    const { payload } = items[indexes[0]!]!;
+    const share = indexes.reduce<Footprint>((sum, i) => addFootprints(sum, footprintOf(items[i]!.payload.actions)), { actions: 0, bytes: 0 });
+    return { payload, share };
+  });
+  const tooLarge = shares.find(({ share }) => exceedsBound(share, { maxPendingActions, maxPendingBytes }));
+  if (tooLarge) {
+    throw new ApiError(
+      413,
+      "session_request_too_large",
+      `this request holds ${tooLarge.share.actions} actions (${tooLarge.share.bytes} bytes) for session ${JSON.stringify(tooLarge.payload.session_id)}; a session holds at most ${maxPendingActions} actions (${maxPendingBytes} bytes) not yet summarised: split it`,
+    );
+  }
+  const refused = (
+    await Promise.all(
+      shares.map(async ({ payload, share }) => {
+        const full = await sessionStub(env, payload.product_id, payload.session_id!).backlogFull(share);
+        return full ? [{ sessionId: payload.session_id!, retryAfterMs: full.retryAfterMs }] : [];
+      }),
+    )
+  ).flat();
+  if (refused.length > 0) throw backlogError(refused);
+}
+
 /**
  * Sends every item to its session's actor, sessions in parallel, items of one session in order.
- * All items have been validated first, so a bad item never leaves a half-applied request.
- * Throws 409 `idempotency_key_reused` when an Idempotency-Key comes back with another body.
+ * All items have been validated first, and every session's room and Idempotency-Key checked, so a
+ * bad item, a full session or a reused key never leaves a half-applied request. Only a race
+ * (another request filling a session, or reusing the key, between the check and the write) can
+ * refuse a batch after others were stored; the answer is then 429 (or 409) too, and a retry
+ * stores the rest, the stored batches being duplicates by their keys.
  */
 export async function ingestAll(env: Env, items: readonly IngestItem[]): Promise<IngestAnswer> {
   const sessions = groupBySession(items);
   await refuseReusedKey(env, items, sessions);
+  await checkRoom(env, items, sessions);
   const accepted: IngestResult[] = new Array(items.length);
+  const refused: { sessionId: string; retryAfterMs: number }[] = [];
   let seenEvents = 0;
   let conflict = false;
   await Promise.all(
@@ -95,16 +143,22 @@ export async function ingestAll(env: Env, items: readonly IngestItem[]): Promise
       for (const i of indexes) {
         const { payload, dedupe } = items[i]!;
         const stub = sessionStub(env, payload.product_id, payload.session_id!);
-        const { outcome, actions, seen } = await stub.ingest(payload, dedupe);
-        if (outcome === "conflict") {
+        const result = await stub.ingest(payload, dedupe);
+        if (result.outcome === "conflict") {
           conflict = true;
           return;
         }
-        if (dedupe.kind === "events") seenEvents += seen;
-        accepted[i] = { product_id: payload.product_id, session_id: payload.session_id!, actions, duplicate: outcome === "duplicate" };
+        if (result.outcome === "backlog") {
+          // Later batches of this session wait too, so its order is kept on the retry.
+          refused.push({ sessionId: payload.session_id!, retryAfterMs: result.retryAfterMs });
+          return;
+        }
+        if (dedupe.kind === "events") seenEvents += result.seen;
+        accepted[i] = { product_id: payload.product_id, session_id: payload.session_id!, actions: result.actions, duplicate: result.outcome === "duplicate" };
       }
     }),
   );
   if (conflict) throw new ApiError(409, "idempotency_key_reused", KEY_REUSED);
+  if (refused.length > 0) throw backlogError(refused);
   return { accepted, seenEvents };
 }

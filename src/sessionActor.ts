@@ -15,17 +15,18 @@ import { createSummariser } from "./llm/createSummariser";
 import { configureLogging, log } from "./log";
 import { nextAlarmAt, type AlarmAction } from "./session/alarm";
 import type { Dedupe, IngestOutcome, KeyVerdict } from "./session/dedupe";
-import type { LinkResult } from "./session/linkResult";
+import type { Footprint } from "./session/backlog";
+import type { AlreadyLinked, LinkResult } from "./session/linkResult";
 import { migrate } from "./session/migrations";
 import type { ActionsPayload } from "./session/model";
-import { SessionCore } from "./session/sessionCore";
+import { SessionCore, type BacklogFull } from "./session/sessionCore";
 import { SessionStore } from "./session/sessionStore";
 import type { SessionState } from "./session/stateView";
 
 /** Steps one alarm runs before yielding (it re-arms itself to continue). */
 const MAX_STEPS_PER_ALARM = 50;
 
-export type { LinkResult };
+export type { AlreadyLinked, LinkResult };
 
 export class SessionActor extends DurableObject<Env> {
   private readonly store: SessionStore;
@@ -68,7 +69,10 @@ export class SessionActor extends DurableObject<Env> {
 
   // ---- RPC -----------------------------------------------------------------------------------
 
-  /** Durably appends a batch (one transaction), then arms the alarm. No destination or LLM I/O. */
+  /**
+   * Durably appends a batch (one transaction), then arms the alarm. No destination or LLM I/O.
+   * A full backlog refuses the batch whole (`backlog`), storing nothing of it.
+   */
   async ingest(payload: ActionsPayload, dedupe: Dedupe): Promise<IngestOutcome> {
     this.ensureSchema();
     const { dueBy, ...outcome } = this.core.ingest(payload, dedupe, Date.now());
@@ -81,11 +85,24 @@ export class SessionActor extends DurableObject<Env> {
     return this.hasSchema() ? this.core.idempotencyVerdict(idempotencyKey, fingerprint, Date.now()) : "new";
   }
 
-  /** Sets where this session's notes go. Held raw actions are written as one note on the next run. */
+  /** Whether the backlog has room for `incoming` (null) or how long to wait. Reads only; stores nothing. */
+  async backlogFull(incoming: Footprint): Promise<BacklogFull | null> {
+    return this.hasSchema() ? this.core.backlogFull(incoming, Date.now()) : null;
+  }
+
+  /** Sets where this session's notes go (a relink too). Held raw actions are written as one note on the next run. */
   async link(productId: string, sessionId: string, conversationId: string): Promise<LinkResult> {
     this.ensureSchema();
     const result = this.core.link(productId, sessionId, conversationId, Date.now());
     await this.rearm();
+    return result;
+  }
+
+  /** Like `link`, for the page's publishable key: sets a first link only, never moves one. */
+  async linkFirst(productId: string, sessionId: string, conversationId: string): Promise<LinkResult | AlreadyLinked> {
+    this.ensureSchema();
+    const result = this.core.link(productId, sessionId, conversationId, Date.now(), "first-link-only");
+    if (!("already_linked" in result)) await this.rearm();
     return result;
   }
 

@@ -1,13 +1,15 @@
 /**
  * The browser-facing link call through the real Worker (routes, onError, the actor's `link` RPC), with
  * DESTINATION=intercom: held actions go out as one note once the snippet's call arrives, and a relink
- * sends later notes to the new conversation while earlier ones are redacted where they were posted.
+ * (with the API token) sends later notes to the new conversation while earlier ones are redacted where they
+ * were posted. The publishable key may only set a first link, and a session it creates without events expires.
  * Needs the "workers-intercom" bindings: PUBLISHABLE_KEYS={"p-intercom":"pk_test_intercom"} and
  * LINK_ALLOWED_ORIGINS=https://app.example.com.
  */
 import { describe, expect, it } from "vitest";
 import { useIntercomEmulator } from "./helpers/intercomEmulator";
-import { batch, getState, postActions, request, settle, uniqueSession } from "./helpers/api";
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { auth, batch, getState, postActions, request, sessionPath, settle, sqlRows, stubFor, uniqueSession } from "./helpers/api";
 
 const P = "p-intercom";
 const ORIGIN = "https://app.example.com";
@@ -19,6 +21,10 @@ function linkFromBrowser(session: string, conversationId: string, key = "pk_test
     headers: { "content-type": "application/json", origin: ORIGIN, "x-publishable-key": key },
     body: JSON.stringify({ product_id: P, session_id: session, conversation_id: conversationId }),
   });
+}
+
+function relinkWithToken(session: string, conversationId: string): Promise<Response> {
+  return request(sessionPath(P, session, "/link"), { method: "PUT", headers: auth, body: JSON.stringify({ conversation_id: conversationId }) });
 }
 
 describe("POST /sessions/link through the Worker", () => {
@@ -57,7 +63,7 @@ describe("POST /sessions/link through the Worker", () => {
     await settle(P, s);
     expect(emulator().notes(first)).toHaveLength(1);
 
-    expect(await (await linkFromBrowser(s, second)).json()).toMatchObject({ changed: true });
+    expect(await (await relinkWithToken(s, second)).json()).toMatchObject({ changed: true });
     expect((await postActions(batch(P, s, 5, 5))).status).toBe(202);
     await settle(P, s);
 
@@ -67,5 +73,48 @@ describe("POST /sessions/link through the Worker", () => {
     const secondNotes = emulator().notes(second);
     expect(secondNotes.some((n) => (n.body ?? "").includes("<b>Session summary</b>"))).toBe(true);
     expect(secondNotes.filter((n) => n.redacted)).toHaveLength(1);
+  });
+
+  it("sets a first link before any event, but never moves a link: 409 already_linked, and only the API token relinks", async () => {
+    const s = uniqueSession();
+    const first = emulator().createConversation();
+    const other = emulator().createConversation();
+    expect(await (await linkFromBrowser(s, first)).json()).toMatchObject({ conversation_id: first, changed: true });
+    expect(await (await linkFromBrowser(s, first)).json()).toMatchObject({ conversation_id: first, changed: false });
+
+    const moved = await linkFromBrowser(s, other);
+    expect(moved.status).toBe(409);
+    const { error } = (await moved.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe("already_linked");
+    expect(error.message).not.toContain(first);
+    expect((await getState(P, s)).body.link).toMatchObject({ conversation_id: first });
+
+    expect((await relinkWithToken(s, other)).status).toBe(200);
+    expect((await getState(P, s)).body.link).toMatchObject({ conversation_id: other });
+  });
+
+  it("refuses to move a link the server set from an event's conversation_id", async () => {
+    const s = uniqueSession();
+    const server = emulator().createConversation();
+    expect((await postActions(batch(P, s, 0, 2, { conversation_id: server }))).status).toBe(202);
+    expect((await linkFromBrowser(s, emulator().createConversation())).status).toBe(409);
+    expect((await getState(P, s)).body.link).toMatchObject({ conversation_id: server });
+  });
+
+  it("erases a session that only ever received a link within 24 hours, and keeps one that received events", async () => {
+    const linkOnly = uniqueSession();
+    const withEvents = uniqueSession();
+    for (const s of [linkOnly, withEvents]) expect((await linkFromBrowser(s, emulator().createConversation())).status).toBe(200);
+    expect((await postActions(batch(P, withEvents, 0, 2))).status).toBe(202);
+    await settle(P, withEvents);
+
+    // A day (and a moment) later: move both sessions' clocks back, as if they were created a day ago.
+    const dayAgo = Date.now() - 24 * 3_600_000 - 1_000;
+    for (const s of [linkOnly, withEvents]) {
+      await sqlRows(P, s, `UPDATE session SET created_at = ${dayAgo}, last_action_at = ${dayAgo}`);
+      await runDurableObjectAlarm(stubFor(P, s));
+    }
+    expect((await getState(P, linkOnly)).status).toBe(404);
+    expect((await getState(P, withEvents)).status).toBe(200);
   });
 });

@@ -4,6 +4,7 @@
  * debounce, timeouts, attempts, idle and retention, the pre-link hold, the LLM and its breaker.
  */
 import type { FormatterName } from "../session/format";
+import { MAX_EVENTS_PER_REQUEST } from "../sources/common";
 import { DEFAULT_PROMPT, type SummaryMode } from "../session/prompt";
 import { ConfigError, int, oneOf, text, type Vars } from "./settings";
 
@@ -38,6 +39,9 @@ export interface CoreConfig {
   preLinkWindowMs: number;
   /** How long a session remembers an Idempotency-Key, a batch's content hash or a source event id. */
   idempotencyTtlMs: number;
+  /** A session's backlog bound (actions and bytes not yet covered by a posted summary); past it, ingest answers 429. */
+  maxPendingActions: number;
+  maxPendingBytes: number;
   llm: LlmConfig;
 }
 
@@ -52,11 +56,22 @@ const DEFAULTS = {
   preLinkWindowMs: 120_000,
   // As Stripe does; PostHog and Segment retry deliveries for hours, well within a day.
   idempotencyTtlMs: 24 * 60 * 60_000,
+  // 200 windows at the default K, four full 500-action batches: a burst far beyond any user's pace
+  // fits, and what a runaway sender or a long LLM outage can pile up stays a few MB.
+  maxPendingActions: 2_000,
+  // About 2 KB for each of those actions (a typical one is 250-500 bytes); binds only for bulky actions.
+  maxPendingBytes: 4 * 1024 * 1024,
   breakerFailures: 5,
   breakerPauseMs: 60_000,
 } as const;
 
 const DAY_MS = 24 * 60 * 60_000;
+/**
+ * The bound must admit the largest single batch into an empty backlog, or a 429 would never clear:
+ * a source delivery's events for one session, and a batch's stored bytes (1 MiB body plus defaults).
+ */
+const MIN_PENDING_ACTIONS = MAX_EVENTS_PER_REQUEST;
+const MIN_PENDING_BYTES = 2 * 1024 * 1024;
 
 /** Parses the core settings. Throws `ConfigError` naming the first unusable one. */
 export function parseCore(vars: Vars): CoreConfig {
@@ -84,6 +99,8 @@ export function parseCore(vars: Vars): CoreConfig {
     retentionMs,
     preLinkWindowMs: int(vars, "PRE_LINK_WINDOW_MS", DEFAULTS.preLinkWindowMs, 0, DAY_MS),
     idempotencyTtlMs: int(vars, "IDEMPOTENCY_TTL_MS", DEFAULTS.idempotencyTtlMs, 60_000, 30 * DAY_MS),
+    maxPendingActions: int(vars, "SESSION_MAX_PENDING_ACTIONS", DEFAULTS.maxPendingActions, MIN_PENDING_ACTIONS, 1_000_000),
+    maxPendingBytes: int(vars, "SESSION_MAX_PENDING_BYTES", DEFAULTS.maxPendingBytes, MIN_PENDING_BYTES, 1024 * 1024 * 1024),
     llm: {
       baseURL: text(vars, "LLM_BASE_URL") ?? null,
       apiKey: text(vars, "LLM_API_KEY") ?? text(vars, "OPENAI_API_KEY") ?? null,

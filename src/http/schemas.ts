@@ -202,6 +202,7 @@ export const SessionStateSchema = z
     threshold: z.number().int(),
     mode: z.enum(["rolling", "independent"]),
     pending: z.object({ actions: z.number().int(), since: z.string().nullable() }),
+    backlog: z.object({ actions: z.number().int(), bytes: z.number().int(), max_actions: z.number().int(), max_bytes: z.number().int() }),
     open_window: z.object({ id: z.number().int(), actions: z.number().int() }),
     notes: z.array(
       z.object({

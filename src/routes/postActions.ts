@@ -26,7 +26,8 @@ const route = createRoute({
   description:
     "Accepts one ActionsPayload or an array of them. `Idempotency-Key` (or, without one, the batch's content) makes a retried POST a no-op " +
     "for IDEMPOTENCY_TTL_MS (default 24 hours); the same key with a different body (`forwarded_at` aside) is 409 `idempotency_key_reused` and stores nothing. " +
-    `Limits: body 1 MiB (413), ${LIMITS.batchesPerRequest} batches per request, ${LIMITS.actionsPerBatch} actions per batch, string lengths as in the schema (422).`,
+    `Limits: body 1 MiB (413), ${LIMITS.batchesPerRequest} batches per request, ${LIMITS.actionsPerBatch} actions per batch, string lengths as in the schema (422); ` +
+    "a session's backlog (actions not yet covered by a posted summary) at most `SESSION_MAX_PENDING_ACTIONS` / `SESSION_MAX_PENDING_BYTES` (429 `session_backlog`, with Retry-After; 413 when one request alone exceeds it).",
   security,
   middleware: [requireApiToken({ allowConnectorSignature: true }), jsonBody()] as const,
   request: {
@@ -46,8 +47,9 @@ const route = createRoute({
     400: jsonContent(ErrorSchema, "Body is not JSON"),
     401: jsonContent(ErrorSchema, "Missing or invalid credential"),
     409: jsonContent(ErrorSchema, "Idempotency-Key reused with a different body (`idempotency_key_reused`); nothing stored"),
-    413: jsonContent(ErrorSchema, "Body over 1 MiB"),
+    413: jsonContent(ErrorSchema, "Body over 1 MiB, or one session's share of the request over its backlog bound (`session_request_too_large`)"),
     422: jsonContent(ErrorSchema, "A batch is invalid (the message names the field)"),
+    429: jsonContent(ErrorSchema, "A session's backlog is full (`session_backlog`, with Retry-After); nothing of the request was stored"),
   },
 });
 

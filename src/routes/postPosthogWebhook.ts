@@ -60,6 +60,7 @@ export function registerPosthogWebhook(app: App): void {
       401: jsonContent(ErrorSchema, "X-PostHog-Secret missing or wrong, or no secret configured for the product"),
       413: jsonContent(ErrorSchema, "Body or event count over the limit"),
       422: jsonContent(ErrorSchema, "Invalid product id, or not a PostHog body"),
+      429: jsonContent(ErrorSchema, "A session's backlog is full (`session_backlog`, with Retry-After); nothing of the request was stored"),
       503: jsonContent(ErrorSchema, "POSTHOG_WEBHOOK_SECRETS is not a JSON object of product ids to secrets (`misconfigured`)"),
     },
   });

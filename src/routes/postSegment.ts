@@ -32,6 +32,7 @@ export function registerSegment(app: App): void {
       401: jsonContent(ErrorSchema, "Missing or wrong API token"),
       413: jsonContent(ErrorSchema, "Body or event count over the limit"),
       422: jsonContent(ErrorSchema, "Invalid product id, or not a Segment call"),
+      429: jsonContent(ErrorSchema, "A session's backlog is full (`session_backlog`, with Retry-After); nothing of the request was stored"),
     },
   });
 

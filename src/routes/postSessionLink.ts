@@ -3,8 +3,10 @@
  * `POST /sessions/link`: the browser-facing link call an Intercom `onConversationStarted` snippet makes,
  * `{product_id, session_id, conversation_id}`. It runs in the end user's page, so it cannot hold the API
  * token: it carries a publishable per-product key instead (`X-Publishable-Key`, or `?key=`), checked in
- * constant time against `PUBLISHABLE_KEYS` (JSON: product_id → key). The key only allows linking a
- * session of that product; session ids are random, so it cannot be used to read or steer anyone's context.
+ * constant time against `PUBLISHABLE_KEYS` (JSON: product_id → key). The key only allows setting the first
+ * link of a session of that product (one whose events may not have arrived yet), never moving an existing
+ * one (409 `already_linked`; relinking is `PUT …/link` with the API token), so it cannot steer anyone's
+ * context elsewhere. A session it creates that never receives an event is erased within a day.
  *
  * CORS answers only the origins in `LINK_ALLOWED_ORIGINS` (comma-separated, exact `scheme://host[:port]`),
  * and a request whose `Origin` is not one of them is refused (a simple `text/plain` POST skips the
@@ -49,7 +51,9 @@ const route = createRoute({
   description:
     "Called from the product's page when the Messenger starts a conversation. Authenticated by the product's " +
     "publishable key (`X-Publishable-Key` header or `?key=`), not the API token. CORS: `LINK_ALLOWED_ORIGINS`. " +
-    "Relinking to another conversation sends future notes there; notes already posted are redacted where they are.",
+    "Sets a session's first link only: the same conversation again is a no-op (`changed: false`), another one is 409 " +
+    "`already_linked` (relinking needs the API token: `PUT /v1/products/{product_id}/sessions/{session_id}/link`). " +
+    "A session that receives a link and never an event is erased within 24 hours.",
   security: [{ publishableKey: [] }],
   middleware: [requireLinkSetup(), jsonBody(MAX_LINK_BODY_BYTES)] as const,
   request: {
@@ -60,6 +64,7 @@ const route = createRoute({
     200: jsonContent(SessionLinkResultSchema, "Linked (`changed` is false when it already was)"),
     401: jsonContent(ErrorSchema, "Missing or wrong publishable key"),
     403: jsonContent(ErrorSchema, "Origin not allowed"),
+    409: jsonContent(ErrorSchema, "The session is already linked to another conversation (`already_linked`)"),
     422: jsonContent(ErrorSchema, "Invalid body"),
     503: jsonContent(ErrorSchema, "PUBLISHABLE_KEYS is not configured (`not_configured`) or malformed (`misconfigured`)"),
   },
@@ -107,7 +112,11 @@ export function registerSessionLink(app: App): void {
       // Compare even for an unknown product, so timing does not tell which products exist.
       const matches = await constantTimeEqual(given, expected ?? "\u0000no-key");
       if (!expected || !matches) throw new ApiError(401, "unauthorized", "invalid publishable key for this product");
-      const result = await sessionStub(c.env, product_id, session_id).link(product_id, session_id, conversation_id);
+      const result = await sessionStub(c.env, product_id, session_id).linkFirst(product_id, session_id, conversation_id);
+      if ("already_linked" in result) {
+        // Not naming the current conversation: the page's key must not learn where a session writes.
+        throw new ApiError(409, "already_linked", "this session is already linked to another conversation; relinking needs the API token (PUT …/link)");
+      }
       return c.json({ product_id, session_id, conversation_id: result.conversation_id, changed: result.changed }, 200);
     },
     rejectInvalid({ json: "invalid_link" }),

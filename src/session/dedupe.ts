@@ -20,7 +20,9 @@ export type Dedupe =
 export type IngestOutcome =
   | { outcome: "applied"; actions: number; seen: number }
   | { outcome: "duplicate"; actions: 0; seen: number }
-  | { outcome: "conflict"; actions: 0; seen: 0 };
+  | { outcome: "conflict"; actions: 0; seen: 0 }
+  /** The session's backlog is full: nothing stored; the sender retries after `retryAfterMs`. */
+  | { outcome: "backlog"; actions: 0; seen: 0; retryAfterMs: number };
 
 /** What a session says about an Idempotency-Key before a request spanning several sessions applies. */
 export type KeyVerdict = "new" | "replay" | "conflict";

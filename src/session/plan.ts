@@ -63,6 +63,19 @@ export interface PlanInput {
   steps: ReadonlyMap<string, StepRetry>;
 }
 
+/** A session that only ever received a link (no action) is erased this long after it was created. */
+export const LINK_ONLY_RETENTION_MS = 24 * 60 * 60_000;
+
+/**
+ * When a session expires: `retentionMs` after its last action; one that never had an action (a
+ * link call for a session whose events never came) within a day, so link calls cannot pile up
+ * sessions, and never later than the retention.
+ */
+export function expiresAt(s: { createdAt: number; lastActionAt: number; actionsAccepted: number }, retentionMs: number): number {
+  if (s.actionsAccepted > 0) return s.lastActionAt + retentionMs;
+  return s.createdAt + Math.min(LINK_ONLY_RETENTION_MS, retentionMs);
+}
+
 /** When batches pending delivery become due: trailing debounce, capped by the max wait. */
 export function deliverDueAt(input: Pick<PlanInput, "pending" | "debounceMs" | "debounceMaxMs" | "flushAt">): number | null {
   const { pending, debounceMs, debounceMaxMs, flushAt } = input;

@@ -4,11 +4,12 @@
  * (the randomized simulation tests drive it on `node:sqlite`). The Durable Object wraps it with
  * RPC, schema setup and the alarm.
  */
+import { backlogRetryAfterMs, footprintOf, hasRoom, type Footprint } from "./backlog";
 import { buildContext } from "./context";
 import type { Dedupe, IngestOutcome, KeyVerdict } from "./dedupe";
-import type { LinkResult } from "./linkResult";
+import type { AlreadyLinked, LinkPolicy, LinkResult } from "./linkResult";
 import type { ActionsPayload } from "./model";
-import { computeNextAlarm, planNextStep, type PlanInput, type Step } from "./plan";
+import { computeNextAlarm, expiresAt, planNextStep, type PlanInput, type Step } from "./plan";
 import { buildState, type SessionState } from "./stateView";
 import { runStep, type StepDeps } from "./steps";
 import type { SessionRow } from "./store/schema";
@@ -20,6 +21,11 @@ export interface CoreTimings {
   idleMs: number;
   /** A session with no new action for this long is erased. */
   retentionMs: number;
+}
+
+/** A batch refused because the session's backlog is full: retry after this long. */
+export interface BacklogFull {
+  retryAfterMs: number;
 }
 
 export type DrainResult = { kind: "rest" } | { kind: "expired"; idleMs: number } | { kind: "yield" };
@@ -86,6 +92,8 @@ export class SessionCore {
         this.store.recordDuplicate();
         return { outcome: "duplicate", actions: 0, seen: admitted.seen, dueBy: Infinity };
       }
+      const backlog = this.backlogFull(footprintOf(admitted.actions), now);
+      if (backlog) return { outcome: "backlog", actions: 0, seen: 0, retryAfterMs: backlog.retryAfterMs, dueBy: Infinity };
       // Before the append: a batch that brings the link must not send what the hold kept back.
       this.holdBackUnlinked(now);
       const identity = { user_id: payload.user_id, email: payload.email, link: payload.conversation_id };
@@ -103,11 +111,29 @@ export class SessionCore {
     return this.store.idempotencyVerdict(idempotencyKey, fingerprint, now - this.deps.config.idempotencyTtlMs);
   }
 
-  /** Sets the link; a relink sends future notes to the new conversation. Parked steps try again. */
-  link(productId: string, sessionId: string, conversationId: string, now: number): LinkResult {
+  /**
+   * Null when the session's backlog has room for `incoming` (a read, for checking a whole request
+   * before applying any of it); else how long the sender should wait.
+   */
+  backlogFull(incoming: Footprint, now: number): BacklogFull | null {
+    const s = this.store.session();
+    if (!s) return null;
+    const { maxPendingActions, maxPendingBytes } = this.deps.config;
+    if (hasRoom(this.store.backlog(s.covered_window), incoming, { maxPendingActions, maxPendingBytes })) return null;
+    return { retryAfterMs: backlogRetryAfterMs(this.nextAlarm(now), now) };
+  }
+
+  /**
+   * Sets the link; a relink sends future notes to the new conversation. Parked steps try again.
+   * Under `first-link-only` a session linked elsewhere is left as it is.
+   */
+  link(productId: string, sessionId: string, conversationId: string, now: number, policy?: "relink"): LinkResult;
+  link(productId: string, sessionId: string, conversationId: string, now: number, policy: LinkPolicy): LinkResult | AlreadyLinked;
+  link(productId: string, sessionId: string, conversationId: string, now: number, policy: LinkPolicy = "relink"): LinkResult | AlreadyLinked {
     return this.store.tx(() => {
       const s = this.sessionFor(productId, sessionId, now);
       if (s.link === conversationId) return { conversation_id: conversationId, previous: s.link, changed: false };
+      if (s.link !== null && policy === "first-link-only") return { already_linked: true };
       this.holdBackUnlinked(now);
       this.store.setLink(conversationId, now);
       this.store.wakeSteps(now);
@@ -160,7 +186,10 @@ export class SessionCore {
       // While the breaker holds LLM calls the LLM lane waits, and the alarm wakes when it lets a probe through.
       llmBlockedUntil: breaker?.blockedUntil(now) ?? null,
       idleCloseAt: s.open_count > 0 ? s.last_action_at + this.timings.idleMs : null,
-      expireAt: s.last_action_at + this.timings.retentionMs,
+      expireAt: expiresAt(
+        { createdAt: s.created_at, lastActionAt: s.last_action_at, actionsAccepted: s.actions_accepted },
+        this.timings.retentionMs,
+      ),
       steps: new Map(rows.steps.map((r) => [r.key, { attempts: r.attempts, nextAttemptAt: r.next_attempt_at, parked: r.parked_at !== null }])),
     };
     return { session: s, input };

@@ -8,9 +8,11 @@ import type { DropCounts, SourceParseResult } from "./common";
 
 /**
  * Hands each session batch to its actor and returns the 202 answer (`SourceAcceptedSchema`);
- * a body the parser refused is 422 `invalid_payload`, or 413 `too_many_events`. Each event is
- * keyed by its id (hashed, so a long fingerprint costs no more than a uuid): the session applies
- * it once however the source re-batches a redelivery, and counts a seen one as `duplicate`.
+ * a body the parser refused is 422 `invalid_payload`, or 413 `too_many_events`. A session whose backlog
+ * is full makes the whole delivery 429 `session_backlog` (from `ingestAll`, nothing stored), so the
+ * source retries it later rather than its events being dropped. Each event is keyed by its id
+ * (hashed, so a long fingerprint costs no more than a uuid): the session applies it once however
+ * the source re-batches a redelivery, and counts a seen one as `duplicate`.
  * @param source names the dedupe keys' namespace (`posthog`, `segment`)
  * @example return c.json(await ingestParsed(c.env, "segment", parseSegmentBody(body, opts)), 202)
  */

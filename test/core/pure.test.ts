@@ -5,7 +5,8 @@ import { backoffMs, nextAttempt, PARKED_RETRY_MS } from "../../src/session/backo
 import { composeContext, enrich } from "../../src/session/context";
 import { formatByPage, formatNumbered } from "../../src/session/format";
 import { actionsPayloadFromDict } from "../../src/session/model";
-import { computeNextAlarm, deliverDueAt, planNextStep, type PlanInput } from "../../src/session/plan";
+import { backlogRetryAfterMs, exceedsBound, footprintOf, hasRoom } from "../../src/session/backlog";
+import { computeNextAlarm, deliverDueAt, expiresAt, LINK_ONLY_RETENTION_MS, planNextStep, type PlanInput } from "../../src/session/plan";
 import { buildPrompt, DEFAULT_PROMPT } from "../../src/session/prompt";
 import { checkSummary, MAX_SUMMARY_CHARS } from "../../src/session/summaryGate";
 
@@ -139,6 +140,46 @@ describe("plan", () => {
   it("closes an idle window, and expires a session past retention before anything else", () => {
     expect(planNextStep(input({ idleCloseAt: 1_000_000 }))).toEqual({ kind: "run", step: { kind: "close-idle", key: "close-idle" } });
     expect(planNextStep(input({ expireAt: 999_999, nextToRedact: 1 }))).toEqual({ kind: "run", step: { kind: "expire", key: "expire" } });
+  });
+
+  it("expires a session that only ever received a link within a day of its creation, one with actions after retention", () => {
+    const week = 7 * 24 * 3_600_000;
+    expect(LINK_ONLY_RETENTION_MS).toBe(24 * 3_600_000);
+    expect(expiresAt({ createdAt: 1_000, lastActionAt: 1_000, actionsAccepted: 0 }, week)).toBe(1_000 + LINK_ONLY_RETENTION_MS);
+    expect(expiresAt({ createdAt: 1_000, lastActionAt: 5_000, actionsAccepted: 3 }, week)).toBe(5_000 + week);
+    // Never later than the retention, when that is set shorter than a day.
+    expect(expiresAt({ createdAt: 1_000, lastActionAt: 1_000, actionsAccepted: 0 }, 60_000)).toBe(61_000);
+  });
+});
+
+describe("backlog bound", () => {
+  const limits = { maxPendingActions: 2_000, maxPendingBytes: 4 * 1024 * 1024 };
+
+  it("measures a batch as stored: its actions and their UTF-8 JSON bytes", () => {
+    expect(footprintOf([])).toEqual({ actions: 0, bytes: 0 });
+    expect(footprintOf(actions)).toEqual({ actions: 3, bytes: new TextEncoder().encode(JSON.stringify(actions)).byteLength });
+  });
+
+  it("has room while the backlog plus the batch stays within both bounds; an empty batch always fits", () => {
+    expect(hasRoom({ actions: 1_500, bytes: 0 }, { actions: 500, bytes: 0 }, limits)).toBe(true);
+    expect(hasRoom({ actions: 1_501, bytes: 0 }, { actions: 500, bytes: 0 }, limits)).toBe(false);
+    expect(hasRoom({ actions: 10, bytes: 4 * 1024 * 1024 }, { actions: 1, bytes: 1 }, limits)).toBe(false);
+    expect(hasRoom({ actions: 5_000, bytes: 0 }, { actions: 0, bytes: 0 }, limits)).toBe(true);
+    expect(exceedsBound({ actions: 50_000, bytes: 150_000 }, limits)).toBe(true);
+  });
+
+  it("defaults to 2,000 actions and 4 MiB, and never below what one batch can hold", () => {
+    expect(parseCore({})).toMatchObject({ maxPendingActions: 2_000, maxPendingBytes: 4 * 1024 * 1024 });
+    expect(parseCore({ SESSION_MAX_PENDING_ACTIONS: "1000", SESSION_MAX_PENDING_BYTES: "2097152" })).toMatchObject({ maxPendingActions: 1_000 });
+    expect(() => parseCore({ SESSION_MAX_PENDING_ACTIONS: "999" })).toThrow(/SESSION_MAX_PENDING_ACTIONS must be an integer from 1000/);
+    expect(() => parseCore({ SESSION_MAX_PENDING_BYTES: "1048576" })).toThrow(/SESSION_MAX_PENDING_BYTES must be an integer from 2097152/);
+  });
+
+  it("asks a refused sender to wait until the next alarm, from 5 s to 60 s", () => {
+    expect(backlogRetryAfterMs(null, 0)).toBe(5_000);
+    expect(backlogRetryAfterMs(0, 0)).toBe(5_000);
+    expect(backlogRetryAfterMs(20_000, 0)).toBe(20_000);
+    expect(backlogRetryAfterMs(3_600_000, 0)).toBe(60_000);
   });
 });
 

@@ -7,17 +7,17 @@ import { LINK_PATH, registerSessionLink } from "../../src/routes/postSessionLink
 
 const ORIGIN = "https://app.example.com";
 
-/** The route on a bare app with a fake SESSION namespace that records link calls. */
-function harness(overrides: Record<string, string | undefined> = {}) {
+/** The route on a bare app with a fake SESSION namespace that records link calls (`alreadyLinked`: refuses them). */
+function harness(overrides: Record<string, string | undefined> = {}, alreadyLinked = false) {
   const calls: { name: string; args: unknown[] }[] = [];
   const env = {
     PUBLISHABLE_KEYS: JSON.stringify({ prod_abc: "pk_live_abc" }),
     LINK_ALLOWED_ORIGINS: `${ORIGIN}, https://other.example.com/`,
     SESSION: {
       getByName: (name: string) => ({
-        link: async (...args: unknown[]) => {
+        linkFirst: async (...args: unknown[]) => {
           calls.push({ name, args });
-          return { conversation_id: String(args[2]), previous: null, changed: true };
+          return alreadyLinked ? { already_linked: true } : { conversation_id: String(args[2]), previous: null, changed: true };
         },
       }),
     },
@@ -47,6 +47,12 @@ describe("POST /sessions/link", () => {
     expect(res.headers.get("access-control-allow-origin")).toBe(ORIGIN);
     expect(await res.json()).toEqual({ product_id: "prod_abc", session_id: "ps_1", conversation_id: "215471234567890", changed: true });
     expect(calls).toEqual([{ name: "prod_abc:ps_1", args: ["prod_abc", "ps_1", "215471234567890"] }]);
+  });
+
+  it("answers 409 already_linked when the session is linked to another conversation", async () => {
+    const res = await harness({}, true).send({ headers, body });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("already_linked");
   });
 
   it("answers the preflight for allowed origins only", async () => {

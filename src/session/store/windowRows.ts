@@ -3,6 +3,7 @@
  * Windows and the batches they hold: ingest appends a batch to the open window and closes it at
  * K; a closed window gets its summary; batches wait here until a raw note takes them.
  */
+import type { Footprint } from "../backlog";
 import type { SlimAction } from "../model";
 import type { BatchRow, SessionRow, WindowRow } from "./schema";
 import { StepRows } from "./stepRows";
@@ -120,6 +121,18 @@ export class WindowRows extends StepRows {
     );
     if (!r || r.firstAt === null || r.lastAt === null || r.oldestWindow === null) return null;
     return { firstAt: r.firstAt, lastAt: r.lastAt, actions: r.actions ?? 0, window: r.oldestWindow };
+  }
+
+  /**
+   * The backlog: stored batches not covered by a posted summary (held-back batches count until
+   * pruned). `octet_length` reads each value's size from its record header, not the value.
+   */
+  backlog(coveredWindow: number): Footprint {
+    return this.first<Footprint>(
+      `SELECT COALESCE(SUM(action_count), 0) AS actions, COALESCE(SUM(octet_length(actions)), 0) AS bytes
+       FROM batches WHERE window_id > ?`,
+      coveredWindow,
+    )!;
   }
 
   /** Actions not covered by a posted summary, in arrival order (pending or in live raw notes). */
