@@ -43,6 +43,7 @@ const route = createRoute({
     400: jsonContent(ErrorSchema, "Body is not JSON"),
     401: jsonContent(ErrorSchema, "Missing or invalid credential"),
     413: jsonContent(ErrorSchema, "Body over 1 MiB"),
+    415: jsonContent(ErrorSchema, "Content-Type is not application/json"),
     422: jsonContent(ErrorSchema, "A batch is invalid (the message names the field)"),
   },
 });
@@ -85,13 +86,21 @@ export function registerPostActions(app: App): void {
       const batches = isArray ? body : [body];
       const json = idempotencyKey ? null : await c.req.json<unknown>();
       const sent = Array.isArray(json) ? json : [json];
+      const payloads = batches.flatMap((payload, index) => (payload === null ? [] : [{ payload, index }]));
+      // An empty batch (`actions` [], null or missing) is acknowledged and stores nothing.
+      const nonEmpty = payloads.filter(({ payload }) => payload.actions.length > 0);
       const items: IngestItem[] = await Promise.all(
-        batches.flatMap((payload, index) =>
-          payload === null ? [] : [dedupeKey(idempotencyKey, isArray ? index : null, sent[index]).then((key) => ({ payload, dedupeKey: key }))],
+        nonEmpty.map(({ payload, index }) =>
+          dedupeKey(idempotencyKey, isArray ? index : null, sent[index]).then((key) => ({ payload, dedupeKey: key })),
         ),
       );
       const ignored = batches.flatMap((payload, index) => (payload === null ? [{ index, reason: IGNORED_SUMMARY }] : []));
-      const accepted = await ingestAll(c.env, items);
+      const ingested = (await ingestAll(c.env, items)).values();
+      const accepted = payloads.map(({ payload }) =>
+        payload.actions.length > 0
+          ? ingested.next().value!
+          : { product_id: payload.product_id, session_id: payload.session_id!, actions: 0, duplicate: false },
+      );
       return c.json({ accepted, ...(ignored.length ? { ignored } : {}) }, 202);
     },
     rejectInvalid({

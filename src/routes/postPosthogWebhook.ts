@@ -9,7 +9,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { loadConfig, need, posthogSecretFor } from "../config";
 import type { App } from "../http/app";
-import { parseJson, readBodyText } from "../http/body";
+import { parseJson, readBodyText, requireJsonContentType } from "../http/body";
 import { ApiError } from "../http/errors";
 import { describedBody, ErrorSchema, jsonContent, ProductIdParam, SourceAcceptedSchema } from "../http/schemas";
 import { invalidProductId, rejectInvalid } from "../http/validate";
@@ -31,6 +31,7 @@ async function verifiedBody(c: Context, productId: string): Promise<string> {
     log("posthog:invalid_signature", { product_id: productId });
     throw new ApiError(401, "invalid_signature", "X-PostHog-Secret is missing or does not match");
   }
+  requireJsonContentType(c);
   return raw;
 }
 
@@ -59,6 +60,7 @@ export function registerPosthogWebhook(app: App): void {
       400: jsonContent(ErrorSchema, "Body is not JSON"),
       401: jsonContent(ErrorSchema, "X-PostHog-Secret missing or wrong, or no secret configured for the product"),
       413: jsonContent(ErrorSchema, "Body or event count over the limit"),
+      415: jsonContent(ErrorSchema, "Content-Type is not application/json"),
       422: jsonContent(ErrorSchema, "Invalid product id, or not a PostHog body"),
       503: jsonContent(ErrorSchema, "POSTHOG_WEBHOOK_SECRETS is not a JSON object of product ids to secrets (`misconfigured`)"),
     },
