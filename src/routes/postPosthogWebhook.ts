@@ -21,17 +21,18 @@ import { verifyPosthogSecret } from "../sources/signatures";
 
 /**
  * The raw body once the product's secret vouches for it. Refuses before reading when no secret
- * is configured (nothing could ever pass), then reads within the size limit and checks the header.
+ * is configured (nothing could ever pass) or the body is not declared JSON (415), then reads
+ * within the size limit and checks the header.
  */
 async function verifiedBody(c: Context, productId: string): Promise<string> {
   const lookup = posthogSecretFor(need(loadConfig(c.env).access.posthog), productId);
   if (!lookup.ok) throw new ApiError(401, "invalid_signature", "no PostHog webhook secret is configured for this product");
+  requireJsonContentType(c);
   const raw = await readBodyText(c);
   if (!(await verifyPosthogSecret(c.req.header("x-posthog-secret"), raw, lookup.secret))) {
     log("posthog:invalid_signature", { product_id: productId });
     throw new ApiError(401, "invalid_signature", "X-PostHog-Secret is missing or does not match");
   }
-  requireJsonContentType(c);
   return raw;
 }
 
