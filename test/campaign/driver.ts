@@ -20,6 +20,14 @@ import { Receiver, type Violation } from "./receiver";
 import { HEALED, World } from "./world";
 
 export const MAX_BATCH = 3;
+/**
+ * From seed `fromSeed` on, now and then an oversized batch: many actions with 4 KB descriptions
+ * (two still fit a 1 MiB body), which must not make a prompt carry more than O(K) actions.
+ * `npm run campaign -- --first 1001` runs that range.
+ */
+const OVERSIZED_BATCH = { fromSeed: 1001, chance: 0.04, min: 40, max: 100, descriptionChars: 4_000 };
+/** Ids the service must refuse whole (422): they could never be addressed, or would be altered in storage. */
+const UNUSABLE_ID_SUFFIXES = ["\ud800", "\udfff", "\u0085", "\u0000"];
 const MAX_POST_TRIES = 12;
 const QUIESCE_ROUNDS = 40;
 const OP_WATCHDOG_MS = 15_000;
@@ -49,6 +57,8 @@ interface SentRequest {
 interface BatchRecord {
   session: SessionHandle;
   tokens: string[];
+  /** Each description padded to OVERSIZED_BATCH.descriptionChars. */
+  oversized: boolean;
   accepted: boolean;
   /** Answers that said "not a duplicate": more than one means the batch was applied twice. */
   applied: number;
@@ -149,6 +159,7 @@ export class Campaign {
         ["post", 30],
         ["post-concurrent", 8],
         ["post-array", 4],
+        ["post-unusable-id", 3],
         ["repost", 6],
         ["repost-concurrent", 4],
         ["alarm", 30],
@@ -237,6 +248,8 @@ export class Campaign {
         const other = rng.pick(this.sessions);
         return this.post([this.newBatch(h), this.newBatch(other)], { idempotencyKey: rng.chance(0.5) });
       }
+      case "post-unusable-id":
+        return this.postUnusableId(h);
       case "repost": {
         const previous = this.sent.slice(-8).filter((r) => r.items.every((b) => b.accepted));
         if (previous.length) return this.repost(rng.pick(previous), true);
@@ -286,25 +299,44 @@ export class Campaign {
   }
 
   private newBatch(h: SessionHandle): BatchRecord {
-    const size = this.rng.int(1, MAX_BATCH);
+    const oversized = this.seed >= OVERSIZED_BATCH.fromSeed && this.rng.chance(OVERSIZED_BATCH.chance);
+    const size = oversized ? this.rng.int(OVERSIZED_BATCH.min, OVERSIZED_BATCH.max) : this.rng.int(1, MAX_BATCH);
     const tokens = Array.from({ length: size }, () => token(h.index, h.nextToken++));
-    return { session: h, tokens, accepted: false, applied: 0 };
+    return { session: h, tokens, oversized, accepted: false, applied: 0 };
   }
 
-  private prepare(items: BatchRecord[], opts: { idempotencyKey?: boolean }): SentRequest {
-    const payloads = items.map((b) => ({
+  private payloadOf(b: BatchRecord, sessionId = b.session.sessionId) {
+    return {
       type: "actions",
       product_id: b.session.productId,
-      session_id: b.session.sessionId,
+      session_id: sessionId,
       actions: b.tokens.map((t, i) => ({
         title: `Step ${t}`,
-        description: `opened ${t}`,
+        description: b.oversized ? `opened ${t} `.padEnd(OVERSIZED_BATCH.descriptionChars, "x") : `opened ${t}`,
         canonical_url: `https://app.example.com/page/${i % 3}`,
         type: "click",
         index: i,
         timestamp_start: 1_700_000_000,
       })),
-    }));
+    };
+  }
+
+  /**
+   * A good batch next to one whose session id is unusable (a lone surrogate, a control character):
+   * the whole request must be refused with 422 before any actor is reached, so neither batch is
+   * ever applied (the final count of accepted actions would show it). Not recorded as sent.
+   */
+  private async postUnusableId(h: SessionHandle): Promise<void> {
+    const unusable = `${h.sessionId}${this.rng.pick(UNUSABLE_ID_SUFFIXES)}`;
+    const body = [this.payloadOf(this.newBatch(h)), this.payloadOf(this.newBatch(h), unusable)];
+    const res = await this.actors.settle(postActions(body));
+    if (res.ok && res.value.status !== 422) {
+      this.violations.push({ invariant: "protocol", actor: h.actor, message: `a batch for session ${JSON.stringify(unusable)} answered ${res.value.status}, not 422` });
+    }
+  }
+
+  private prepare(items: BatchRecord[], opts: { idempotencyKey?: boolean }): SentRequest {
+    const payloads = items.map((b) => this.payloadOf(b));
     const headers: Record<string, string> = opts.idempotencyKey ? { "idempotency-key": `k-${items[0]!.tokens[0]}` } : {};
     const sent = { body: items.length === 1 && this.rng.chance(0.7) ? payloads[0] : payloads, headers, items };
     this.sent.push(sent);
