@@ -70,6 +70,17 @@ function campaignBindings(shard: number, mode: "rolling" | "independent", thresh
   };
 }
 
+/**
+ * The input fuzz (test/fuzz.test.ts): the link route configured so it is fuzzed too, and the
+ * number of generated requests, more in CI (`.ci/run` sets FUZZ_RUNS) than in `npm test`.
+ */
+export const fuzzBindings = {
+  ...testBindings,
+  PUBLISHABLE_KEYS: JSON.stringify({ fz: "pk_fz" }),
+  LINK_ALLOWED_ORIGINS: "https://app.fz.test",
+  FUZZ_RUNS: process.env.FUZZ_RUNS ?? "1500",
+};
+
 /** A project of workerd tests: the real wrangler config, its own bindings, outbound fetch denied. */
 function workerdProject(
   name: string,
@@ -103,8 +114,9 @@ export default defineConfig({
       },
       workerdProject("workers", testBindings, {
         include: ["test/*.test.ts"],
-        exclude: ["test/intercom*.test.ts", "test/pipeline*.test.ts", "test/debounce*.test.ts"],
+        exclude: ["test/intercom*.test.ts", "test/pipeline*.test.ts", "test/debounce*.test.ts", "test/fuzz*.test.ts"],
       }),
+      workerdProject("fuzz", fuzzBindings, { include: ["test/fuzz*.test.ts"], testTimeout: 1_800_000 }),
       workerdProject("workers-pipeline", pipelineBindings, { include: ["test/pipeline*.test.ts"] }),
       // The pipeline's world with a debounce, as the SDK's `debounce_ms` runs it.
       workerdProject("workers-debounce", { ...pipelineBindings, DEBOUNCE_MS: "200" }, { include: ["test/debounce*.test.ts"] }),

@@ -3,7 +3,7 @@
  * the session routes, and the OpenAPI document.
  */
 import { describe, expect, it } from "vitest";
-import { auth, batch, getState, postActions, request, sessionPath, settle, uniqueSession } from "./helpers/api";
+import { auth, batch, getState, postActions, request, sessionPath, settle, sqlRows, uniqueSession } from "./helpers/api";
 
 const P = "api";
 
@@ -82,12 +82,22 @@ describe("POST /v1/actions", () => {
     }
   });
 
-  it("reads the body as JSON whatever its Content-Type says, as browsers and bare clients send it", async () => {
-    for (const type of ["text/plain;charset=UTF-8", "application/json; charset=utf-8", ""]) {
+  it("reads a body declared JSON, with a charset or as a +json type", async () => {
+    for (const type of ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/vnd.api+json"]) {
       const s = uniqueSession();
       const res = await postActions(JSON.stringify(batch(P, s, 0, 1)), { "content-type": type });
       expect(res.status).toBe(202);
       expect((await getState(P, s)).body.counters.actions_accepted).toBe(1);
+    }
+  });
+
+  it("answers 415 for a body not declared JSON (text/plain, form-encoded, none), and stores nothing", async () => {
+    for (const type of ["text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""]) {
+      const s = uniqueSession();
+      const res = await postActions(JSON.stringify(batch(P, s, 0, 1)), { "content-type": type });
+      const { status, body } = await errorOf(res);
+      expect({ type, status, code: body.error.code }).toEqual({ type, status: 415, code: "unsupported_media_type" });
+      expect((await getState(P, s)).status).toBe(404);
     }
   });
 
@@ -166,7 +176,10 @@ describe("session routes", () => {
 
   it("refuses an unusable path or query with a clear error", async () => {
     const badPath = await request(sessionPath("a:b", "s"), { headers: auth });
-    expect((await errorOf(badPath)).body.error).toEqual({ code: "invalid_path", message: "product_id: product_id must be 1-128 letters, digits, '.', '_' or '-'" });
+    expect((await errorOf(badPath)).body.error).toEqual({
+      code: "invalid_path",
+      message: "product_id: product_id must be 1-128 letters, digits, '.', '_' or '-', and not '.' or '..'",
+    });
     const longQuery = await request(sessionPath(P, uniqueSession(), `/context?query=${"q".repeat(4_001)}`), { headers: auth });
     expect(await errorOf(longQuery)).toEqual({ status: 422, body: { error: { code: "invalid_query", message: "query: at most 4000 characters" } } });
   });
@@ -180,6 +193,19 @@ describe("session routes", () => {
     expect(await (await put("c2")).json()).toEqual({ conversation_id: "c2", previous: "c1", changed: true });
     const bad = await request(sessionPath(P, s, "/link"), { method: "PUT", headers: auth, body: "{}" });
     expect((await errorOf(bad)).status).toBe(422);
+  });
+
+  it("PUT …/link takes conversation ids by the same rule as POST /sessions/link, and a refused one changes nothing", async () => {
+    const s = uniqueSession();
+    const put = (id: unknown) =>
+      request(sessionPath(P, s, "/link"), { method: "PUT", headers: auth, body: JSON.stringify({ conversation_id: id }) });
+    expect((await put("c1")).status).toBe(200);
+    for (const id of ["../../admins", "..", ".", "c 1", "c\u0085", "c\ud800", "", "x".repeat(129)]) {
+      const { status, body } = await errorOf(await put(id));
+      expect({ id, status, code: body.error.code }).toEqual({ id, status: 422, code: "invalid_link" });
+    }
+    expect(await (await put(215471234567890)).json()).toEqual({ conversation_id: "215471234567890", previous: "c1", changed: true });
+    expect((await getState(P, s)).body.link.conversation_id).toBe("215471234567890");
   });
 });
 
@@ -209,5 +235,62 @@ describe("service routes", () => {
     const refs = [...text.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
     expect(refs).toEqual(expect.arrayContaining(["ActionsRequest", "PosthogWebhookBody", "SegmentBody", "SessionLinkRequest"]));
     expect(refs.filter((name) => !(name in doc.components.schemas))).toEqual([]);
+  });
+});
+
+describe("input rules", () => {
+  it("refuses a session id with a lone surrogate, and the session stays usable by its real id", async () => {
+    const s = uniqueSession();
+    const poisoned = await postActions(batch(P, `${s}\ud800`, 0, 1));
+    const { status, body } = await errorOf(poisoned);
+    expect({ status, code: body.error.code }).toEqual({ status: 422, code: "invalid_batch" });
+    expect(body.error.message).toBe("session_id: session_id must be well-formed Unicode (no lone surrogate)");
+    expect((await postActions(batch(P, s, 0, 2))).status).toBe(202);
+    expect((await getState(P, s)).body.counters.actions_accepted).toBe(2);
+    expect((await request(sessionPath(P, s), { method: "DELETE", headers: auth })).status).toBe(204);
+  });
+
+  it.each([
+    ["a C0 control", { session_id: "s\u0007" }, /session_id: session_id must not contain control characters/],
+    ["a C1 control", { session_id: "s\u0085" }, /session_id: session_id must not contain control characters/],
+    ["'.'", { session_id: "." }, /session_id: session_id must not be '\.' or '\.\.'/],
+    ["'..'", { session_id: ".." }, /session_id: session_id must not be '\.' or '\.\.'/],
+    ["a product id '..'", { product_id: ".." }, /product_id: product_id must be .*not '\.' or '\.\.'/],
+    ["a lone-surrogate user id", { user_id: "u\udfff" }, /user_id: user_id must be well-formed Unicode/],
+    ["a conversation id '../../admins'", { conversation_id: "../../admins" }, /conversation_id: conversation_id must be 1-128/],
+    ["an action's lone-surrogate session id", { actions: [{ title: "t", session_id: "\ud800" }] }, /actions\[0\]\.session_id/],
+  ])("refuses an id with %s (422, nothing stored)", async (_label, fields, message) => {
+    const s = uniqueSession();
+    const { status, body } = await errorOf(await postActions({ ...batch(P, s, 0, 1), ...fields }));
+    expect({ status, code: body.error.code }).toEqual({ status: 422, code: "invalid_batch" });
+    expect(body.error.message).toMatch(message);
+    expect((await getState(P, s)).status).toBe(404);
+  });
+
+  it("reads a missing or null `actions` as an empty batch: 202, nothing stored; a wrong type is still 422", async () => {
+    for (const actions of [null, undefined]) {
+      const s = uniqueSession();
+      const res = await postActions({ type: "actions", product_id: P, session_id: s, actions });
+      expect(res.status).toBe(202);
+      expect(await res.json()).toEqual({ accepted: [{ product_id: P, session_id: s, actions: 0, duplicate: false }] });
+      expect((await getState(P, s)).status).toBe(404);
+    }
+    for (const actions of ["clicks", { title: "t" }]) {
+      const { status, body } = await errorOf(await postActions({ type: "actions", product_id: P, session_id: uniqueSession(), actions }));
+      expect({ status, code: body.error.code }).toEqual({ status: 422, code: "invalid_batch" });
+    }
+  });
+
+  it("clamps timestamps: a negative one reads as missing (0), an end before its start becomes the start", async () => {
+    const s = uniqueSession();
+    const actions = [
+      { title: "a", timestamp_start: -5, timestamp_end: -1 },
+      { title: "b", timestamp_start: 1_700_000_010, timestamp_end: 1_700_000_001 },
+      { title: "c", timestamp_start: 1_700_000_020 },
+    ];
+    expect((await postActions({ type: "actions", product_id: P, session_id: s, actions })).status).toBe(202);
+    const [row] = await sqlRows<{ actions: string }>(P, s, "SELECT actions FROM batches");
+    const stored = (JSON.parse(row!.actions) as { timestamp_start: number; timestamp_end: number }[]).map((a) => [a.timestamp_start, a.timestamp_end]);
+    expect(stored).toEqual([[0, 0], [1_700_000_010, 1_700_000_010], [1_700_000_020, 0]]);
   });
 });

@@ -138,6 +138,32 @@ describe("POST /webhook/:product_id (PostHog)", () => {
     expect(await tooBig.json()).toMatchObject({ error: { code: "too_many_events" } });
   });
 
+  it("drops and counts an event whose session id is unusable (lone surrogate, C1 control, '..'), and stores the rest", async () => {
+    const p = uniqueSession("ph");
+    const event = (uuid: string, sessionId: string) => ({
+      uuid,
+      event: "$pageview",
+      timestamp: "2025-03-04T10:00:00Z",
+      distinct_id: "d-1",
+      properties: { $session_id: sessionId, $current_url: "https://app.acme.io/dashboard" },
+    });
+    const res = await postWebhook(p, { batch: [event("u-1", "s\ud800"), event("u-2", "good"), event("u-3", "s\u0085"), event("u-4", "..")] });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: [{ product_id: p, session_id: "good", actions: 1, duplicate: false }], dropped: { invalid: 3 } });
+    expect((await postWebhook(p, { batch: [event("u-5", "good")] })).status).toBe(202);
+    expect((await getState(p, "good")).body.counters.actions_accepted).toBe(2);
+  });
+
+  it("answers 415 to a body not declared JSON, and stores nothing", async () => {
+    const p = uniqueSession("ph");
+    for (const type of ["text/plain", "application/x-www-form-urlencoded"]) {
+      const res = await postWebhook(p, cdpDefault, { "x-posthog-secret": SECRET, "content-type": type });
+      expect(res.status).toBe(415);
+      expect(await res.json()).toMatchObject({ error: { code: "unsupported_media_type" } });
+    }
+    expect((await getState(p, CDP_SESSION)).status).toBe(404);
+  });
+
   it("acknowledges a request of only low-signal events without storing anything", async () => {
     const p = uniqueSession("ph");
     const res = await postWebhook(p, {
@@ -177,8 +203,23 @@ describe("POST /v1/segment/:product_id", () => {
     const res = await request("/v1/segment/bad%20product", { method: "POST", headers: auth, body: JSON.stringify(call("m-1", "usr_1")) });
     expect(res.status).toBe(422);
     expect(await res.json()).toEqual({
-      error: { code: "invalid_product_id", message: "product_id must be 1-128 characters of A-Z, a-z, 0-9, '.', '_' or '-'" },
+      error: { code: "invalid_product_id", message: "product_id must be 1-128 characters of A-Z, a-z, 0-9, '.', '_' or '-', and not '.' or '..'" },
     });
+  });
+
+  it("answers 415 to a body not declared JSON, and stores nothing", async () => {
+    const p = uniqueSession("sg");
+    const res = await request(`/v1/segment/${p}`, { method: "POST", headers: { ...auth, "content-type": "text/plain" }, body: JSON.stringify(call("m-1", "usr_1")) });
+    expect(res.status).toBe(415);
+    expect(await res.json()).toMatchObject({ error: { code: "unsupported_media_type" } });
+    expect((await getState(p, "usr_1")).status).toBe(404);
+  });
+
+  it("drops and counts a call whose user id is a lone surrogate, and stores the rest", async () => {
+    const p = uniqueSession("sg");
+    const body = JSON.stringify({ batch: [call("m-1", "usr\ud800"), call("m-2", "usr_2")] });
+    const res = await request(`/v1/segment/${p}`, { method: "POST", headers: auth, body });
+    expect(await res.json()).toEqual({ accepted: [{ product_id: p, session_id: "usr_2", actions: 1, duplicate: false }], dropped: { invalid: 1 } });
   });
 
   it("accepts track/page calls with the bearer token, and a redelivery is a no-op", async () => {

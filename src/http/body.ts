@@ -29,22 +29,43 @@ export function parseJson(raw: string): unknown {
   }
 }
 
-/** The body parsed as JSON within `limit` bytes: 413, or 400 when it is not JSON. */
+/** The media type of a Content-Type header, lower case, without parameters ("" when none). */
+function mediaType(contentType: string | undefined): string {
+  return (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase();
+}
+
+/** `application/json`, or a structured `+json` type (`application/vnd.api+json`). */
+const isJsonType = (type: string): boolean => type === "application/json" || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(type);
+
+/**
+ * 415 `unsupported_media_type` unless the body is declared JSON; `text/plain` passes only where
+ * `textPlain` allows it (the browser-facing link call: `navigator.sendBeacon` and a preflight-free
+ * `fetch` send JSON as `text/plain`). Checked before the body is read.
+ */
+export function requireJsonContentType(c: Context, { textPlain = false } = {}): void {
+  const type = mediaType(c.req.header("content-type"));
+  if (isJsonType(type) || (textPlain && type === "text/plain")) return;
+  const allowed = textPlain ? "application/json or text/plain" : "application/json";
+  throw new ApiError(415, "unsupported_media_type", `Content-Type must be ${allowed}, got ${type ? JSON.stringify(type) : "none"}`);
+}
+
+/** The body parsed as JSON within `limit` bytes: 415 when not declared JSON, 413, or 400 when it is not JSON. */
 export async function readJsonBody(c: Context, limit = MAX_BODY_BYTES): Promise<unknown> {
+  requireJsonContentType(c);
   return parseJson(await readBodyText(c, limit));
 }
 
 /**
- * Route middleware for a body the route's schema validates: answers 413 and 400 in our error
- * shape before the validator runs. The API reads every body as JSON whatever its Content-Type,
- * as it always has (a browser's preflight-free `text/plain` POST, a client that sends none),
- * while the validator reads only declared JSON and answers any other type 415, so the request
- * it sees is marked as JSON.
+ * Route middleware for a body the route's schema validates: answers 415, 413 and 400 in our
+ * error shape before the validator runs. The validator reads only what it recognises as JSON (and
+ * skips any other body), so a body accepted here reaches it labelled plain `application/json`.
  * @param limit largest body in bytes (default `MAX_BODY_BYTES`)
+ * @param options `textPlain`: also accept a `text/plain` body (see `requireJsonContentType`)
  * @example createRoute({ method: "post", path: "/v1/actions", middleware: [jsonBody()], … })
  */
-export function jsonBody(limit = MAX_BODY_BYTES): MiddlewareHandler<AppEnv> {
+export function jsonBody(limit = MAX_BODY_BYTES, options: { textPlain?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async function jsonBody(c, next) {
+    requireJsonContentType(c, options);
     const raw = await readBodyText(c, limit);
     parseJson(raw);
     if (c.req.header("content-type") !== "application/json") {

@@ -6,35 +6,58 @@
 import { z } from "@hono/zod-openapi";
 import { actionsPayloadFromDict } from "../session/model";
 import type { App } from "./app";
+import { idProblem, isConversationId, isProductId, MAX_ID_CHARS } from "./ids";
 
 export const LIMITS = {
   batchesPerRequest: 100,
   actionsPerBatch: 500,
-  idChars: 256,
+  idChars: MAX_ID_CHARS,
   titleChars: 500,
   descriptionChars: 4_000,
   urlChars: 2_048,
   idempotencyKeyChars: 200,
 } as const;
 
-export const PRODUCT_ID = /^[A-Za-z0-9._-]{1,128}$/;
-// eslint-disable-next-line no-control-regex
-const NO_CONTROL_CHARS = /^[^\u0000-\u001f\u007f]+$/;
-
 const optionalText = (max: number) => z.string().max(max).nullish();
 const optionalNumber = z.number().finite().nullish();
 
+/**
+ * An id under the one rule of `./ids` (well-formed, no controls, not `.`/`..`), its problem named
+ * in the message; `optional`: "" means none, as the SDK's `from_dict` reads a falsy id.
+ */
+const idString = (name: string, { optional = false } = {}) =>
+  z.string().check((ctx) => {
+    const problem = optional && ctx.value === "" ? null : idProblem(ctx.value);
+    if (problem) ctx.issues.push({ code: "custom", message: `${name} ${problem}`, input: ctx.value });
+  });
+
+/** An optional id: absent, null or "" mean none; anything else must be an id. */
+const optionalId = (name: string) => idString(name, { optional: true }).nullish();
+
 export const ProductId = z
   .string()
-  .regex(PRODUCT_ID, "product_id must be 1-128 letters, digits, '.', '_' or '-'")
+  .refine(isProductId, "product_id must be 1-128 letters, digits, '.', '_' or '-', and not '.' or '..'")
   .openapi({ example: "prod_abc" });
 
-export const SessionId = z
+export const SessionId = idString("session_id").openapi({ example: "ps_abc123" });
+
+const CONVERSATION_ID_RULE = "conversation_id must be 1-128 letters, digits, '_', '.', ':' or '-', and not '.' or '..'";
+
+/**
+ * A conversation id, the same on every route: a string, or a number as Intercom's Messenger
+ * sometimes hands it over, trimmed.
+ */
+export const ConversationId = z
+  .union([z.string(), z.number().int().nonnegative()])
+  .transform((v) => String(v).trim())
+  .pipe(z.string().refine(isConversationId, CONVERSATION_ID_RULE))
+  .openapi({ type: "string", example: "215471234567890" });
+
+/** An optional conversation id in a batch or an action: absent, null or "" mean none. */
+const optionalConversationId = z
   .string()
-  .min(1, "session_id must not be empty")
-  .max(LIMITS.idChars)
-  .regex(NO_CONTROL_CHARS, "session_id must not contain control characters")
-  .openapi({ example: "ps_abc123" });
+  .refine((id) => id === "" || isConversationId(id), CONVERSATION_ID_RULE)
+  .nullish();
 
 export const SlimActionSchema = z
   .object({
@@ -46,10 +69,10 @@ export const SlimActionSchema = z
     timestamp_start: optionalNumber,
     timestamp_end: optionalNumber,
     raw_url: optionalText(LIMITS.urlChars),
-    session_id: optionalText(LIMITS.idChars),
-    user_id: optionalText(LIMITS.idChars),
-    email: optionalText(LIMITS.idChars),
-    conversation_id: optionalText(LIMITS.idChars),
+    session_id: optionalId("session_id"),
+    user_id: optionalId("user_id"),
+    email: optionalId("email"),
+    conversation_id: optionalConversationId,
   })
   .openapi("SlimAction", {
     example: {
@@ -68,12 +91,13 @@ export const ActionsPayloadSchema = z
     type: z.literal("actions").optional().openapi({ description: 'Always "actions" (a "summary" payload is acknowledged and not applied).' }),
     product_id: ProductId,
     session_id: SessionId,
-    user_id: optionalText(LIMITS.idChars),
-    email: optionalText(LIMITS.idChars),
-    conversation_id: optionalText(LIMITS.idChars),
+    user_id: optionalId("user_id"),
+    email: optionalId("email"),
+    conversation_id: optionalConversationId,
     count: optionalNumber,
     forwarded_at: optionalNumber,
-    actions: z.array(SlimActionSchema).max(LIMITS.actionsPerBatch),
+    // Missing or null is an empty batch, as the SDK's `from_dict` reads it.
+    actions: z.array(SlimActionSchema).max(LIMITS.actionsPerBatch).nullish(),
   })
   .transform(actionsPayloadFromDict)
   .openapi("ActionsPayload");
@@ -177,7 +201,7 @@ export const SessionParams = z.object({
 });
 
 export const LinkBodySchema = z
-  .object({ conversation_id: z.string().min(1).max(LIMITS.idChars).regex(NO_CONTROL_CHARS) })
+  .object({ conversation_id: ConversationId })
   .openapi("LinkRequest", { example: { conversation_id: "215471234567890" } });
 
 export const LinkResultSchema = z

@@ -61,5 +61,5 @@ export function rejectInvalid(rejections: Partial<Record<keyof ValidationTargets
 
 /** The source routes' answer to an unusable `{product_id}`: one fixed message, as they have always given. */
 export function invalidProductId(): ApiError {
-  return new ApiError(422, "invalid_product_id", "product_id must be 1-128 characters of A-Z, a-z, 0-9, '.', '_' or '-'");
+  return new ApiError(422, "invalid_product_id", "product_id must be 1-128 characters of A-Z, a-z, 0-9, '.', '_' or '-', and not '.' or '..'");
 }

@@ -48,6 +48,7 @@ const route = createRoute({
     401: jsonContent(ErrorSchema, "Missing or invalid credential"),
     409: jsonContent(ErrorSchema, "Idempotency-Key reused with a different body (`idempotency_key_reused`); nothing stored"),
     413: jsonContent(ErrorSchema, "Body over 1 MiB, or one session's share of the request over its backlog bound (`session_request_too_large`)"),
+    415: jsonContent(ErrorSchema, "Content-Type is not application/json"),
     422: jsonContent(ErrorSchema, "A batch is invalid (the message names the field)"),
     429: jsonContent(ErrorSchema, "A session's backlog is full (`session_backlog`, with Retry-After); nothing of the request was stored"),
   },
@@ -105,13 +106,19 @@ export function registerPostActions(app: App): void {
       const json = idempotencyKey ? null : await c.req.json<unknown>();
       const sent = Array.isArray(json) ? json : [json];
       const key = idempotencyKey ? { idempotencyKey, fingerprint: await requestFingerprint(batches, isArray) } : null;
+      const payloads = batches.flatMap((payload, index) => (payload === null ? [] : [{ payload, index }]));
+      // An empty batch (`actions` [], null or missing) is acknowledged and stores nothing.
+      const nonEmpty = payloads.filter(({ payload }) => payload.actions.length > 0);
       const items: IngestItem[] = await Promise.all(
-        batches.flatMap((payload, index) =>
-          payload === null ? [] : [dedupeFor(key, isArray ? index : null, sent[index]).then((dedupe) => ({ payload, dedupe }))],
-        ),
+        nonEmpty.map(({ payload, index }) => dedupeFor(key, isArray ? index : null, sent[index]).then((dedupe) => ({ payload, dedupe }))),
       );
       const ignored = batches.flatMap((payload, index) => (payload === null ? [{ index, reason: IGNORED_SUMMARY }] : []));
-      const { accepted } = await ingestAll(c.env, items);
+      const ingested = (await ingestAll(c.env, items)).accepted.values();
+      const accepted = payloads.map(({ payload }) =>
+        payload.actions.length > 0
+          ? ingested.next().value!
+          : { product_id: payload.product_id, session_id: payload.session_id!, actions: 0, duplicate: false },
+      );
       return c.json({ accepted, ...(ignored.length ? { ignored } : {}) }, 202);
     },
     rejectInvalid({

@@ -9,7 +9,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { loadConfig, need, posthogSecretFor } from "../config";
 import type { App } from "../http/app";
-import { parseJson, readBodyText } from "../http/body";
+import { parseJson, readBodyText, requireJsonContentType } from "../http/body";
 import { ApiError } from "../http/errors";
 import { describedBody, ErrorSchema, jsonContent, ProductIdParam, SourceAcceptedSchema } from "../http/schemas";
 import { invalidProductId, rejectInvalid } from "../http/validate";
@@ -21,11 +21,13 @@ import { verifyPosthogSecret } from "../sources/signatures";
 
 /**
  * The raw body once the product's secret vouches for it. Refuses before reading when no secret
- * is configured (nothing could ever pass), then reads within the size limit and checks the header.
+ * is configured (nothing could ever pass) or the body is not declared JSON (415), then reads
+ * within the size limit and checks the header.
  */
 async function verifiedBody(c: Context, productId: string): Promise<string> {
   const lookup = posthogSecretFor(need(loadConfig(c.env).access.posthog), productId);
   if (!lookup.ok) throw new ApiError(401, "invalid_signature", "no PostHog webhook secret is configured for this product");
+  requireJsonContentType(c);
   const raw = await readBodyText(c);
   if (!(await verifyPosthogSecret(c.req.header("x-posthog-secret"), raw, lookup.secret))) {
     log("posthog:invalid_signature", { product_id: productId });
@@ -59,6 +61,7 @@ export function registerPosthogWebhook(app: App): void {
       400: jsonContent(ErrorSchema, "Body is not JSON"),
       401: jsonContent(ErrorSchema, "X-PostHog-Secret missing or wrong, or no secret configured for the product"),
       413: jsonContent(ErrorSchema, "Body or event count over the limit"),
+      415: jsonContent(ErrorSchema, "Content-Type is not application/json"),
       422: jsonContent(ErrorSchema, "Invalid product id, or not a PostHog body"),
       429: jsonContent(ErrorSchema, "A session's backlog is full (`session_backlog`, with Retry-After); nothing of the request was stored"),
       503: jsonContent(ErrorSchema, "POSTHOG_WEBHOOK_SECRETS is not a JSON object of product ids to secrets (`misconfigured`)"),

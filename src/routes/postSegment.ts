@@ -31,6 +31,7 @@ export function registerSegment(app: App): void {
       400: jsonContent(ErrorSchema, "Body is not JSON"),
       401: jsonContent(ErrorSchema, "Missing or wrong API token"),
       413: jsonContent(ErrorSchema, "Body or event count over the limit"),
+      415: jsonContent(ErrorSchema, "Content-Type is not application/json"),
       422: jsonContent(ErrorSchema, "Invalid product id, or not a Segment call"),
       429: jsonContent(ErrorSchema, "A session's backlog is full (`session_backlog`, with Retry-After); nothing of the request was stored"),
     },

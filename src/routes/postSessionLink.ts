@@ -21,20 +21,13 @@ import { loadConfig, need } from "../config";
 import type { App, AppEnv } from "../http/app";
 import { jsonBody } from "../http/body";
 import { ApiError } from "../http/errors";
-import { ErrorSchema, firstValue, jsonContent, ProductId, SessionId } from "../http/schemas";
+import { ConversationId, ErrorSchema, firstValue, jsonContent, ProductId, SessionId } from "../http/schemas";
 import { rejectInvalid } from "../http/validate";
 import { sessionStub } from "../ingest";
 import { constantTimeEqual } from "../sources/signatures";
 
 export const LINK_PATH = "/sessions/link";
 const MAX_LINK_BODY_BYTES = 4_096;
-
-/** A conversation id as Intercom's Messenger hands it over: a numeric string, sometimes a number. */
-const ConversationId = z
-  .union([z.string(), z.number().int().nonnegative()])
-  .transform((v) => String(v).trim())
-  .pipe(z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "conversation_id must be 1-128 letters, digits, '_', '.', ':' or '-'"))
-  .openapi({ type: "string", example: "215471234567890" });
 
 export const SessionLinkBodySchema = z
   .object({ product_id: ProductId, session_id: SessionId, conversation_id: ConversationId })
@@ -55,7 +48,7 @@ const route = createRoute({
     "`already_linked` (relinking needs the API token: `PUT /v1/products/{product_id}/sessions/{session_id}/link`). " +
     "A session that receives a link and never an event is erased within 24 hours.",
   security: [{ publishableKey: [] }],
-  middleware: [requireLinkSetup(), jsonBody(MAX_LINK_BODY_BYTES)] as const,
+  middleware: [requireLinkSetup(), jsonBody(MAX_LINK_BODY_BYTES, { textPlain: true })] as const,
   request: {
     query: z.object({ key: firstValue(z.string()).optional().openapi({ description: "The publishable key, when a header cannot be set" }) }),
     body: { content: { "application/json": { schema: SessionLinkBodySchema } }, required: true },
@@ -65,6 +58,7 @@ const route = createRoute({
     401: jsonContent(ErrorSchema, "Missing or wrong publishable key"),
     403: jsonContent(ErrorSchema, "Origin not allowed"),
     409: jsonContent(ErrorSchema, "The session is already linked to another conversation (`already_linked`)"),
+    415: jsonContent(ErrorSchema, "Content-Type is neither application/json nor text/plain (what navigator.sendBeacon sends)"),
     422: jsonContent(ErrorSchema, "Invalid body"),
     503: jsonContent(ErrorSchema, "PUBLISHABLE_KEYS is not configured (`not_configured`) or malformed (`misconfigured`)"),
   },

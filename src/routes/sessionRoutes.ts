@@ -51,7 +51,11 @@ const routes = {
     security,
     middleware: jsonBody(MAX_LINK_BODY_BYTES),
     request: { params: SessionParams, body: { content: { "application/json": { schema: LinkBodySchema } }, required: true } },
-    responses: { 200: jsonContent(LinkResultSchema, "Linked"), 422: jsonContent(ErrorSchema, "Invalid body") },
+    responses: {
+      200: jsonContent(LinkResultSchema, "Linked"),
+      415: jsonContent(ErrorSchema, "Content-Type is not application/json"),
+      422: jsonContent(ErrorSchema, "Invalid body"),
+    },
   }),
   flush: createRoute({
     method: "post",

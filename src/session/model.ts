@@ -34,17 +34,26 @@ type Raw = Record<string, unknown>;
 const str = (v: unknown): string => (typeof v === "string" && v ? v : "");
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 const optStr = (v: unknown): string | null => (typeof v === "string" && v ? v : null);
+/** Unix seconds; a negative time means nothing, so it reads as missing (0), the SDK's default. */
+const time = (v: unknown): number => Math.max(0, num(v));
 
-/** `SlimAction.from_dict`: missing or falsy values become `""`/`0`; identity fields stay null when absent. */
+/**
+ * `SlimAction.from_dict`: missing or falsy values become `""`/`0`; identity fields stay null when absent.
+ * Timestamps are clamped rather than refused, in the spirit of `from_dict`'s tolerance: a negative one
+ * reads as missing (0), and a `timestamp_end` before `timestamp_start` becomes the start (an action
+ * cannot end before it began). A missing end stays 0, as the SDK leaves it.
+ */
 export function slimActionFromDict(raw: Raw): SlimAction {
+  const start = time(raw.timestamp_start);
+  const end = time(raw.timestamp_end);
   return {
     title: str(raw.title),
     description: str(raw.description),
     canonical_url: str(raw.canonical_url),
     index: Math.trunc(num(raw.index)),
     type: str(raw.type),
-    timestamp_start: num(raw.timestamp_start),
-    timestamp_end: num(raw.timestamp_end),
+    timestamp_start: start,
+    timestamp_end: end > 0 && end < start ? start : end,
     raw_url: str(raw.raw_url),
     session_id: optStr(raw.session_id),
     user_id: optStr(raw.user_id),

@@ -5,6 +5,7 @@
  * actions all sources produce (pageview, screen, custom event), and the grouping of accepted
  * events into one or more `ActionsPayload`s per session.
  */
+import { isUsableId } from "../http/ids";
 import type { ActionsPayload, SlimAction } from "../session/model";
 import { canonicalizeUrl, MAX_URL_LENGTH, pageNameFromUrl } from "./urls";
 
@@ -12,8 +13,6 @@ import { canonicalizeUrl, MAX_URL_LENGTH, pageNameFromUrl } from "./urls";
 export const MAX_EVENTS_PER_REQUEST = 1000;
 /** Actions per emitted payload; a larger session batch is split, in order, into several payloads. */
 export const MAX_ACTIONS_PER_PAYLOAD = 100;
-/** Longest session key, user id or email kept (the ingest limit for ids; PostHog session ids are 36 characters). */
-export const MAX_ID_LENGTH = 256;
 
 /** Why an event produced no action. */
 export type DropReason = "low_signal" | "no_session" | "duplicate" | "invalid";
@@ -64,13 +63,9 @@ export type Obj = Record<string, unknown>;
 export const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 export const obj = (v: unknown): Obj => (isObj(v) ? v : {});
 
-// Ids end up in actor names and log lines: no control characters, bounded length.
-// eslint-disable-next-line no-control-regex
-const USABLE_ID = /^[^\u0000-\u001f\u007f]+$/;
-
-/** The id if it can name a session or a user (≤ MAX_ID_LENGTH, no control characters), else null. */
+/** The id if it can name a session or a user (the one id rule of `src/http/ids.ts`), else null. */
 export function usableId(id: string | null): string | null {
-  return id !== null && id.length <= MAX_ID_LENGTH && USABLE_ID.test(id) ? id : null;
+  return id !== null && isUsableId(id) ? id : null;
 }
 
 /** First argument that is a non-blank string, trimmed; null when none is. */

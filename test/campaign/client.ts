@@ -12,6 +12,15 @@ import type { Actors, SessionHandle } from "./actors";
 
 export const MAX_BATCH = 3;
 const MAX_POST_TRIES = 12;
+/**
+ * In seeds `fromSeed`..`toSeed`, now and then an oversized batch: many actions with 4 KB
+ * descriptions (two still fit a 1 MiB body), which must not make a prompt carry more than O(K)
+ * actions. `npm run campaign -- --first 1001 --seeds 200` runs part of that range; the teeth
+ * test's seeds (10001 on) stay outside it.
+ */
+const OVERSIZED_BATCH = { fromSeed: 1001, toSeed: 1999, chance: 0.04, min: 40, max: 100, descriptionChars: 4_000 };
+/** Ids the service must refuse whole (422): they could never be addressed, or would be altered in storage. */
+const UNUSABLE_ID_SUFFIXES = ["\ud800", "\udfff", "\u0085", "\u0000"];
 
 export interface SentRequest {
   body: unknown;
@@ -22,6 +31,8 @@ export interface SentRequest {
 export interface BatchRecord {
   session: SessionHandle;
   tokens: string[];
+  /** Each description padded to OVERSIZED_BATCH.descriptionChars. */
+  oversized: boolean;
   accepted: boolean;
   /** Answers that said "not a duplicate": more than one means the batch was applied twice. */
   applied: number;
@@ -33,8 +44,10 @@ export class Client {
   private readonly ledger: Ledger;
   private readonly actors: Actors;
   private readonly violations: Violation[];
+  private readonly seed: number;
 
-  constructor(rng: Rng, ledger: Ledger, actors: Actors, violations: Violation[]) {
+  constructor(rng: Rng, ledger: Ledger, actors: Actors, violations: Violation[], seed: number) {
+    this.seed = seed;
     this.rng = rng;
     this.ledger = ledger;
     this.actors = actors;
@@ -47,25 +60,44 @@ export class Client {
   }
 
   newBatch(h: SessionHandle): BatchRecord {
-    const size = this.rng.int(1, MAX_BATCH);
+    const oversized = this.seed >= OVERSIZED_BATCH.fromSeed && this.seed <= OVERSIZED_BATCH.toSeed && this.rng.chance(OVERSIZED_BATCH.chance);
+    const size = oversized ? this.rng.int(OVERSIZED_BATCH.min, OVERSIZED_BATCH.max) : this.rng.int(1, MAX_BATCH);
     const tokens = Array.from({ length: size }, () => token(h.index, h.nextToken++));
-    return { session: h, tokens, accepted: false, applied: 0 };
+    return { session: h, tokens, oversized, accepted: false, applied: 0 };
   }
 
-  prepare(items: BatchRecord[], opts: { idempotencyKey?: boolean }): SentRequest {
-    const payloads = items.map((b) => ({
+  private payloadOf(b: BatchRecord, sessionId = b.session.sessionId) {
+    return {
       type: "actions",
       product_id: b.session.productId,
-      session_id: b.session.sessionId,
+      session_id: sessionId,
       actions: b.tokens.map((t, i) => ({
         title: `Step ${t}`,
-        description: `opened ${t}`,
+        description: b.oversized ? `opened ${t} `.padEnd(OVERSIZED_BATCH.descriptionChars, "x") : `opened ${t}`,
         canonical_url: `https://app.example.com/page/${i % 3}`,
         type: "click",
         index: i,
         timestamp_start: 1_700_000_000,
       })),
-    }));
+    };
+  }
+
+  /**
+   * A good batch next to one whose session id is unusable (a lone surrogate, a control character):
+   * the whole request must be refused with 422 before any actor is reached, so neither batch is
+   * ever applied (the final count of accepted actions would show it). Not recorded as sent.
+   */
+  async postUnusableId(h: SessionHandle): Promise<void> {
+    const unusable = `${h.sessionId}${this.rng.pick(UNUSABLE_ID_SUFFIXES)}`;
+    const body = [this.payloadOf(this.newBatch(h)), this.payloadOf(this.newBatch(h), unusable)];
+    const res = await this.actors.settle(postActions(body));
+    if (res.ok && res.value.status !== 422) {
+      this.violations.push({ invariant: "protocol", actor: h.actor, message: `a batch for session ${JSON.stringify(unusable)} answered ${res.value.status}, not 422` });
+    }
+  }
+
+  prepare(items: BatchRecord[], opts: { idempotencyKey?: boolean }): SentRequest {
+    const payloads = items.map((b) => this.payloadOf(b));
     const headers: Record<string, string> = opts.idempotencyKey ? { "idempotency-key": `k-${items[0]!.tokens[0]}` } : {};
     const sent = { body: items.length === 1 && this.rng.chance(0.7) ? payloads[0] : payloads, headers, items };
     this.sent.push(sent);

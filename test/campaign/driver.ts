@@ -87,7 +87,7 @@ export class Campaign {
       this.sessions.push({ index, productId, sessionId, actor, stub: stubFor(productId, sessionId), nextToken: 1, running: 0 });
     }
     this.actors = new Actors(this.sessions, this.world);
-    this.client = new Client(this.rng, this.ledger, this.actors, this.violations);
+    this.client = new Client(this.rng, this.ledger, this.actors, this.violations, seed);
     this.operationContext = { rng: this.rng, sessions: this.sessions, client: this.client, actors: this.actors, faults: this.faults, note: (line) => this.note(line) };
   }
 

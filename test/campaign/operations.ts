@@ -13,6 +13,7 @@ export const OPERATIONS = [
   ["post", 30],
   ["post-concurrent", 8],
   ["post-array", 4],
+  ["post-unusable-id", 3],
   ["repost", 6],
   ["repost-concurrent", 4],
   ["alarm", 30],
@@ -51,6 +52,8 @@ export async function perform(c: OperationContext, op: Operation, h: SessionHand
       const other = rng.pick(sessions);
       return client.post([client.newBatch(h), client.newBatch(other)], { idempotencyKey: rng.chance(0.5) });
     }
+    case "post-unusable-id":
+      return client.postUnusableId(h);
     case "repost": {
       const previous = client.sent.slice(-8).filter((r) => r.items.every((b) => b.accepted));
       if (previous.length) return client.repost(rng.pick(previous), true);
