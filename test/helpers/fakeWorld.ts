@@ -31,6 +31,7 @@ export function installFakeWorld(options: { llmDelayMs?: number } = {}) {
   const prompts: string[] = [];
   let llmCalls = 0;
   let llmDelayMs = options.llmDelayMs ?? 0;
+  let llmContextChars = Infinity;
 
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input as RequestInfo, init);
@@ -48,6 +49,11 @@ export function installFakeWorld(options: { llmDelayMs?: number } = {}) {
         });
       }
       if (llmDelayMs) await new Promise((resolve) => setTimeout(resolve, llmDelayMs));
+      if (body.messages[0]!.content.length > llmContextChars) {
+        // What OpenAI answers for a prompt over the model's context window.
+        const error = { message: "This model's maximum context length was exceeded", type: "invalid_request_error", code: "context_length_exceeded" };
+        return Response.json({ error }, { status: 400 });
+      }
       if (fault === "500") return new Response(JSON.stringify({ error: { message: "boom" } }), { status: 500 });
       const content = fault === "empty" ? "" : fault === "error-text" ? "Error: model overloaded" : `Summary #${llmCalls}: the user clicked around.`;
       return Response.json({
@@ -94,6 +100,10 @@ export function installFakeWorld(options: { llmDelayMs?: number } = {}) {
     },
     failLlm(...faults: LlmFault[]) {
       llmFaults.push(...faults);
+    },
+    /** From now on, a prompt longer than this gets `400 context_length_exceeded`, as from a small model. */
+    setLlmContextChars(chars: number) {
+      llmContextChars = chars;
     },
     setLlmDelay(ms: number) {
       llmDelayMs = ms;
