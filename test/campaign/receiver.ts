@@ -47,6 +47,7 @@ interface WebhookEvent {
     actions?: { description?: string }[];
     redacts?: string;
     kind?: string;
+    extractive?: boolean;
   };
 }
 
@@ -62,6 +63,8 @@ export class Receiver {
   readonly violations: Violation[] = [];
   /** Texts the fake LLM produced that must never be posted (empty, error-looking, too long). */
   readonly badSummaries = new Set<string>();
+  /** Per actor, what the prompts the fake LLM refused (400) covered: the service's extractive fallback covers the same. */
+  readonly fallbackCoverage = new Map<string, Set<string>>();
   deliveries = 0;
   redeliveries = 0;
   private readonly lanes = new Map<string, ActorLane>();
@@ -138,7 +141,10 @@ export class Receiver {
       this.notes.set(id, { id, actor, kind: "raw", window, tokens, covers: null, redacted: false });
     } else if (event.type === "context.summary") {
       const text = event.data.text ?? "";
-      const covers = decodeCoverage(text);
+      // An extractive fallback quotes the summary it builds on; it covers the refused prompt as well.
+      const fallback = event.data.extractive ? this.fallbackCoverage.get(actor) : undefined;
+      const quoted = decodeCoverage(text);
+      const covers = fallback ? new Set([...(quoted ?? []), ...fallback]) : quoted;
       if (this.badSummaries.has(text) || covers === null) {
         this.violation("1-summary-first", actor, `bad summary posted for window ${window}: ${JSON.stringify(text.slice(0, 60))}`);
       }

@@ -230,11 +230,12 @@ export class World {
     const fault = r < this.plan.llmRate ? pickWeighted(LLM_WEIGHTS, kindDraw) : null;
     if (fault) this.count(`llm:${fault}`);
     this.inFlight.set(id, `${actor} llm ${fault ?? "ok"}`);
+    // A rolling prompt builds on the previous summary; when that is an extractive fallback, it also covers what the LLM refused.
+    const fallback = prompt.includes("Extractive summary (") ? receiver.fallbackCoverage.get(actor) : undefined;
+    const covers = new Set([...(decodeCoverage(prompt) ?? []), ...(fallback ?? []), ...tokens]);
     switch (fault) {
-      case null: {
-        const covers = new Set([...(decodeCoverage(prompt) ?? []), ...tokens]);
+      case null:
         return completion(`The user went through ${tokens.length} more steps. ${encodeCoverage(covers)}`);
-      }
       case "empty":
       case "error-text":
       case "refusal":
@@ -247,6 +248,8 @@ export class World {
       case "429":
         return Response.json({ error: { message: "rate limited" } }, { status: 429, headers: { "retry-after": "1" } });
       case "4xx":
+        // The service answers a refused request with an extractive summary of the same window.
+        receiver.fallbackCoverage.set(actor, new Set([...(receiver.fallbackCoverage.get(actor) ?? []), ...covers]));
         return Response.json({ error: { message: "bad request" } }, { status: 400 });
       case "timeout":
         throw timeoutError();
