@@ -16,10 +16,10 @@ export function configureLogging(level: string | undefined): void {
   threshold = level === "warn" || level === "error" ? level : "info";
 }
 
-/** Retries and held calls are warnings; parked steps, invalid signatures and failures are errors. */
+/** Retries, held calls and fallbacks are warnings; parked steps, invalid signatures and failures are errors. */
 export function levelOf(event: string): LogLevel {
   if (/:(parked|error|invalid|invalid_signature)$/.test(event) || event === "breaker:open") return "error";
-  if (/:(retry|held)$/.test(event) || event.startsWith("breaker:")) return "warn";
+  if (/:(retry|held|fallback)$/.test(event) || event.startsWith("breaker:")) return "warn";
   return "info";
 }
 

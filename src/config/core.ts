@@ -4,8 +4,8 @@
  * debounce, timeouts, attempts, idle and retention, the pre-link hold, the LLM and its breaker.
  */
 import type { FormatterName } from "../session/format";
+import { DEFAULT_PROMPT, MIN_ACTIONS_CHARS, templateCost, type SummaryMode } from "../session/prompt";
 import { MAX_EVENTS_PER_REQUEST } from "../sources/common";
-import { DEFAULT_PROMPT, type SummaryMode } from "../session/prompt";
 import { ConfigError, int, oneOf, text, type Vars } from "./settings";
 
 export interface LlmConfig {
@@ -26,6 +26,8 @@ export interface CoreConfig {
   threshold: number;
   mode: SummaryMode;
   prompt: string;
+  /** No prompt is longer: an oversized window is clipped and elided to fit (session/prompt.ts). */
+  maxPromptChars: number;
   formatter: FormatterName;
   debounceMs: number;
   debounceMaxMs: number;
@@ -47,6 +49,12 @@ export interface CoreConfig {
 
 const DEFAULTS = {
   threshold: 10,
+  /**
+   * Fits a small model's context: an 8k-token local model at ~4 characters per token holds 32k
+   * characters; 20k leaves room for denser text (URLs, ids, non-English: ~3 per token), the
+   * 256-token answer and the chat framing. gpt-4o-mini (128k tokens) is far from it.
+   */
+  maxPromptChars: 20_000,
   debounceMaxMs: 5_000,
   destinationTimeoutMs: 10_000,
   llmTimeoutMs: 20_000,
@@ -80,6 +88,14 @@ export function parseCore(vars: Vars): CoreConfig {
   if (!prompt.includes("{actions}")) {
     throw new ConfigError("SUMMARY_PROMPT", 'SUMMARY_PROMPT must contain the placeholder "{actions}"');
   }
+  const maxPromptChars = int(vars, "SUMMARY_MAX_PROMPT_CHARS", DEFAULTS.maxPromptChars, 2_000, 1_000_000);
+  const { fixedChars, slots } = templateCost(prompt);
+  if (maxPromptChars < fixedChars + slots * MIN_ACTIONS_CHARS) {
+    throw new ConfigError(
+      "SUMMARY_MAX_PROMPT_CHARS",
+      `SUMMARY_MAX_PROMPT_CHARS (${maxPromptChars}) must leave at least ${MIN_ACTIONS_CHARS} characters for each {actions} of SUMMARY_PROMPT (${fixedChars} characters of its own)`,
+    );
+  }
   const idleMs = int(vars, "SESSION_IDLE_MS", DEFAULTS.idleMs, 1_000, 30 * DAY_MS);
   const retentionMs = int(vars, "SESSION_RETENTION_MS", DEFAULTS.retentionMs, 60_000, 365 * DAY_MS);
   // A session erased before its idle window closes would lose actions that were never summarised.
@@ -90,6 +106,7 @@ export function parseCore(vars: Vars): CoreConfig {
     threshold: int(vars, "SUMMARY_THRESHOLD", DEFAULTS.threshold, 1, 1_000),
     mode: oneOf(vars, "SUMMARY_MODE", ["rolling", "independent"] as const, "rolling"),
     prompt,
+    maxPromptChars,
     formatter: oneOf(vars, "SUMMARY_FORMAT", ["numbered", "by-page"] as const, "numbered"),
     debounceMs,
     debounceMaxMs: Math.max(debounceMs, int(vars, "DEBOUNCE_MAX_MS", DEFAULTS.debounceMaxMs, 0, 3_600_000)),

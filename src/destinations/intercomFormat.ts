@@ -102,7 +102,7 @@ export function formatSummaryNoteHtml(session: SessionRef, note: OutgoingNote): 
   return [
     header("Session summary", session, note.createdAt, `window ${note.window}`),
     ...(note.extractive
-      ? [paragraph("<i>Extractive summary: no LLM is configured, so these are the key actions, not a written summary.</i>")]
+      ? [paragraph("<i>Extractive summary: the key actions, not a written summary (its first line says why).</i>")]
       : []),
     ...textParagraphs(text),
     paragraph(noteMarker(note.key)),

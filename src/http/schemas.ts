@@ -237,7 +237,16 @@ export const SessionStateSchema = z
         redacted_at: z.string().nullable(),
       }),
     ),
-    latest_summary: z.object({ window: z.number().int(), text: z.string().nullable(), extractive: z.boolean() }).nullable(),
+    latest_summary: z
+      .object({
+        window: z.number().int(),
+        text: z.string().nullable(),
+        extractive: z.boolean(),
+        fallback: z.enum(["llm_rejected_request"]).nullable().openapi({
+          description: "Set when the LLM refused the window's request (400, 413, 422) and an extractive summary stood in",
+        }),
+      })
+      .nullable(),
     link: z.object({ conversation_id: z.string(), linked_at: z.string().nullable() }).nullable(),
     next_alarm_at: z.string().nullable(),
     llm_breaker: BreakerViewSchema.nullable().openapi({

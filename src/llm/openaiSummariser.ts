@@ -14,12 +14,18 @@ import { classifyStatus, parseRetryAfter } from "../outbound/status";
 import { failed, retry } from "../result";
 import type { Summariser, SummaryResult } from "./types";
 
+const REQUEST_REJECTED = new Set([400, 413, 422]);
+
 /**
  * Maps an SDK error onto retry-later or failed-for-good, with no secret in the message. Statuses
  * follow the shared rules (`classifyStatus`, `Retry-After`) with two LLM exceptions:
  * - 409: the provider's own lock timeout (the SDK itself retries it), so transient;
  * - 429: a plain retry, not a paced one: providers also answer 429 for an exhausted quota,
  *   which waiting will not fix, so it must still count toward parking.
+ * A 400, 413 or 422 refuses this request (`context_length_exceeded`, an unprocessable input), so
+ * it is marked `requestRejected` and the step falls back to an extractive summary. Every other
+ * 4xx (401, 403, a 404 model, 402 billing) is the setup's fault: it fails as is and parks,
+ * visibly, rather than quietly turning every session's summaries extractive.
  */
 export function classifyLlmError(err: unknown, now: number): SummaryResult {
   // Checked before APIConnectionError, which it extends.
@@ -33,7 +39,7 @@ export function classifyLlmError(err: unknown, now: number): SummaryResult {
       const retryAfterMs = parseRetryAfter(err.headers?.get("retry-after"), now);
       return retry(message, retryAfterMs === undefined ? {} : { retryAfterMs });
     }
-    return failed(message);
+    return REQUEST_REJECTED.has(status) ? { ...failed(message), requestRejected: true } : failed(message);
   }
   return retry(`LLM call failed: ${err instanceof Error ? err.name : "unknown error"}`);
 }

@@ -6,6 +6,7 @@
  */
 import type { CoreConfig } from "../config";
 import type { BreakerView } from "../llm/breaker";
+import { SUMMARY_ORIGIN } from "../llm/types";
 import type { SessionStore } from "./sessionStore";
 import type { SessionRow } from "./store/schema";
 
@@ -61,7 +62,9 @@ export function buildState(store: SessionStore, s: SessionRow, opts: StateOption
     latest_summary: latest && {
       window: latest.id,
       text: latest.summary,
-      extractive: latest.extractive === 1,
+      extractive: latest.extractive !== SUMMARY_ORIGIN.llm,
+      // Set when the LLM refused the window's request and the extractive summary stood in.
+      fallback: latest.extractive === SUMMARY_ORIGIN.fallback ? "llm_rejected_request" : null,
       posted_at: iso(latest.posted_at),
     },
     next_alarm_at: iso(opts.alarmAt),

@@ -147,6 +147,16 @@ describe("the LLM client's rules on top", () => {
     expect(classifyLlmError(apiError(status), NOW).kind).toBe(kind);
   });
 
+  it("marks 400, 413 and 422 as a refused request (the step falls back); auth, permission and setup errors stay plain failures (they park)", () => {
+    for (const status of [400, 413, 422]) expect(classifyLlmError(apiError(status), NOW)).toMatchObject({ kind: "failed", requestRejected: true });
+    for (const status of [401, 402, 403, 404, 410]) expect(classifyLlmError(apiError(status), NOW)).not.toHaveProperty("requestRejected");
+    expect(classifyLlmError(apiError(400, {}, "context_length_exceeded"), NOW)).toEqual({
+      kind: "failed",
+      error: "LLM answered 400 context_length_exceeded",
+      requestRejected: true,
+    });
+  });
+
   it("keeps its messages, honours Retry-After, and never treats a 429 as paced (a spent quota must park)", () => {
     expect(classifyLlmError(apiError(503, { "retry-after": "4" }), NOW)).toEqual({ kind: "retry", error: "LLM answered 503", retryAfterMs: 4_000 });
     expect(classifyLlmError(apiError(429, {}, "insufficient_quota"), NOW)).toEqual({ kind: "retry", error: "LLM answered 429 insufficient_quota" });

@@ -165,13 +165,20 @@ export class World {
     llm.maxInFlight = Math.max(llm.maxInFlight, llm.inFlight);
     try {
       const asked: LlmCall = { actor: call.actor, prompt: call.prompt };
+      // A rolling prompt that builds on an extractive fallback covers what that fallback covered.
+      const inherited = call.prompt.includes("Extractive summary (") ? (this.receiver.fallbackCoverage.get(call.actor) ?? []) : [];
+      if (call.chars > llm.contextChars) {
+        this.refused(call, inherited);
+        const error = { message: "This model's maximum context length was exceeded", type: "invalid_request_error", code: "context_length_exceeded" };
+        return Response.json({ error }, { status: 400 });
+      }
       const fault = this.faults.llm(asked);
       if (fault) this.count("llm", fault);
       this.inFlight.set(id, `${call.actor} llm ${fault ?? "ok"}`);
       await this.pause("llm", asked, request.signal);
       switch (fault) {
         case null:
-          return llm.answer(call);
+          return llm.answer(call, inherited);
         case "empty":
         case "error-text":
         case "refusal":
@@ -185,12 +192,22 @@ export class World {
           return await untilAborted(request.signal);
         case "crash":
           return await this.crash(call.actor, id);
+        case "400":
+          // The service answers a refused request with an extractive summary of the same window.
+          this.refused(call, inherited);
+          return statusAnswer("llm", 400);
         default:
           return statusAnswer("llm", Number(fault));
       }
     } finally {
       llm.inFlight -= 1;
     }
+  }
+
+  /** Remembers what a refused prompt covered, for the extractive summary the service posts instead. */
+  private refused(call: LlmRequest, inherited: Iterable<string>): void {
+    const { fallbackCoverage } = this.receiver;
+    fallbackCoverage.set(call.actor, new Set([...(fallbackCoverage.get(call.actor) ?? []), ...this.llm.coverage(call, inherited)]));
   }
 }
 

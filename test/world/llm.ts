@@ -60,6 +60,8 @@ export class Llm {
   maxInFlight = 0;
   /** Calls the circuit breaker let through, when a test counts them: more calls is a violation. */
   tickets: number | null = null;
+  /** A prompt longer than this gets `400 context_length_exceeded`, as from a small model. */
+  contextChars = Infinity;
   private readonly options: LlmOptions;
 
   constructor(options: LlmOptions) {
@@ -88,11 +90,19 @@ export class Llm {
     return { prompt, model: body.model ?? "world", chars: contents.reduce((n, c) => n + c.length, 0), actor, tokens };
   }
 
+  /**
+   * What a summary of this prompt covers: its actions, what the previous summary covered (rolling),
+   * and `inherited` (what an extractive fallback it builds on covered).
+   */
+  coverage(call: LlmRequest, inherited: Iterable<string> = []): Set<string> {
+    return new Set([...(decodeCoverage(call.prompt) ?? []), ...inherited, ...call.tokens]);
+  }
+
   /** A good answer: a summary covering the prompt's actions (and, rolling, what the previous one covered). */
-  answer(call: LlmRequest): Response {
+  answer(call: LlmRequest, inherited: Iterable<string> = []): Response {
     const { summaryText } = this.options;
     if (summaryText !== undefined) return completion(summaryText, call.model, call.chars);
-    const covers = new Set([...(decodeCoverage(call.prompt) ?? []), ...call.tokens]);
+    const covers = this.coverage(call, inherited);
     return completion(`Summary #${this.calls}: The user went through ${call.tokens.length} more steps. ${encodeCoverage(covers)}`, call.model, call.chars);
   }
 

@@ -49,6 +49,7 @@ interface WebhookEvent {
     text?: string;
     actions?: { description?: string }[];
     redacts?: string;
+    extractive?: boolean;
   };
 }
 
@@ -81,6 +82,8 @@ function parseKey(key: string): { epoch: string; n: number } | null {
 export type Delivery = "applied" | "duplicate" | "bad-signature";
 
 export class Receiver {
+  /** Per actor, what the prompts the LLM refused (400) covered: the service's extractive fallback covers the same. */
+  readonly fallbackCoverage = new Map<string, Set<string>>();
   readonly notes = new Map<string, ReceivedNote>();
   readonly violations: Violation[] = [];
   /** Deliveries of an id already seen (retries after a lost answer), deduped. */
@@ -161,7 +164,10 @@ export class Receiver {
       note.tokens = (event.data.actions ?? []).flatMap((a) => tokensIn(a.description ?? ""));
       this.checkRaw(actor, lane, id, note.tokens);
     } else {
-      note.covers = decodeCoverage(text);
+      // An extractive fallback (the LLM refused the window) covers what the refused prompts did.
+      const fallback = event.data.extractive ? this.fallbackCoverage.get(actor) : undefined;
+      const quoted = decodeCoverage(text);
+      note.covers = fallback ? new Set([...(quoted ?? []), ...fallback]) : quoted;
       if (this.options.badSummaries.has(text) || this.options.badSummaries.has(text.trim()) || note.covers === null) {
         this.violation("1-summary-first", actor, `bad summary posted for window ${window}: ${JSON.stringify(text.slice(0, 60))}`);
       }

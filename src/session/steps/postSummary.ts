@@ -4,6 +4,7 @@
  * rerun resumes the same note), posted to the destination. Once confirmed, its window and every
  * earlier one are covered.
  */
+import { SUMMARY_ORIGIN } from "../../llm/types";
 import { done } from "../../result";
 import type { StepOf } from "../plan";
 import { postNote } from "./notes";
@@ -17,7 +18,7 @@ export const postSummary: StepFn<StepOf<"post-summary">> = async (deps, s, step)
   deps.destination(); // unusable settings fail here, before a note is prepared
   const resumed = store.summaryNote(step.window);
   const note = resumed ?? store.note(store.tx(() => store.createSummaryNote(step.window, summary, s.link, deps.now())))!;
-  const result = await postNote(deps, s, note, step.key, window.extractive === 1, resumed === null);
+  const result = await postNote(deps, s, note, step.key, window.extractive !== SUMMARY_ORIGIN.llm, resumed === null);
   if (result.kind !== "done") return { key: step.key, result };
   const { partId } = result;
   return {

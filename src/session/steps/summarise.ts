@@ -1,19 +1,39 @@
 /**
  * @module
  * Step 2, summarise: the oldest closed window without a summary goes to the LLM (through the
- * circuit breaker); an answer that passes the summary gate is stored, to be posted next.
+ * circuit breaker) as a prompt bounded by `SUMMARY_MAX_PROMPT_CHARS`; an answer that passes the
+ * summary gate is stored, to be posted next. When the LLM refuses the request itself (400, 413,
+ * 422), retrying can never help, so the window gets a clearly marked extractive summary instead.
  */
 import type { CircuitBreaker, Ticket } from "../../llm/breaker";
+import { extractiveSummary } from "../../llm/extractive";
+import { SUMMARY_ORIGIN, type SummaryOrigin } from "../../llm/types";
 import { done, held, retry } from "../../result";
-import { formatActions } from "../format";
 import type { StepOf } from "../plan";
-import { buildPrompt } from "../prompt";
+import { boundedPrompt } from "../prompt";
 import { checkSummary } from "../summaryGate";
-import type { StepDeps, StepFn } from "./stepDeps";
+import type { StepDeps, StepFn, StepOutcome } from "./stepDeps";
 
 function logBreaker(deps: StepDeps, breaker: CircuitBreaker): void {
   const view = breaker.view();
   deps.log(`breaker:${view.state}`, { failures: view.failures, open_until: view.open_until });
+}
+
+/** Stores a gated summary in settle's transaction, unless a rerun already did. */
+function storing(deps: StepDeps, step: StepOf<"summarise">, summary: string, origin: SummaryOrigin, onStored?: () => void): StepOutcome {
+  const { store, config } = deps;
+  return {
+    key: step.key,
+    result: done(),
+    onDone: () => {
+      const current = store.window(step.window);
+      if (!current || current.summary !== null) return;
+      store.storeSummary(step.window, summary, origin, deps.now());
+      store.bump("summaries");
+      onStored?.();
+      store.prune(config.mode === "rolling");
+    },
+  };
 }
 
 export const summarise: StepFn<StepOf<"summarise">> = async (deps, _s, step) => {
@@ -30,11 +50,13 @@ export const summarise: StepFn<StepOf<"summarise">> = async (deps, _s, step) => 
   }
   const actions = store.windowActions(step.window);
   const previousSummary = config.mode === "rolling" ? store.previousSummary(step.window) : null;
-  const prompt = buildPrompt({
+  const prompt = boundedPrompt({
     template: config.prompt,
-    actionsText: formatActions(config.formatter, actions),
+    actions,
+    formatter: config.formatter,
     previousSummary,
     mode: config.mode,
+    maxChars: config.maxPromptChars,
   });
   if (!summariser.extractive) store.bump("llm_calls");
   const answer = await summariser.summarise({ prompt, actions, previousSummary });
@@ -44,6 +66,12 @@ export const summarise: StepFn<StepOf<"summarise">> = async (deps, _s, step) => 
     breaker.record(ticket, answer.kind === "retry" ? "failure" : "success", deps.now());
     if (breaker.state.kind !== before) logBreaker(deps, breaker);
   }
+  if (answer.kind === "failed" && answer.requestRejected) {
+    // Summary first still holds: this summary is posted before anything it covers is redacted.
+    deps.log("summary:fallback", { window: step.window, error: answer.error, prompt_chars: prompt.length });
+    const text = extractiveSummary({ prompt, actions, previousSummary }, answer.error);
+    return storing(deps, step, text, SUMMARY_ORIGIN.fallback, () => store.bump("llm_failures"));
+  }
   if (answer.kind !== "done") {
     return { key: step.key, result: answer, onFailure: summariser.extractive ? undefined : () => store.bump("llm_failures") };
   }
@@ -51,15 +79,5 @@ export const summarise: StepFn<StepOf<"summarise">> = async (deps, _s, step) => 
   if (!verdict.ok) {
     return { key: step.key, result: retry(`summary rejected: ${verdict.reason}`), onFailure: () => store.bump("summaries_rejected") };
   }
-  return {
-    key: step.key,
-    result: done(),
-    onDone: () => {
-      const current = store.window(step.window);
-      if (!current || current.summary !== null) return;
-      store.storeSummary(step.window, verdict.summary, summariser.extractive, deps.now());
-      store.bump("summaries");
-      store.prune(config.mode === "rolling");
-    },
-  };
+  return storing(deps, step, verdict.summary, summariser.extractive ? SUMMARY_ORIGIN.extractive : SUMMARY_ORIGIN.llm);
 };

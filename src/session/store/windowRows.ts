@@ -3,6 +3,7 @@
  * Windows and the batches they hold: ingest appends a batch to the open window and closes it at
  * K; a closed window gets its summary; batches wait here until a raw note takes them.
  */
+import type { SummaryOrigin } from "../../llm/types";
 import type { Footprint } from "../backlog";
 import type { SlimAction } from "../model";
 import type { BatchRow, SessionRow, WindowRow } from "./schema";
@@ -162,12 +163,12 @@ export class WindowRows extends StepRows {
     );
   }
 
-  storeSummary(id: number, summary: string, extractive: boolean, now: number): void {
+  storeSummary(id: number, summary: string, origin: SummaryOrigin, now: number): void {
     this.sql.exec(
       "UPDATE windows SET summary = ?, summarised_at = ?, extractive = ? WHERE id = ? AND summary IS NULL",
       summary,
       now,
-      extractive ? 1 : 0,
+      origin,
       id,
     );
   }
