@@ -59,6 +59,11 @@ export class Client {
     return this.sent.flatMap((r) => r.items).filter((b) => b.session === h && b.accepted).reduce((n, b) => n + b.tokens.length, 0);
   }
 
+  /** The most actions one batch of this seed can hold. */
+  static maxBatch(seed: number): number {
+    return seed >= OVERSIZED_BATCH.fromSeed && seed <= OVERSIZED_BATCH.toSeed ? OVERSIZED_BATCH.max : MAX_BATCH;
+  }
+
   newBatch(h: SessionHandle): BatchRecord {
     const oversized = this.seed >= OVERSIZED_BATCH.fromSeed && this.seed <= OVERSIZED_BATCH.toSeed && this.rng.chance(OVERSIZED_BATCH.chance);
     const size = oversized ? this.rng.int(OVERSIZED_BATCH.min, OVERSIZED_BATCH.max) : this.rng.int(1, MAX_BATCH);

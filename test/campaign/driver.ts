@@ -16,7 +16,7 @@ import { HEALED, seededFaults } from "../world/faults";
 import { Ledger } from "../world/ledger";
 import { Rng } from "../world/prng";
 import { Actors, sleep, type SessionHandle } from "./actors";
-import { Client, MAX_BATCH } from "./client";
+import { Client } from "./client";
 import { checkSnapshot, type ActorSnapshot } from "./invariants";
 import { OPERATIONS, perform, type OperationContext } from "./operations";
 
@@ -74,7 +74,9 @@ export class Campaign {
       secret: env.WEBHOOK_SECRET,
       ledger: this.ledger,
       faults: this.faults,
-      maxPromptActions: this.config.threshold - 1 + MAX_BATCH,
+      // A window closes at the batch reaching K, so it holds at most K - 1 + the largest batch.
+      maxPromptActions: this.config.threshold - 1 + Client.maxBatch(seed),
+      maxPromptChars: this.config.maxPromptChars,
     });
     const { llm } = this.config;
     this.breaker = llmBreaker(llm);

@@ -26,6 +26,8 @@ export interface WorldOptions {
   faults?: FaultSource;
   /** Most actions one prompt may carry; more is a violation of invariant 5. */
   maxPromptActions?: number;
+  /** Longest prompt the service may send (its SUMMARY_MAX_PROMPT_CHARS). */
+  maxPromptChars?: number;
   /** A fixed text for every good LLM answer (the benchmark). */
   summaryText?: string;
 }
@@ -71,7 +73,7 @@ export class World {
   constructor(options: WorldOptions = {}) {
     const badSummaries = new Set<string>();
     this.receiver = new Receiver({ secret: options.secret, ledger: options.ledger, events: this.events, badSummaries });
-    this.llm = new Llm({ ledger: options.ledger, events: this.events, badSummaries, maxPromptActions: options.maxPromptActions, summaryText: options.summaryText });
+    this.llm = new Llm({ ledger: options.ledger, events: this.events, badSummaries, maxPromptActions: options.maxPromptActions, maxPromptChars: options.maxPromptChars, summaryText: options.summaryText });
     this.faults = options.faults ?? NO_FAULTS;
   }
 

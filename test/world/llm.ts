@@ -22,9 +22,15 @@ export interface LlmOptions {
   badSummaries: Set<string>;
   /** Most actions one prompt may carry (a window closes at ≥ K, whole batches only). */
   maxPromptActions?: number;
+  /** Longest prompt allowed (characters). */
+  maxPromptChars?: number;
   /** Every good answer is this text (the benchmark wants a fixed size); else a covering summary. */
   summaryText?: string;
 }
+
+/** The service's line for the middle of an over-long window, and how a summary of one says so. */
+const ELIDED_RE = /\u2026 \d+ actions elided/;
+export const ELIDED_MARK = "(some of the window's actions were elided from the prompt)";
 
 /** The part of a prompt that lists the window's actions (the whole prompt if it has no such part). */
 function actionsPart(prompt: string): string {
@@ -87,6 +93,10 @@ export class Llm {
     if (max !== undefined && lines > max) {
       this.violations.push({ invariant: "5-bounded", actor, message: `prompt carries ${lines} actions (at most ${max})` });
     }
+    const maxChars = this.options.maxPromptChars;
+    if (maxChars !== undefined && prompt.length > maxChars) {
+      this.violations.push({ invariant: "5-bounded", actor, message: `prompt of ${prompt.length} characters (at most ${maxChars})` });
+    }
     return { prompt, model: body.model ?? "world", chars: contents.reduce((n, c) => n + c.length, 0), actor, tokens };
   }
 
@@ -103,7 +113,9 @@ export class Llm {
     const { summaryText } = this.options;
     if (summaryText !== undefined) return completion(summaryText, call.model, call.chars);
     const covers = this.coverage(call, inherited);
-    return completion(`Summary #${this.calls}: The user went through ${call.tokens.length} more steps. ${encodeCoverage(covers)}`, call.model, call.chars);
+    // A prompt that elided actions still stands for its whole window: say so, the receiver credits it.
+    const elided = ELIDED_RE.test(call.prompt) ? ` ${ELIDED_MARK}` : "";
+    return completion(`Summary #${this.calls}: The user went through ${call.tokens.length} more steps.${elided} ${encodeCoverage(covers)}`, call.model, call.chars);
   }
 
   /** An answer that must never be posted; the receiver is told so. */

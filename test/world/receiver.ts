@@ -7,6 +7,7 @@
  */
 import { Webhook } from "standardwebhooks";
 import { decodeCoverage, tokensIn, type Ledger } from "./ledger.ts";
+import { ELIDED_MARK } from "./llm.ts";
 
 export type InvariantId = "1-summary-first" | "2-nothing-lost" | "3-exactly-once" | "4-order" | "5-bounded" | "6-isolated" | "liveness" | "protocol";
 
@@ -84,6 +85,12 @@ export type Delivery = "applied" | "duplicate" | "bad-signature";
 export class Receiver {
   /** Per actor, what the prompts the LLM refused (400) covered: the service's extractive fallback covers the same. */
   readonly fallbackCoverage = new Map<string, Set<string>>();
+  /**
+   * Per actor, what summaries covered beyond the tokens their text lists (a window whose prompt
+   * elided actions covers every action of that window): a later summary builds on it, so it
+   * covers the same.
+   */
+  private readonly creditedCoverage = new Map<string, Set<string>>();
   readonly notes = new Map<string, ReceivedNote>();
   readonly violations: Violation[] = [];
   /** Deliveries of an id already seen (retries after a lost answer), deduped. */
@@ -167,7 +174,14 @@ export class Receiver {
       // An extractive fallback (the LLM refused the window) covers what the refused prompts did.
       const fallback = event.data.extractive ? this.fallbackCoverage.get(actor) : undefined;
       const quoted = decodeCoverage(text);
-      note.covers = fallback ? new Set([...(quoted ?? []), ...fallback]) : quoted;
+      if (quoted !== null && text.includes(ELIDED_MARK)) {
+        const credited = this.creditedCoverage.get(actor) ?? new Set<string>();
+        for (const n of this.notes.values()) if (n.actor === actor && n.kind === "raw" && n.window === window) for (const t of n.tokens) credited.add(t);
+        this.creditedCoverage.set(actor, credited);
+      }
+      // A text that lists no coverage is a bad summary, unless it is a fallback (which lists none).
+      const carried = [...(fallback ?? []), ...(this.creditedCoverage.get(actor) ?? [])];
+      note.covers = quoted === null && !fallback ? null : new Set([...(quoted ?? []), ...carried]);
       if (this.options.badSummaries.has(text) || this.options.badSummaries.has(text.trim()) || note.covers === null) {
         this.violation("1-summary-first", actor, `bad summary posted for window ${window}: ${JSON.stringify(text.slice(0, 60))}`);
       }
