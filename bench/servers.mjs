@@ -22,6 +22,11 @@ function ourVars(ctx, fakes, extra = {}) {
     LLM_MODEL: "bench",
     SUMMARY_THRESHOLD: String(ctx.profile.threshold),
     DEBOUNCE_MS: "0",
+    // The load drives one session far faster than its LLM lane can summarise. With the default
+    // backlog bound it is refused (429 session_backlog) past 2,000 pending actions, as it should
+    // be; these figures measure the write path, so the bound is raised out of the way.
+    SESSION_MAX_PENDING_ACTIONS: "1000000",
+    SESSION_MAX_PENDING_BYTES: String(1024 ** 3),
     ...(ctx.argv.logs ? {} : { LOG_LEVEL: "warn" }),
     ...extra,
   };
