@@ -119,7 +119,7 @@ export class SessionCore {
     const s = this.store.session();
     if (!s) return null;
     const { maxPendingActions, maxPendingBytes } = this.deps.config;
-    if (hasRoom(this.store.backlog(s.covered_window), incoming, { maxPendingActions, maxPendingBytes })) return null;
+    if (hasRoom(this.store.backlog(s), incoming, { maxPendingActions, maxPendingBytes })) return null;
     return { retryAfterMs: backlogRetryAfterMs(this.nextAlarm(now), now) };
   }
 

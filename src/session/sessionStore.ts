@@ -44,6 +44,7 @@ export class SessionStore extends SeenKeyRows {
    * (independent mode) summary notes that are never redacted and no longer needed.
    */
   prune(rolling: boolean): void {
+    this.forgetBacklog();
     const s = this.session();
     if (!s) return;
     const p = s.covered_window;

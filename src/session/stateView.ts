@@ -49,7 +49,7 @@ export function buildState(store: SessionStore, s: SessionRow, opts: StateOption
     link: s.link === null ? null : { conversation_id: s.link, linked_at: iso(s.linked_at) },
     pending: { actions: pending?.actions ?? 0, since: iso(pending?.firstAt ?? null) },
     // What ingest's bound counts: stored actions not yet covered by a posted summary (429 past the max).
-    backlog: { ...store.backlog(s.covered_window), max_actions: opts.config.maxPendingActions, max_bytes: opts.config.maxPendingBytes },
+    backlog: { ...store.backlog(s), max_actions: opts.config.maxPendingActions, max_bytes: opts.config.maxPendingBytes },
     open_window: { id: s.open_window, actions: s.open_count },
     windows: { closed: windows.closed, unsummarised: windows.unsummarised, unposted: windows.unposted, covered_through: s.covered_window },
     notes: store.liveNotes().map((n) => ({

@@ -29,6 +29,15 @@ export abstract class SqlStore {
   }
 
   tx<T>(fn: () => T): T {
-    return this.storage.transactionSync(fn);
+    try {
+      return this.storage.transactionSync(fn);
+    } catch (err) {
+      // Rolled back: what a subclass derived from the writes no longer holds.
+      this.forgetBacklog();
+      throw err;
+    }
   }
+
+  /** Drops state cached from storage (see WindowRows). */
+  protected forgetBacklog(): void {}
 }

@@ -1,0 +1,47 @@
+/**
+ * The backlog ingest checks is kept in memory between scans: it must always equal what a fresh
+ * read of the pending batches gives, through appends, coverage moving on, pruning and rollbacks.
+ */
+import { describe, expect, it } from "vitest";
+import { migrate } from "../../src/session/migrations";
+import { SessionStore } from "../../src/session/sessionStore";
+import { createNodeStorage } from "./support/nodeStorage";
+
+const action = (i: number) => ({ title: `t${i}`, description: `did thing ${i} \u00e9`, canonical_url: "/p", index: i, type: "click", timestamp_start: 0, timestamp_end: 0, raw_url: "", session_id: null, user_id: null, email: null, conversation_id: null });
+const identity = { user_id: null, email: null, link: null };
+
+function setup() {
+  const storage = createNodeStorage();
+  migrate(storage);
+  const store = new SessionStore(storage);
+  store.createSession("p", "s", "e1", 0);
+  // What a scan of the batches says, read past the cache.
+  const scanned = () => {
+    const covered = store.session()!.covered_window;
+    const row = storage.sql
+      .exec<{ actions: number; bytes: number }>("SELECT COALESCE(SUM(action_count), 0) AS actions, COALESCE(SUM(octet_length(actions)), 0) AS bytes FROM batches WHERE window_id > ?", covered)
+      .toArray()[0]!;
+    return { actions: row.actions, bytes: row.bytes };
+  };
+  return { store, scanned };
+}
+
+describe("the cached backlog", () => {
+  it("equals a fresh scan after appends, a rollback and a prune", () => {
+    const { store, scanned } = setup();
+    for (let b = 0; b < 12; b++) {
+      store.tx(() => store.appendBatch(store.session()!, [action(b), action(b + 100)], identity, 10, b));
+      expect(store.backlog(store.session()!)).toEqual(scanned());
+    }
+    expect(() =>
+      store.tx(() => {
+        store.appendBatch(store.session()!, [action(999)], identity, 10, 99);
+        throw new Error("abort");
+      }),
+    ).toThrow("abort");
+    expect(store.backlog(store.session()!)).toEqual(scanned());
+    store.tx(() => store.prune(true));
+    expect(store.backlog(store.session()!)).toEqual(scanned());
+    expect(scanned().actions).toBe(24);
+  });
+});
