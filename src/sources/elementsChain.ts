@@ -21,7 +21,8 @@ export interface ChainElement {
 export function parseElementsChain(chain: string): ChainElement[] {
   const elements: ChainElement[] = [];
   for (const part of splitOutsideQuotes(chain)) {
-    const m = /^(.*?)(?:$|:([A-Za-z0-9_-]*=[\s\S]*))/.exec(part)!;
+    // [\s\S], not ".": a chain may carry line breaks, and every part must match.
+    const m = /^([\s\S]*?)(?:$|:([A-Za-z0-9_-]*=[\s\S]*))/.exec(part)!;
     const [tagAndId = "", ...classes] = (m[1] ?? "").split(".");
     // PostHog writes no "#id" in the tag, but hand-built chains (tests, other SDKs) sometimes do.
     const [tag = "", hashId] = tagAndId.split("#", 2);

@@ -220,7 +220,14 @@ export function parsePosthogBody(body: unknown, opts: SourceParseOptions): Sourc
     if (e.at === null) return countDrop(dropped, "invalid");
     if (!e.sessionKey) return countDrop(dropped, "no_session");
     if (!sessionKey) return countDrop(dropped, "invalid");
-    accepted.push({ id, sessionKey, at: e.at, order, userId: e.distinctId, email: e.email, action: e.describe() });
+    let action;
+    try {
+      action = e.describe();
+    } catch {
+      // One event this parser cannot read is dropped and counted; it never fails the delivery.
+      return countDrop(dropped, "invalid");
+    }
+    accepted.push({ id, sessionKey, at: e.at, order, userId: e.distinctId, email: e.email, action });
   });
   return { ok: true, batches: assemblePayloads(accepted, opts), dropped, events: list.length };
 }

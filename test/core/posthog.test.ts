@@ -420,6 +420,13 @@ describe("parseElementsChain", () => {
     expect(parseElementsChain(';;  ;')).toEqual([]);
     expect(parseElementsChain('a:text="unterminated')).toEqual([{ tag: "a", classes: [], attrs: {} }]);
   });
+
+  it("reads a chain with line breaks and control characters (the fuzz found it threw)", () => {
+    expect(parseElementsChain("\u0000\n\ud800")).toEqual([{ tag: "\u0000\n\ud800", classes: [], attrs: {} }]);
+    const body = { batch: [{ event: "$autocapture", timestamp: 1_700_000_000, properties: { $session_id: "s1", $event_type: "click" }, elements_chain: "\u0000\n\ud800" }] };
+    const result = parsePosthogBody(body, { productId: "p", now: 1_700_000_100 });
+    expect(result.ok).toBe(true);
+  });
 });
 
 describe("parseTimestamp", () => {
