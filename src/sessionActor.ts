@@ -47,6 +47,7 @@ export class SessionActor extends DurableObject<Env> {
       {
         store: this.store,
         config: this.config,
+        ownStore: this.config.destination === "store",
         destination: () => this.destination(),
         summariser: createSummariser(llm),
         breaker: llmBreaker(llm),

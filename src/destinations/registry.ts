@@ -1,11 +1,11 @@
 /**
  * @module
- * Builds the destination the config names. Broken destination settings throw their `ConfigError`,
- * so a misconfigured deployment parks its steps with that error instead of dropping context.
+ * Builds the outbound destination the config names. Broken destination settings throw their
+ * `ConfigError`, so a misconfigured deployment parks its steps with that error instead of dropping
+ * context. The store is not outbound: the session's own rows are the context, no step calls out.
  */
 import { need, type SessionConfig } from "../config";
 import { createIntercomDestination } from "./intercom";
-import { createStoreDestination } from "./store";
 import type { Destination, DestinationDeps } from "./types";
 import { createWebhookDestination } from "./webhook";
 
@@ -13,7 +13,7 @@ export function createDestination(config: Pick<SessionConfig, "destinationSettin
   const settings = need(config.destinationSettings);
   switch (settings.kind) {
     case "store":
-      return createStoreDestination();
+      throw new Error("the store destination is the session's own rows: it has no outbound calls");
     case "webhook":
       return createWebhookDestination(settings, deps);
     case "intercom":

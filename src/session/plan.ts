@@ -39,6 +39,8 @@ export interface StepRetry {
 
 export interface PlanInput {
   now: number;
+  /** The session has an outbound destination lane (false for the store: its rows are the context). */
+  outbound: boolean;
   debounceMs: number;
   debounceMaxMs: number;
   /** The destination can be written to (linked, or it needs no link). */
@@ -90,7 +92,7 @@ function gate(step: Step, dueAt: number, steps: ReadonlyMap<string, StepRetry>):
 }
 
 function destinationLane(input: PlanInput): { step: Step; at: number } | null {
-  if (!input.canPost) return null;
+  if (!input.outbound || !input.canPost) return null;
   const { now, steps } = input;
   if (input.inflightRawNote !== null) {
     return gate({ kind: "deliver", key: `deliver:${input.inflightRawNote}`, noteId: input.inflightRawNote }, now, steps);

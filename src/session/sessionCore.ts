@@ -46,6 +46,7 @@ export class SessionCore {
   }
 
   private needsLink(): boolean {
+    if (this.deps.ownStore) return false;
     try {
       return this.deps.destination().needsLink;
     } catch {
@@ -77,8 +78,9 @@ export class SessionCore {
 
   /**
    * One transaction: dedupe, append to the open window, close it at ≥ K. `dueBy` is the latest time
-   * the alarm must fire for this batch (now if it closed a window, else when its debounce ends), so
-   * the caller can skip planning when an alarm is already set no later than that. A conflicting
+   * the alarm must fire for this batch (now if it closed a window, else when its debounce ends; for
+   * the store, whose batches need no step, any alarm already set will do), so the caller can skip
+   * planning when an alarm is already set no later than that. A conflicting
    * Idempotency-Key or a batch seen whole stores nothing; a source batch stores its unseen events.
    */
   ingest(payload: ActionsPayload, dedupe: Dedupe, now: number): IngestOutcome & { dueBy: number } {
@@ -100,7 +102,7 @@ export class SessionCore {
       const { closedWindow } = this.store.appendBatch(s, admitted.actions, identity, this.deps.config.threshold, now);
       // Remembered only once the batch is in, so a batch refused above can be retried.
       this.store.rememberSeen(admitted.remember, now);
-      const dueBy = closedWindow ? now : now + this.deps.config.debounceMs;
+      const dueBy = closedWindow ? now : this.deps.ownStore ? Infinity : now + this.deps.config.debounceMs;
       return { outcome: "applied", actions: admitted.actions.length, seen: admitted.seen, dueBy };
     });
   }
@@ -156,8 +158,8 @@ export class SessionCore {
   state(alarmAt: number | null, destination: string): SessionState | null {
     const s = this.store.session();
     if (!s) return null;
-    const { config, summariser, breaker } = this.deps;
-    return buildState(this.store, s, { config, destination, alarmAt, summariser: summariser.name, breaker: breaker?.view() ?? null });
+    const { config, summariser, breaker, ownStore } = this.deps;
+    return buildState(this.store, s, { config, destination, ownStore, alarmAt, summariser: summariser.name, breaker: breaker?.view() ?? null });
   }
 
   /** The context an agent reads now, or null when there is no session. */
@@ -169,13 +171,14 @@ export class SessionCore {
   /** The plan's whole input, from one store read; null when there is no session. */
   private planInput(now: number): { session: SessionRow; input: PlanInput } | null {
     const { config, breaker } = this.deps;
-    const rows = this.store.planRows(config.mode === "rolling");
+    const rows = this.store.planRows(config.mode === "rolling", !this.deps.ownStore);
     if (!rows) return null;
     const s = rows.session;
     const input: PlanInput = {
       now,
       debounceMs: config.debounceMs,
       debounceMaxMs: config.debounceMaxMs,
+      outbound: !this.deps.ownStore,
       canPost: s.link !== null || !this.needsLink(),
       pending: rows.pending && { firstAt: rows.pending.firstAt, lastAt: rows.pending.lastAt, window: rows.pending.window },
       inflightRawNote: rows.inflightRawNote,

@@ -22,18 +22,21 @@ export interface PlanRows {
 }
 
 export class SessionStore extends SeenKeyRows {
-  /** Everything the plan needs, or null when there is no session. */
-  planRows(rolling: boolean): PlanRows | null {
+  /**
+   * Everything the plan needs, or null when there is no session. Without an outbound destination
+   * (the store) there is no destination lane, so its reads are skipped.
+   */
+  planRows(rolling: boolean, outbound: boolean): PlanRows | null {
     const session = this.session();
     if (!session) return null;
     const covered = session.covered_window;
     return {
       session,
-      pending: this.pending(covered),
-      inflightRawNote: this.inflightRawNote()?.id ?? null,
+      pending: outbound ? this.pending(covered) : null,
+      inflightRawNote: outbound ? (this.inflightRawNote()?.id ?? null) : null,
       nextToSummarise: this.nextToSummarise(),
-      nextToPost: this.nextToPost(rolling),
-      nextToRedact: this.nextToRedact(covered, rolling),
+      nextToPost: outbound ? this.nextToPost(rolling) : null,
+      nextToRedact: outbound ? this.nextToRedact(covered, rolling) : null,
       steps: this.steps(),
     };
   }

@@ -14,6 +14,8 @@ export interface StateOptions {
   config: CoreConfig;
   /** The configured destination's name (shown even when its settings are broken). */
   destination: string;
+  /** The store: nothing is ever pending delivery (its rows are the context). */
+  ownStore: boolean;
   alarmAt: number | null;
   /** The summariser's name (never a key). */
   summariser: string;
@@ -24,7 +26,7 @@ export interface StateOptions {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function buildState(store: SessionStore, s: SessionRow, opts: StateOptions) {
-  const pending = store.pending(s.covered_window);
+  const pending = opts.ownStore ? null : store.pending(s.covered_window);
   const latest = store.latestSummary();
   const steps = store.steps().map((r) => ({
     key: r.key,

@@ -107,6 +107,7 @@ describe("destination settings", () => {
       {
         store,
         config: parseCore({}),
+        ownStore: false,
         destination: () => createDestination({ destinationSettings: destination }, io),
         summariser: createExtractiveSummariser(),
         now: () => 0,

@@ -21,6 +21,7 @@ const actions = actionsPayloadFromDict({
 function input(over: Partial<PlanInput> = {}): PlanInput {
   return {
     now: 1_000_000,
+    outbound: true,
     debounceMs: 0,
     debounceMaxMs: 5_000,
     canPost: true,
@@ -131,6 +132,12 @@ describe("plan", () => {
 
   it("holds summaries while the LLM breaker is open, and wakes when it lets a probe through", () => {
     expect(planNextStep(input({ nextToSummarise: 1, llmBlockedUntil: 1_060_000 }))).toEqual({ kind: "wait", until: 1_060_000 });
+  });
+
+  it("the store has no destination lane: pending batches wait for nothing, and only summaries run", () => {
+    const store = { outbound: false, pending: { firstAt: 0, lastAt: 0, window: 1 }, nextToPost: 1, nextToRedact: 3 };
+    expect(planNextStep(input(store))).toEqual({ kind: "idle" });
+    expect(planNextStep(input({ ...store, nextToSummarise: 2 }))).toEqual({ kind: "run", step: { kind: "summarise", key: "summarise:2", window: 2 } });
   });
 
   it("nothing goes out before a link when the destination needs one", () => {

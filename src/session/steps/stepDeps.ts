@@ -17,7 +17,12 @@ import type { SessionRow } from "../store/schema";
 export interface StepDeps {
   store: SessionStore;
   config: CoreConfig;
-  /** The configured destination; throws when its settings are unusable (the step parks with that error). */
+  /**
+   * True for `DESTINATION=store`: the session's own rows are the destination (the context route
+   * reads them), so there is nothing to deliver or redact, and a stored summary is posted.
+   */
+  ownStore: boolean;
+  /** The outbound destination; throws when its settings are unusable (the step parks with that error). */
   destination: () => Destination;
   /** Summariser for the LLM lane. Its calls are timed out by the summariser itself. */
   summariser: Summariser;

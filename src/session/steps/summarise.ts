@@ -30,6 +30,8 @@ function storing(deps: StepDeps, step: StepOf<"summarise">, summary: string, ori
       if (!current || current.summary !== null) return;
       store.storeSummary(step.window, summary, origin, deps.now());
       store.bump("summaries");
+      // The store is the session itself: a stored summary is already where the context is read.
+      if (deps.ownStore) store.markCovered(step.window, deps.now());
       onStored?.();
       store.prune(config.mode === "rolling");
     },

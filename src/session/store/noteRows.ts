@@ -59,8 +59,7 @@ export class NoteRows extends WindowRows {
   /** The summary note is confirmed: its window and every earlier one are now covered. */
   markSummaryPosted(noteId: number, windowId: number, partId: string, now: number): void {
     this.markNotePosted(noteId, partId, now);
-    this.sql.exec("UPDATE windows SET posted_at = ? WHERE id <= ? AND posted_at IS NULL", now, windowId);
-    this.sql.exec("UPDATE session SET covered_window = MAX(covered_window, ?) WHERE id = 1", windowId);
+    this.markCovered(windowId, now);
   }
 
   deleteNote(id: number): void {

@@ -188,6 +188,12 @@ export class WindowRows extends StepRows {
     );
   }
 
+  /** A posted summary covers this window and every earlier one. */
+  markCovered(windowId: number, now: number): void {
+    this.sql.exec("UPDATE windows SET posted_at = ? WHERE id <= ? AND posted_at IS NULL", now, windowId);
+    this.sql.exec("UPDATE session SET covered_window = MAX(covered_window, ?) WHERE id = 1", windowId);
+  }
+
   /** Every summary still stored (posted or not), oldest first. */
   storedSummaries(): string[] {
     return this.all<{ summary: string }>("SELECT summary FROM windows WHERE summary IS NOT NULL ORDER BY id").map((r) => r.summary);

@@ -104,7 +104,7 @@ export function createSim(seed: number, options: SimOptions = {}) {
   const webhook = createDestination(config, { fetch: world.fetch, now: () => Date.now(), timeoutMs: config.destinationTimeoutMs });
   const target: Destination = options.needsLink ? { ...webhook, needsLink: true } : webhook;
   const core = new SessionCore(
-    { store, config, destination: () => target, summariser: createSummariser(config.llm), now: () => now, random, log: () => {} },
+    { store, config, ownStore: false, destination: () => target, summariser: createSummariser(config.llm), now: () => now, random, log: () => {} },
     // Retention (erasing idle sessions) is tested in workerd; here it would only end the run early.
     { preLinkWindowMs: 120_000, idleMs: 30 * 60_000, retentionMs: 365 * 24 * 3_600_000 },
   );

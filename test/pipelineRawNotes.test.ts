@@ -1,11 +1,23 @@
 /**
  * Raw notes as the SDK's `to_text()` writes them without a debounce: each action keeps the index it
- * arrived with (its position in the session), and a missing index reads as 0 (`from_dict`).
+ * arrived with (its position in the session), and a missing index reads as 0 (`from_dict`). Raw
+ * notes go to outbound destinations (the store has none: its rows are the context), so this runs
+ * against the webhook of the fake world.
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { action, batch, postActions, settle, sqlRows, uniqueSession } from "./helpers/api";
+import { installWorld } from "./helpers/world";
 
 const P = "raw-notes";
+let installed: ReturnType<typeof installWorld>;
+
+beforeEach(() => {
+  installed = installWorld();
+});
+afterEach(() => {
+  installed.restore();
+  expect(installed.world.violations).toEqual([]);
+});
 
 async function ingest(session: string, body: unknown): Promise<void> {
   expect((await postActions(body)).status).toBe(202);
