@@ -1,7 +1,9 @@
 /**
  * @module
  * One Durable Object per session (`{product_id}:{session_id}`). Requests only write and arm the
- * alarm; `alarm()` is the session's single lane, running due steps in order until none is due.
+ * alarm; the lane runs due steps in order until none is due, from `alarm()`, or started by a
+ * request that made a step due now, once that request has answered (the alarm is then its
+ * backstop, so a run lost to eviction resumes within `KICK_BACKSTOP_MS`).
  * The behaviour lives in `session/sessionCore.ts`, the pure plan and the pure alarm policy
  * (`session/alarm.ts`); this class wires them to the real storage, destination, LLM and clock,
  * with RPC and lazy schema setup.
@@ -23,8 +25,10 @@ import { SessionCore, type BacklogFull } from "./session/sessionCore";
 import { SessionStore } from "./session/sessionStore";
 import type { SessionState } from "./session/stateView";
 
-/** Steps one alarm runs before yielding (it re-arms itself to continue). */
+/** Steps one run of the lane takes before yielding (it re-arms the alarm to continue). */
 const MAX_STEPS_PER_ALARM = 50;
+/** When a request starts the lane, the alarm is set no later than this, in case that run is lost. */
+export const KICK_BACKSTOP_MS = 60_000;
 
 export type { AlreadyLinked, LinkResult };
 
@@ -77,7 +81,10 @@ export class SessionActor extends DurableObject<Env> {
   async ingest(payload: ActionsPayload, dedupe: Dedupe): Promise<IngestOutcome> {
     this.ensureSchema();
     const { dueBy, ...outcome } = this.core.ingest(payload, dedupe, Date.now());
-    if (outcome.outcome === "applied") await this.rearm(dueBy);
+    if (outcome.outcome !== "applied") return outcome;
+    const now = Date.now();
+    if (dueBy <= now) await this.kick(now);
+    else await this.rearm(dueBy);
     return outcome;
   }
 
@@ -138,11 +145,27 @@ export class SessionActor extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = null;
-    // Coalesce: alarm() never overlaps itself, but a test or a retry may call in while one runs.
+    await this.runLane();
+  }
+
+  /** One run of the lane at a time: the alarm, a kick, a test or a retry calling in meanwhile joins it. */
+  private runLane(): Promise<void> {
     this.draining ??= this.drain().finally(() => {
       this.draining = null;
     });
-    await this.draining;
+    return this.draining;
+  }
+
+  /**
+   * A step is due now (a window closed, or a batch to deliver without a debounce): the lane runs
+   * right after this request answers, so a stream does not set and fire an alarm per batch. The
+   * alarm stays no later than the backstop; a failing run only logs, the backstop retries it.
+   */
+  private async kick(now: number): Promise<void> {
+    await this.applyAlarm(nextAlarmAt({ phase: "kick", current: this.alarmAt, now, backstopAt: now + KICK_BACKSTOP_MS }));
+    setTimeout(() => {
+      this.runLane().catch((err: unknown) => log("lane:error", { actor: this.ctx.id.name, error: err instanceof Error ? err.name : typeof err }));
+    }, 0);
   }
 
   private async drain(): Promise<void> {

@@ -42,8 +42,13 @@ function actionsIn(text: string): number[] {
 describe("windows and LLM calls", () => {
   it("25 actions in batches of 3,4,3,5,2,4,4 with K=10 close two windows (10 and 11 actions) with exactly two LLM calls", async () => {
     const s = uniqueSession();
-    await ingest(s, [3, 4, 3, 5, 2, 4, 4]);
-    await settle(P, s);
+    // The lane keeps up (it settles after every batch); windows that wait together are summarised
+    // in one call (the catch-up test below).
+    let n = 0;
+    for (const size of [3, 4, 3, 5, 2, 4, 4]) {
+      n = await ingest(s, [size], n);
+      await settle(P, s);
+    }
     expect(world.llm.calls).toBe(2);
     expect(world.llm.prompts[0]!.match(/^\d+\. \[/gm)).toHaveLength(10);
     expect(world.llm.prompts[1]!.match(/^\d+\. \[/gm)).toHaveLength(11);
@@ -56,6 +61,22 @@ describe("windows and LLM calls", () => {
     // The destination holds the latest summary and the raw note of the open window, nothing more.
     expect(world.receiver.live({ type: "context.summary" }).map((n) => n.window)).toEqual([2]);
     expect(world.receiver.live({ type: "context.raw_note" }).flatMap((n) => actionsIn(n.text))).toEqual([21, 22, 23, 24]);
+  });
+});
+
+describe("catch-up", () => {
+  it("windows that pile up behind a slow LLM are summarised together, fewer calls than windows, every action covered once", async () => {
+    const s = uniqueSession();
+    world.latencyMs.llm = 200;
+    await ingest(s, Array.from({ length: 30 }, () => 10)); // 30 windows while the first call is out
+    await settle(P, s);
+    expect(world.llm.calls).toBeGreaterThanOrEqual(2);
+    expect(world.llm.calls).toBeLessThan(30);
+    const { body } = await getState(P, s);
+    expect(body.windows).toMatchObject({ unsummarised: 0, unposted: 0, covered_through: 30 });
+    // One rolling summary covers all 300 actions; every raw note it covers is redacted.
+    expect(world.receiver.live({ type: "context.summary" }).map((n) => n.window)).toEqual([30]);
+    expect(world.receiver.live({ type: "context.raw_note" })).toEqual([]);
   });
 });
 

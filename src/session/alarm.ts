@@ -23,7 +23,9 @@ export type AlarmInput =
       /** The plan's next deadline: now or earlier for a due step, null at rest. */
       planned: () => number | null;
     }
-  | { phase: "alarm"; current: number | null; now: number; planned: () => number | null };
+  | { phase: "alarm"; current: number | null; now: number; planned: () => number | null }
+  /** A request made a step due now and starts the lane itself once it has answered; the alarm is its backstop. */
+  | { phase: "kick"; current: number | null; now: number; backstopAt: number };
 
 const KEEP: AlarmAction = { kind: "keep" };
 const set = (at: number): AlarmAction => ({ kind: "set", at });
@@ -34,9 +36,14 @@ const set = (at: number): AlarmAction => ({ kind: "set", at });
  *   from now; otherwise the alarm is kept, and the plan is not asked;
  * - request: an alarm set no later than `dueBy` is kept without asking the plan (the ingest hot
  *   path); otherwise the plan's deadline is set, unless there is none or the alarm set is earlier;
- * - alarm (end of `alarm()`): the plan is authoritative, so its deadline is set even over an
- *   earlier alarm, but never at or before now (a same-instant alarm set from inside `alarm()` can
- *   be dropped: now + 1); with no deadline the alarm is deleted, unless a request set one meanwhile.
+ * - kick: an alarm set no later than `backstopAt` is kept, otherwise it is set to `backstopAt`, so
+ *   work the request started in the background resumes by then if that run never finishes
+ *   (eviction); during a stream this keeps one alarm per backstop period, not one per batch;
+ * - alarm (end of a run of the lane): after the alarm fired (none is set) the plan is
+ *   authoritative: its deadline is set, never at or before now (a same-instant alarm set from
+ *   inside `alarm()` can be dropped: now + 1), and with no deadline the alarm is deleted. While an
+ *   alarm is set (a kicked run, or a request set one meanwhile) it is kept unless the plan needs
+ *   an earlier one; one that fires early only finds nothing due and re-arms.
  */
 export function nextAlarmAt(input: AlarmInput): AlarmAction {
   const { current, now } = input;
@@ -48,10 +55,12 @@ export function nextAlarmAt(input: AlarmInput): AlarmAction {
       const planned = input.planned();
       return planned === null || (current !== null && current <= planned) ? KEEP : set(planned);
     }
+    case "kick":
+      return current !== null && current <= input.backstopAt ? KEEP : set(input.backstopAt);
     case "alarm": {
       const planned = input.planned();
       if (planned === null) return current === null ? { kind: "delete" } : KEEP;
-      return set(Math.max(planned, now + 1));
+      return current !== null && current <= planned ? KEEP : set(Math.max(planned, now + 1));
     }
   }
 }

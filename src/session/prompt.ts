@@ -81,3 +81,20 @@ export function boundedPrompt({ template, actions, formatter, previousSummary, m
   // Only a template over the cap by itself (config refuses one) could still be too long.
   return prompt.slice(0, maxChars);
 }
+
+/**
+ * Catch-up: how many of the waiting windows (each window's actions, oldest first) one prompt
+ * takes. The first always (bounded as usual); each next one only while the exact prompt stays
+ * within the cap, so merging windows never cuts an action from the prompt.
+ */
+export function windowsThatFit(windows: readonly (readonly SlimAction[])[], input: Omit<BoundedPromptInput, "actions">): number {
+  const { template, formatter, previousSummary, mode, maxChars } = input;
+  let taken = Math.min(1, windows.length);
+  let actions = [...(windows[0] ?? [])];
+  for (const next of windows.slice(1)) {
+    actions = [...actions, ...next];
+    if (buildPrompt({ template, actionsText: formatActions(formatter, actions), previousSummary, mode }).length > maxChars) break;
+    taken += 1;
+  }
+  return taken;
+}

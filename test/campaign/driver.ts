@@ -10,6 +10,7 @@ import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import { loadConfig, need } from "../../src/config";
 import { CircuitBreaker, llmBreaker } from "../../src/llm/breaker";
+import { MAX_WINDOWS_PER_CALL } from "../../src/session/steps/summarise";
 import { stubFor } from "../helpers/api";
 import { createWorld, type Violation, type World } from "../world";
 import { HEALED, seededFaults } from "../world/faults";
@@ -75,7 +76,7 @@ export class Campaign {
       ledger: this.ledger,
       faults: this.faults,
       // A window closes at the batch reaching K, so it holds at most K - 1 + the largest batch.
-      maxPromptActions: this.config.threshold - 1 + Client.maxBatch(seed),
+      maxPromptActions: (this.config.threshold - 1 + Client.maxBatch(seed)) * MAX_WINDOWS_PER_CALL,
       maxPromptChars: this.config.maxPromptChars,
     });
     const { llm } = this.config;

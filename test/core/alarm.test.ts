@@ -45,8 +45,19 @@ describe("nextAlarmAt: the whole alarm policy", () => {
     ["a step due now: never now from inside alarm(), now + 1", null, NOW, set(NOW + 1)],
     ["a step overdue: now + 1", null, NOW - 5_000, set(NOW + 1)],
     ["a future deadline: set", null, NOW + 2_000, set(NOW + 2_000)],
-    ["the plan is authoritative: it replaces an earlier alarm a request set meanwhile", NOW + 1_000, NOW + 2_000, set(NOW + 2_000)],
+    ["an earlier alarm (a kick's backstop) is kept: it fires early, finds nothing due and re-arms", NOW + 1_000, NOW + 2_000, keep],
+    ["a later alarm (a kicked run whose step failed) is brought forward to the retry", NOW + 60_000, NOW + 2_000, set(NOW + 2_000)],
+    ["a kicked run that yielded with steps due: never now, now + 1", NOW + 60_000, NOW, set(NOW + 1)],
   ])("alarm: %s", (_name, current, planned, action) => {
     expect(nextAlarmAt({ phase: "alarm", current, now: NOW, planned: plan(planned) })).toEqual(action);
+  });
+
+  it.each<[string, number | null, AlarmAction]>([
+    // name, current, action
+    ["no alarm: the backstop is set", null, set(NOW + 60_000)],
+    ["an alarm due before the backstop is kept (a stream sets one alarm per backstop period)", NOW + 30_000, keep],
+    ["an alarm after the backstop (the idle deadline) is brought forward to it", NOW + 1_800_000, set(NOW + 60_000)],
+  ])("kick: %s", (_name, current, action) => {
+    expect(nextAlarmAt({ phase: "kick", current, now: NOW, backstopAt: NOW + 60_000 })).toEqual(action);
   });
 });

@@ -3,11 +3,11 @@ import { ConfigError, need, parseConfig, parseCore } from "../../src/config";
 import { extractiveSummary } from "../../src/llm/extractive";
 import { backoffMs, nextAttempt, PARKED_RETRY_MS } from "../../src/session/backoff";
 import { composeContext, enrich } from "../../src/session/context";
-import { formatByPage, formatNumbered } from "../../src/session/format";
+import { formatActions, formatByPage, formatNumbered } from "../../src/session/format";
 import { actionsPayloadFromDict } from "../../src/session/model";
 import { backlogRetryAfterMs, exceedsBound, footprintOf, hasRoom } from "../../src/session/backlog";
 import { computeNextAlarm, deliverDueAt, expiresAt, LINK_ONLY_RETENTION_MS, planNextStep, type PlanInput } from "../../src/session/plan";
-import { buildPrompt, DEFAULT_PROMPT } from "../../src/session/prompt";
+import { buildPrompt, DEFAULT_PROMPT, windowsThatFit } from "../../src/session/prompt";
 import { checkSummary, MAX_SUMMARY_CHARS } from "../../src/session/summaryGate";
 
 const actions = actionsPayloadFromDict({
@@ -61,6 +61,19 @@ describe("formatters and prompt (SDK parity)", () => {
 
   it("leaves other braces alone, so a template with literal JSON still works", () => {
     expect(buildPrompt({ template: 'Return {"a":1} for {actions}', actionsText: "A", previousSummary: null, mode: "rolling" })).toBe('Return {"a":1} for A');
+  });
+});
+
+describe("catch-up: windows one prompt takes", () => {
+  const input = { template: DEFAULT_PROMPT, formatter: "numbered" as const, previousSummary: null, mode: "rolling" as const };
+  const exact = (n: number) => buildPrompt({ template: DEFAULT_PROMPT, actionsText: formatActions("numbered", Array.from({ length: n }, () => actions).flat()), previousSummary: null, mode: "rolling" }).length;
+
+  it("takes every waiting window whose actions fit the cap whole, and always the first", () => {
+    const windows = [actions, actions, actions, actions];
+    expect(windowsThatFit(windows, { ...input, maxChars: exact(4) })).toBe(4);
+    expect(windowsThatFit(windows, { ...input, maxChars: exact(3) })).toBe(3);
+    expect(windowsThatFit(windows, { ...input, maxChars: exact(2) - 1 })).toBe(1);
+    expect(windowsThatFit([], { ...input, maxChars: 1_000 })).toBe(0);
   });
 });
 

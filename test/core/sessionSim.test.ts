@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { MAX_WINDOWS_PER_CALL } from "../../src/session/steps/summarise";
 import { createSim, lostActions, orderViolations, type DestFault, type LlmFault, type Sim } from "./support/simulation";
 
 const DEST_FAULTS: DestFault[] = ["retry", "landed-unknown", "lost-unknown", "failed"];
@@ -89,6 +90,24 @@ describe("randomized sessions against the invariants (real core on node:sqlite)"
       const covered = new Set(sim.destination.live().flatMap((n) => n.covers));
       expect(sim.accepted.filter((a) => !covered.has(a)), `seed ${seed}`).toEqual([]);
     }
+  });
+
+  it("catches up a backlog in few LLM calls (each within the prompt cap), one call per window when it keeps up", { timeout: 60_000 }, async () => {
+    const behind = createSim(11, { threshold: 10 });
+    for (let i = 0; i < 100; i++) behind.ingest(10); // 100 windows close before the lane runs once
+    for (let i = 0; i < 400 && behind.core.nextStep(behind.now) !== null; i++) await behind.alarm();
+    const calls = behind.store.session()!.llm_calls;
+    expect(calls).toBeLessThanOrEqual(Math.ceil(100 / MAX_WINDOWS_PER_CALL) + 1);
+    expect(lostActions(behind)).toEqual([]);
+    const covered = new Set(behind.destination.live().filter((n) => n.kind === "summary").flatMap((n) => n.covers));
+    expect(behind.accepted.filter((a) => !covered.has(a))).toEqual([]);
+
+    const keepingUp = createSim(12, { threshold: 10 });
+    for (let i = 0; i < 30; i++) {
+      keepingUp.ingest(10);
+      await keepingUp.alarm();
+    }
+    expect(keepingUp.store.session()!.llm_calls).toBe(30);
   });
 
   it("a long session keeps its rows and prompts bounded", { timeout: 60_000 }, async () => {

@@ -4,13 +4,18 @@
  * circuit breaker) as a prompt bounded by `SUMMARY_MAX_PROMPT_CHARS`; an answer that passes the
  * summary gate is stored, to be posted next. When the LLM refuses the request itself (400, 413,
  * 422), retrying can never help, so the window gets a clearly marked extractive summary instead.
+ *
+ * Catch-up: when the LLM fell behind and several closed windows wait, one call summarises as many
+ * of them as fit the prompt cap whole (at most `MAX_WINDOWS_PER_CALL`); the summary is stored on
+ * the newest and covers them all. So calls never exceed one per K actions, and a backlog drains in
+ * a few calls instead of one per window.
  */
 import type { CircuitBreaker, Ticket } from "../../llm/breaker";
 import { extractiveSummary } from "../../llm/extractive";
 import { SUMMARY_ORIGIN, type SummaryOrigin } from "../../llm/types";
 import { done, held, retry } from "../../result";
 import type { StepOf } from "../plan";
-import { boundedPrompt } from "../prompt";
+import { boundedPrompt, windowsThatFit } from "../prompt";
 import { checkSummary } from "../summaryGate";
 import type { StepDeps, StepFn, StepOutcome } from "./stepDeps";
 
@@ -19,19 +24,30 @@ function logBreaker(deps: StepDeps, breaker: CircuitBreaker): void {
   deps.log(`breaker:${view.state}`, { failures: view.failures, open_until: view.open_until });
 }
 
-/** Stores a gated summary in settle's transaction, unless a rerun already did. */
-function storing(deps: StepDeps, step: StepOf<"summarise">, summary: string, origin: SummaryOrigin, onStored?: () => void): StepOutcome {
+/** Most closed windows one catch-up call summarises together. */
+export const MAX_WINDOWS_PER_CALL = 20;
+
+/** The windows `first`…`last` the summary covers. */
+interface Span {
+  first: number;
+  last: number;
+}
+
+/** Stores a gated summary on the span's newest window in settle's transaction, unless a rerun already did. */
+function storing(deps: StepDeps, step: StepOf<"summarise">, span: Span, summary: string, origin: SummaryOrigin, onStored?: () => void): StepOutcome {
   const { store, config } = deps;
   return {
     key: step.key,
     result: done(),
     onDone: () => {
-      const current = store.window(step.window);
-      if (!current || current.summary !== null) return;
-      store.storeSummary(step.window, summary, origin, deps.now());
+      const first = store.window(span.first);
+      const last = store.window(span.last);
+      if (!first || first.summary !== null || !last || last.summary !== null) return;
+      store.absorbWindows(span.first, span.last);
+      store.storeSummary(span.last, summary, origin, deps.now());
       store.bump("summaries");
       // The store is the session itself: a stored summary is already where the context is read.
-      if (deps.ownStore) store.markCovered(step.window, deps.now());
+      if (deps.ownStore) store.markCovered(span.last, deps.now());
       onStored?.();
       store.prune(config.mode === "rolling");
     },
@@ -50,16 +66,13 @@ export const summarise: StepFn<StepOf<"summarise">> = async (deps, _s, step) => 
     if (admitted.probe !== null) logBreaker(deps, breaker);
     ticket = admitted;
   }
-  const actions = store.windowActions(step.window);
   const previousSummary = config.mode === "rolling" ? store.previousSummary(step.window) : null;
-  const prompt = boundedPrompt({
-    template: config.prompt,
-    actions,
-    formatter: config.formatter,
-    previousSummary,
-    mode: config.mode,
-    maxChars: config.maxPromptChars,
-  });
+  const promptInput = { template: config.prompt, formatter: config.formatter, previousSummary, mode: config.mode, maxChars: config.maxPromptChars };
+  const waiting = store.waitingWindows(step.window, MAX_WINDOWS_PER_CALL);
+  const covered = waiting.slice(0, windowsThatFit(waiting.map((w) => w.actions), promptInput));
+  const span: Span = { first: step.window, last: covered.at(-1)?.id ?? step.window };
+  const actions = covered.flatMap((w) => w.actions);
+  const prompt = boundedPrompt({ ...promptInput, actions });
   if (!summariser.extractive) store.bump("llm_calls");
   const answer = await summariser.summarise({ prompt, actions, previousSummary });
   if (breaker) {
@@ -70,9 +83,9 @@ export const summarise: StepFn<StepOf<"summarise">> = async (deps, _s, step) => 
   }
   if (answer.kind === "failed" && answer.requestRejected) {
     // Summary first still holds: this summary is posted before anything it covers is redacted.
-    deps.log("summary:fallback", { window: step.window, error: answer.error, prompt_chars: prompt.length });
+    deps.log("summary:fallback", { window: span.last, error: answer.error, prompt_chars: prompt.length });
     const text = extractiveSummary({ prompt, actions, previousSummary }, answer.error);
-    return storing(deps, step, text, SUMMARY_ORIGIN.fallback, () => store.bump("llm_failures"));
+    return storing(deps, step, span, text, SUMMARY_ORIGIN.fallback, () => store.bump("llm_failures"));
   }
   if (answer.kind !== "done") {
     return { key: step.key, result: answer, onFailure: summariser.extractive ? undefined : () => store.bump("llm_failures") };
@@ -81,5 +94,5 @@ export const summarise: StepFn<StepOf<"summarise">> = async (deps, _s, step) => 
   if (!verdict.ok) {
     return { key: step.key, result: retry(`summary rejected: ${verdict.reason}`), onFailure: () => store.bump("summaries_rejected") };
   }
-  return storing(deps, step, verdict.summary, summariser.extractive ? SUMMARY_ORIGIN.extractive : SUMMARY_ORIGIN.llm);
+  return storing(deps, step, span, verdict.summary, summariser.extractive ? SUMMARY_ORIGIN.extractive : SUMMARY_ORIGIN.llm);
 };

@@ -160,12 +160,33 @@ export class WindowRows extends StepRows {
     return this.first<WindowRow>("SELECT * FROM windows WHERE id = ?", id);
   }
 
-  nextToSummarise(): number | null {
-    return this.first<{ id: number }>("SELECT id FROM windows WHERE summary IS NULL ORDER BY id LIMIT 1")?.id ?? null;
+  /**
+   * Closed windows without a summary from `first` on, oldest first (at most `limit`), each with
+   * its actions in arrival order: what a catch-up call may summarise together.
+   */
+  waitingWindows(first: number, limit: number): { id: number; actions: SlimAction[] }[] {
+    const ids = this.all<{ id: number }>("SELECT id FROM windows WHERE summary IS NULL AND id >= ? ORDER BY id LIMIT ?", first, limit).map((r) => r.id);
+    if (ids.length === 0) return [];
+    const byWindow = new Map(ids.map((id) => [id, [] as SlimAction[]]));
+    const rows = this.all<{ window_id: number; actions: string }>(
+      "SELECT window_id, actions FROM batches WHERE window_id BETWEEN ? AND ? ORDER BY seq",
+      ids[0],
+      ids[ids.length - 1],
+    );
+    for (const r of rows) byWindow.get(r.window_id)?.push(...(JSON.parse(r.actions) as SlimAction[]));
+    return ids.map((id) => ({ id, actions: byWindow.get(id)! }));
   }
 
-  windowActions(id: number): SlimAction[] {
-    return this.actionsOf("SELECT actions FROM batches WHERE window_id = ? ORDER BY seq", id);
+  /**
+   * One summary, stored on `last`, covers the windows from `first`: the earlier ones are dropped
+   * (their batches stay until the summary is posted, which covers every window up to `last`).
+   */
+  absorbWindows(first: number, last: number): void {
+    this.sql.exec("DELETE FROM windows WHERE id >= ? AND id < ? AND summary IS NULL", first, last);
+  }
+
+  nextToSummarise(): number | null {
+    return this.first<{ id: number }>("SELECT id FROM windows WHERE summary IS NULL ORDER BY id LIMIT 1")?.id ?? null;
   }
 
   /** The summary a rolling prompt builds on: the newest summarised window before `id`. */

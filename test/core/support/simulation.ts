@@ -12,6 +12,7 @@ import { createSummariser } from "../../../src/llm/createSummariser";
 import { migrate } from "../../../src/session/migrations";
 import { SessionCore } from "../../../src/session/sessionCore";
 import { SessionStore } from "../../../src/session/sessionStore";
+import { MAX_WINDOWS_PER_CALL } from "../../../src/session/steps/summarise";
 import { createWorld, type DestFault as WorldDestFault, type LlmFault as WorldLlmFault, type ReceivedNote } from "../../world";
 import { decodeCoverage, Ledger, token } from "../../world/ledger";
 import { mulberry32 } from "../../world/prng";
@@ -85,7 +86,7 @@ export function createSim(seed: number, options: SimOptions = {}) {
     LLM_API_KEY: "sim",
   }));
   const ledger = new Ledger();
-  const world = createWorld({ secret: SECRET, ledger, maxPromptActions: threshold - 1 + MAX_BATCH });
+  const world = createWorld({ secret: SECRET, ledger, maxPromptActions: (threshold - 1 + MAX_BATCH) * MAX_WINDOWS_PER_CALL });
   const destination = {
     fault: (): DestFault => "ok",
     /** What the world saw go wrong, as one line each. */
