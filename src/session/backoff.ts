@@ -6,8 +6,13 @@
 
 export const BACKOFF_BASE_MS = 2_000;
 export const BACKOFF_CAP_MS = 10 * 60_000;
-/** A parked step (too many attempts, or a permanent error) is probed again this rarely. */
+/**
+ * A parked step (too many attempts, or a permanent error) is first probed again after an hour,
+ * then after as long as it has been parked (1 h, 2 h, 4 h, … ), at most a day apart: a session
+ * parked for a week costs about a dozen alarms, not 168.
+ */
 export const PARKED_RETRY_MS = 60 * 60_000;
+export const PARKED_RETRY_CAP_MS = 24 * 60 * 60_000;
 
 /**
  * Delay before attempt `attempts + 1`. "Equal jitter": half fixed, half random, so a retry is
@@ -19,15 +24,24 @@ export function backoffMs(attempts: number, random: number, retryAfterMs = 0): n
   return Math.max(Math.round(jittered), retryAfterMs);
 }
 
+export interface Failure {
+  /** Attempts so far, this one included. */
+  attempts: number;
+  maxAttempts: number;
+  /** Retrying cannot help (a 401, a 404, bad settings): park now. */
+  permanent: boolean;
+  now: number;
+  random: number;
+  retryAfterMs?: number;
+  /** When the step was parked, if it already is. */
+  parkedSince: number | null;
+}
+
 /** After a failure: when to try again, and whether the step is now parked. */
-export function nextAttempt(
-  attempts: number,
-  maxAttempts: number,
-  permanent: boolean,
-  now: number,
-  random: number,
-  retryAfterMs = 0,
-): { nextAttemptAt: number; parked: boolean } {
-  if (permanent || attempts >= maxAttempts) return { nextAttemptAt: now + PARKED_RETRY_MS, parked: true };
-  return { nextAttemptAt: now + backoffMs(attempts, random, retryAfterMs), parked: false };
+export function nextAttempt(f: Failure): { nextAttemptAt: number; parked: boolean } {
+  if (f.permanent || f.attempts >= f.maxAttempts) {
+    const parkedFor = f.parkedSince === null ? 0 : f.now - f.parkedSince;
+    return { nextAttemptAt: f.now + Math.min(PARKED_RETRY_CAP_MS, Math.max(PARKED_RETRY_MS, parkedFor)), parked: true };
+  }
+  return { nextAttemptAt: f.now + backoffMs(f.attempts, f.random, f.retryAfterMs), parked: false };
 }

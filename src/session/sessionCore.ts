@@ -30,8 +30,12 @@ export interface BacklogFull {
 
 export type DrainResult = { kind: "rest" } | { kind: "expired"; idleMs: number } | { kind: "yield" };
 
+/** Expired seen keys are deleted at most this often (reads ignore them anyway), not on every ingest. */
+const FORGET_SEEN_EVERY_MS = 60_000;
+
 export class SessionCore {
   private readonly deps: StepDeps;
+  private seenForgottenAt = -Infinity;
 
   constructor(
     deps: StepDeps,
@@ -87,14 +91,17 @@ export class SessionCore {
     return this.store.tx(() => {
       const s = this.sessionFor(payload.product_id, payload.session_id!, now);
       const since = now - this.deps.config.idempotencyTtlMs;
-      this.store.forgetSeenBefore(since);
+      if (now - this.seenForgottenAt >= FORGET_SEEN_EVERY_MS) {
+        this.store.forgetSeenBefore(since);
+        this.seenForgottenAt = now;
+      }
       const admitted = this.store.admission(dedupe, payload.actions, since);
       if (admitted.verdict === "conflict") return { outcome: "conflict", actions: 0, seen: 0, dueBy: Infinity };
       if (admitted.verdict === "duplicate") {
         this.store.recordDuplicate();
         return { outcome: "duplicate", actions: 0, seen: admitted.seen, dueBy: Infinity };
       }
-      const backlog = this.backlogFull(footprintOf(admitted.actions), now);
+      const backlog = this.roomFor(s, footprintOf(admitted.actions), now);
       if (backlog) return { outcome: "backlog", actions: 0, seen: 0, retryAfterMs: backlog.retryAfterMs, dueBy: Infinity };
       // Before the append: a batch that brings the link must not send what the hold kept back.
       this.holdBackUnlinked(now);
@@ -119,7 +126,10 @@ export class SessionCore {
    */
   backlogFull(incoming: Footprint, now: number): BacklogFull | null {
     const s = this.store.session();
-    if (!s) return null;
+    return s && this.roomFor(s, incoming, now);
+  }
+
+  private roomFor(s: SessionRow, incoming: Footprint, now: number): BacklogFull | null {
     const { maxPendingActions, maxPendingBytes } = this.deps.config;
     if (hasRoom(this.store.backlog(s), incoming, { maxPendingActions, maxPendingBytes })) return null;
     return { retryAfterMs: backlogRetryAfterMs(this.nextAlarm(now), now) };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, need, parseConfig, parseCore } from "../../src/config";
 import { extractiveSummary } from "../../src/llm/extractive";
-import { backoffMs, nextAttempt, PARKED_RETRY_MS } from "../../src/session/backoff";
+import { backoffMs, nextAttempt, PARKED_RETRY_CAP_MS, PARKED_RETRY_MS } from "../../src/session/backoff";
 import { composeContext, enrich } from "../../src/session/context";
 import { formatActions, formatByPage, formatNumbered } from "../../src/session/format";
 import { actionsPayloadFromDict } from "../../src/session/model";
@@ -213,9 +213,24 @@ describe("backoff", () => {
   });
 
   it("parks after the last attempt or at once on a permanent error", () => {
-    expect(nextAttempt(8, 8, false, 0, 0.5)).toEqual({ nextAttemptAt: PARKED_RETRY_MS, parked: true });
-    expect(nextAttempt(1, 8, true, 0, 0.5).parked).toBe(true);
-    expect(nextAttempt(7, 8, false, 0, 0.5).parked).toBe(false);
+    const failure = { maxAttempts: 8, permanent: false, now: 0, random: 0.5, parkedSince: null };
+    expect(nextAttempt({ ...failure, attempts: 8 })).toEqual({ nextAttemptAt: PARKED_RETRY_MS, parked: true });
+    expect(nextAttempt({ ...failure, attempts: 1, permanent: true }).parked).toBe(true);
+    expect(nextAttempt({ ...failure, attempts: 7 }).parked).toBe(false);
+  });
+
+  it("probes a parked step after an hour, then after as long as it has been parked, at most a day apart", () => {
+    const probe = (parkedSince: number, now: number) => nextAttempt({ attempts: 9, maxAttempts: 8, permanent: false, now, random: 0.5, parkedSince }).nextAttemptAt;
+    const HOUR = 3_600_000;
+    const times: number[] = [];
+    let at = HOUR; // first probe an hour after parking at 0
+    while (at < 7 * 24 * HOUR) {
+      times.push(at / HOUR);
+      at = probe(0, at);
+    }
+    expect(times).toEqual([1, 2, 4, 8, 16, 32, 56, 80, 104, 128, 152]);
+    expect(probe(0, 0)).toBe(PARKED_RETRY_MS);
+    expect(probe(0, 100 * HOUR)).toBe(100 * HOUR + PARKED_RETRY_CAP_MS);
   });
 });
 

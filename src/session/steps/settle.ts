@@ -30,7 +30,8 @@ export function settle(deps: StepDeps, s: SessionRow, kind: StepKind, outcome: S
   const { store } = deps;
   const { key, result } = outcome;
   const now = deps.now();
-  const previous = store.step(key)?.attempts ?? 0;
+  const row = store.step(key);
+  const previous = row?.attempts ?? 0;
   if (result.kind === "held") {
     commit(deps, s.epoch, () =>
       store.recordStep(
@@ -53,7 +54,15 @@ export function settle(deps: StepDeps, s: SessionRow, kind: StepKind, outcome: S
     return;
   }
   const retryAfterMs = result.kind === "retry" ? result.retryAfterMs : undefined;
-  const { nextAttemptAt, parked } = nextAttempt(attempt, deps.config.maxAttempts, result.kind === "failed", now, deps.random(), retryAfterMs);
+  const { nextAttemptAt, parked } = nextAttempt({
+    attempts: attempt,
+    maxAttempts: deps.config.maxAttempts,
+    permanent: result.kind === "failed",
+    now,
+    random: deps.random(),
+    retryAfterMs,
+    parkedSince: row?.parked_at ?? null,
+  });
   const unknownOutcome = result.kind === "retry" && result.unknownOutcome === true;
   commit(deps, s.epoch, () => {
     outcome.onFailure?.();

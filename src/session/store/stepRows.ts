@@ -9,7 +9,7 @@ import { SessionRows } from "./sessionRows";
 /** Stored `last_error` is cut to this many characters. */
 const MAX_ERROR_CHARS = 500;
 
-/** Why a step is waiting and until when. */
+/** Why a step is waiting and until when. A step parked again keeps the time it was first parked. */
 export interface StepWait {
   key: string;
   kind: string;
@@ -35,7 +35,8 @@ export class StepRows extends SessionRows {
       `INSERT INTO steps (key, kind, attempts, next_attempt_at, last_error, parked_at, unknown_outcome, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (key) DO UPDATE SET attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
-         last_error = excluded.last_error, parked_at = excluded.parked_at,
+         last_error = excluded.last_error,
+         parked_at = CASE WHEN excluded.parked_at IS NULL THEN NULL ELSE COALESCE(steps.parked_at, excluded.parked_at) END,
          unknown_outcome = MAX(steps.unknown_outcome, excluded.unknown_outcome), updated_at = excluded.updated_at`,
       wait.key,
       wait.kind,
