@@ -16,16 +16,17 @@ export type Step =
   | { kind: "post-summary"; key: string; window: number }
   | { kind: "redact"; key: string; noteId: number }
   | { kind: "close-idle"; key: string }
+  | { kind: "index"; key: string }
   | { kind: "expire"; key: string };
 
 export type StepKind = Step["kind"];
 export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 
-export type Lane = "destination" | "llm";
+export type Lane = "destination" | "llm" | "index";
 
-/** The lane a step runs in: summarise in the LLM lane, every other step in the destination lane. */
+/** The lane a step runs in: summarise in the LLM lane, index in its own, every other step in the destination lane. */
 export function laneOf(kind: StepKind): Lane {
-  return kind === "summarise" ? "llm" : "destination";
+  return kind === "summarise" ? "llm" : kind === "index" ? "index" : "destination";
 }
 
 export type Plan = { kind: "run"; step: Step } | { kind: "wait"; until: number } | { kind: "idle" };
@@ -60,6 +61,8 @@ export interface PlanInput {
   /** Idle handling: when the open window (if it holds actions) should be closed, and when the session expires. */
   idleCloseAt: number | null;
   expireAt: number | null;
+  /** When the session's entry in its product's index is due (`session/indexing.ts`); absent or null: not due. */
+  indexDueAt?: number | null;
   steps: ReadonlyMap<string, StepRetry>;
 }
 
@@ -124,18 +127,25 @@ function llmLane(input: PlanInput): { step: Step; at: number } | null {
   return gate({ kind: "summarise", key: `summarise:${w}`, window: w }, at, input.steps);
 }
 
+/** The index lane: one step, gated by its own backoff only, so it never waits for the others nor they for it. */
+function indexLane(input: PlanInput): { step: Step; at: number } | null {
+  if (input.indexDueAt === undefined || input.indexDueAt === null) return null;
+  return gate({ kind: "index", key: "index" }, Math.max(input.now, input.indexDueAt), input.steps);
+}
+
 /**
  * Picks the next step. Cases, in priority order:
  * - the session expired (retention): erase it;
  * - a due destination step (resume an in-flight raw note, deliver, post a summary, redact);
  * - a due summarise step;
+ * - a due index step;
  * - the open window went idle: close it so it gets summarised;
  * - otherwise wait for the earliest deadline, or rest when there is none.
  */
 export function planNextStep(input: PlanInput): Plan {
   const { now } = input;
   if (input.expireAt !== null && input.expireAt <= now) return { kind: "run", step: { kind: "expire", key: "expire" } };
-  const lanes = [destinationLane(input), llmLane(input)].filter((l): l is { step: Step; at: number } => l !== null);
+  const lanes = [destinationLane(input), llmLane(input), indexLane(input)].filter((l): l is { step: Step; at: number } => l !== null);
   const due = lanes.find((l) => l.at <= now);
   if (due) return { kind: "run", step: due.step };
   if (input.idleCloseAt !== null && input.idleCloseAt <= now) {
