@@ -8,7 +8,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { loadConfig, need, posthogSecretFor } from "../config";
+import { loadConfig, need, posthogSecretFor, type SecretLookup } from "../config";
 import { sourceSecret } from "../config/product";
 import type { App } from "../http/app";
 import { parseJson, readBodyText, requireJsonContentType } from "../http/body";
@@ -30,11 +30,8 @@ import { verifyPosthogSecret } from "../sources/signatures";
 async function verifiedBody(c: Context, productId: string): Promise<string> {
   // A product's own secret works for it alone; without one, the environment's apply.
   const own = sourceSecret(c.env, await productSettings(c.env, productId), "posthog_webhook_secret");
-  const lookup = own.own
-    ? own.secret
-      ? { ok: true as const, secret: own.secret }
-      : { ok: false as const }
-    : posthogSecretFor(need(loadConfig(c.env).access.posthog), productId);
+  const secret = own.own ? own.secret : posthogSecretFor(need(loadConfig(c.env).access.posthog), productId);
+  const lookup: SecretLookup = typeof secret === "string" ? { ok: true, secret } : secret ?? { ok: false, reason: "not_configured" };
   if (!lookup.ok) throw new ApiError(401, "invalid_signature", "no PostHog webhook secret is configured for this product");
   requireJsonContentType(c);
   const raw = await readBodyText(c);
