@@ -79,7 +79,7 @@ const routes = {
     method: "delete",
     path: BASE,
     summary: "Erase the session's state",
-    description: "Removes the session from the product's index first; if the index cannot be reached, nothing is erased (503) and a retry does both.",
+    description: "Removes the session from the product's index first; if the index cannot be reached, nothing is erased (`unavailable`) and a retry does both.",
     security,
     middleware: requireAccess("DELETE /v1/products/{product_id}/sessions/{session_id}"),
     request: { params: SessionParams },
