@@ -37,7 +37,8 @@ export class SessionActor extends DurableObject<Env> {
   private readonly productId: string | null;
   private config: SessionConfig;
   private core: SessionCore;
-  /** The product settings (JSON) `config` was built from: a change rebuilds the core. */
+  /** The product settings `config` was built from (the cached object, and as JSON): a change rebuilds the core. */
+  private settingsSeen: unknown = null;
   private settingsKey = "null";
   private schemaReady = false;
   private alarmAt: number | null = null;
@@ -91,6 +92,9 @@ export class SessionActor extends DurableObject<Env> {
   private async configure(): Promise<void> {
     if (this.productId === null) return;
     const settings = await productSettings(this.env, this.productId);
+    // The steady state: the isolate's cache hands back the very object this config was built from.
+    if (settings === this.settingsSeen) return;
+    this.settingsSeen = settings;
     const key = JSON.stringify(settings);
     if (key === this.settingsKey) return;
     this.config = productConfig(loadConfig(this.env), this.env, settings);

@@ -27,7 +27,7 @@ function unauthorized(message: string): ApiError {
 }
 
 /** The `product_id`s a JSON body names (one batch or an array), read loosely: the route's schema judges the rest. */
-export function bodyProductIds(raw: string): string[] {
+function bodyProductIds(raw: string): string[] {
   let body: unknown;
   try {
     body = JSON.parse(raw);
