@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hmacSha256Hex } from "../src/sources/signatures";
 import cdpDefault from "./fixtures/posthog/cdp-default.json";
 import { auth, batch, getState, postActions, request, settle, uniqueSession } from "./helpers/api";
-import { json, projectSecrets, putSettings } from "./helpers/products";
+import { json, PAST_CACHE_TTL_MS, productStub, projectSecrets, putSettings, sleep } from "./helpers/products";
 import { installWorld } from "./helpers/world";
 
 const webhookB = (url = "https://hooks.test/b") => ({ type: "webhook", url, secret: { env: "WEBHOOK_SECRET_B" } });
@@ -29,6 +29,20 @@ describe("PUT and GET /v1/products/:p", () => {
     const text = await shown.text();
     expect(text).not.toContain(projectSecrets.WEBHOOK_SECRET_B);
     expect(JSON.parse(text)).toEqual(res.body);
+  });
+
+  it("a change made elsewhere (another isolate) reaches this isolate's sessions within SETTINGS_CACHE_TTL_MS", async () => {
+    const p = uniqueSession("elsewhere");
+    const first = uniqueSession();
+    await postActions(batch(p, first, 0, 1));
+    expect((await getState(p, first)).body.threshold).toBe(10);
+    // Written behind this isolate's back, as a PUT answered by another isolate would be.
+    await productStub(p).putSettings({ threshold: 2 });
+    await sleep(PAST_CACHE_TTL_MS);
+    const later = uniqueSession();
+    await postActions(batch(p, later, 0, 1));
+    expect((await getState(p, later)).body.threshold).toBe(2);
+    expect((await getState(p, first)).body.threshold).toBe(2);
   });
 
   it("a product without settings shows the environment's", async () => {
