@@ -36,6 +36,23 @@ export const pipelineBindings = {
   DESTINATION_TIMEOUT_MS: "400",
 };
 
+/**
+ * Products, scoped keys and the session index: short caches so a revocation shows within the
+ * test, the secrets product settings name, few attempts so a failing step parks quickly, and the
+ * fake world's LLM (tests that summarise install the world, test/helpers/world.ts).
+ */
+export const productBindings = {
+  ...testBindings,
+  KEY_CACHE_TTL_MS: "300",
+  SETTINGS_CACHE_TTL_MS: "300",
+  STEP_MAX_ATTEMPTS: "2",
+  LLM_BASE_URL: "https://llm.test/v1",
+  LLM_API_KEY: "test-llm-key",
+  WEBHOOK_SECRET_B: "whsec_cHJvZHVjdC1iLXdlYmhvb2stc2VjcmV0LTMyLWJ5dGVzIQ==",
+  CONNECTOR_SECRET_ACME: "test-acme-connector-secret",
+  POSTHOG_SECRET_ACME: "test-acme-posthog-secret",
+};
+
 // Deny by default: any fetch that a test did not mock fails loudly instead of leaving the machine.
 const denyOutbound = (request: Request) =>
   new Response(`unexpected outbound request to ${new URL(request.url).host}`, { status: 599 });
@@ -114,8 +131,9 @@ export default defineConfig({
       },
       workerdProject("workers", testBindings, {
         include: ["test/*.test.ts"],
-        exclude: ["test/intercom*.test.ts", "test/pipeline*.test.ts", "test/debounce*.test.ts", "test/fuzz*.test.ts"],
+        exclude: ["test/intercom*.test.ts", "test/pipeline*.test.ts", "test/debounce*.test.ts", "test/fuzz*.test.ts", "test/products*.test.ts"],
       }),
+      workerdProject("workers-products", productBindings, { include: ["test/products*.test.ts"] }),
       workerdProject("fuzz", fuzzBindings, { include: ["test/fuzz*.test.ts"], testTimeout: 1_800_000 }),
       workerdProject("workers-pipeline", pipelineBindings, { include: ["test/pipeline*.test.ts"] }),
       // The pipeline's world with a debounce, as the SDK's `debounce_ms` runs it.

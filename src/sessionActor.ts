@@ -5,16 +5,20 @@
  * request that made a step due now, once that request has answered (the alarm is then its
  * backstop, so a run lost to eviction resumes within `KICK_BACKSTOP_MS`).
  * The behaviour lives in `session/sessionCore.ts`, the pure plan and the pure alarm policy
- * (`session/alarm.ts`); this class wires them to the real storage, destination, LLM and clock,
- * with RPC and lazy schema setup.
+ * (`session/alarm.ts`); this class wires them to the real storage, destination, LLM, clock and
+ * product (its settings over the environment's, its session index), with RPC and lazy schema setup.
  */
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig, sessionConfig, type SessionConfig } from "./config";
+import { loadConfig, resolveDestination, sessionConfig, type DestinationEntry, type SessionConfig } from "./config";
+import { productConfig } from "./config/product";
 import { createDestination } from "./destinations/registry";
 import type { Destination } from "./destinations/types";
 import { llmBreaker } from "./llm/breaker";
 import { createSummariser } from "./llm/createSummariser";
 import { configureLogging, log } from "./log";
+import { productSettings, productStub } from "./product/client";
+import type { IndexEntry } from "./product/sessionIndex";
+import { done, retry, type Result } from "./result";
 import { nextAlarmAt, type AlarmAction } from "./session/alarm";
 import type { Dedupe, IngestOutcome, KeyVerdict } from "./session/dedupe";
 import type { Footprint } from "./session/backlog";
@@ -34,25 +38,43 @@ export type { AlreadyLinked, LinkResult };
 
 export class SessionActor extends DurableObject<Env> {
   private readonly store: SessionStore;
-  private readonly config: SessionConfig;
-  private readonly core: SessionCore;
+  private readonly productId: string | null;
+  private config: SessionConfig;
+  private core: SessionCore;
+  /** The product settings `config` was built from (the cached object, and as JSON): a change rebuilds the core. */
+  private settingsSeen: unknown = null;
+  private settingsKey = "null";
   private schemaReady = false;
   private alarmAt: number | null = null;
   private draining: Promise<void> | null = null;
-  private destinationCache: { value: Destination } | { error: Error } | null = null;
+  /** Destinations by entry (JSON; "" for the configured one), each built once. */
+  private readonly destinations = new Map<string, { value: Destination } | { error: Error }>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     configureLogging(loadConfig(env).logLevel);
     this.store = new SessionStore(ctx.storage);
+    // The name is `{product_id}:{session_id}`, and a product id holds no ":".
+    this.productId = ctx.id.name?.split(":", 1)[0] ?? null;
     this.config = sessionConfig(env);
+    this.core = this.buildCore();
+    void ctx.blockConcurrencyWhile(async () => {
+      this.schemaReady = this.hasSchema();
+      this.alarmAt = await ctx.storage.getAlarm();
+      await this.applyAlarm(nextAlarmAt({ phase: "start", current: this.alarmAt, now: Date.now() }));
+    });
+  }
+
+  private buildCore(): SessionCore {
     const { llm } = this.config;
-    this.core = new SessionCore(
+    return new SessionCore(
       {
         store: this.store,
         config: this.config,
         ownStore: this.config.destination === "store",
-        destination: () => this.destination(),
+        destination: (entry) => this.destination(entry ?? null),
+        destinationEntry: this.config.destinationEntry ? JSON.stringify(this.config.destinationEntry) : undefined,
+        index: this.productId === null ? undefined : (entry) => this.writeIndex(entry),
         summariser: createSummariser(llm),
         breaker: llmBreaker(llm),
         now: () => Date.now(),
@@ -65,11 +87,25 @@ export class SessionActor extends DurableObject<Env> {
         retentionMs: this.config.retentionMs,
       },
     );
-    void ctx.blockConcurrencyWhile(async () => {
-      this.schemaReady = this.hasSchema();
-      this.alarmAt = await ctx.storage.getAlarm();
-      await this.applyAlarm(nextAlarmAt({ phase: "start", current: this.alarmAt, now: Date.now() }));
-    });
+  }
+
+  /**
+   * The product's settings over the environment's, from the isolate's memory (`product/client.ts`,
+   * at most 60 s old): a round trip only on the isolate's first touch of the product or a stale
+   * entry. A change of settings applies to new work; notes already prepared keep their destination.
+   */
+  private async configure(): Promise<void> {
+    if (this.productId === null) return;
+    const settings = await productSettings(this.env, this.productId);
+    // The steady state: the isolate's cache hands back the very object this config was built from.
+    if (settings === this.settingsSeen) return;
+    this.settingsSeen = settings;
+    const key = JSON.stringify(settings);
+    if (key === this.settingsKey) return;
+    this.config = productConfig(loadConfig(this.env), this.env, settings);
+    this.settingsKey = key;
+    this.destinations.clear();
+    this.core = this.buildCore();
   }
 
   // ---- RPC -----------------------------------------------------------------------------------
@@ -79,6 +115,7 @@ export class SessionActor extends DurableObject<Env> {
    * A full backlog refuses the batch whole (`backlog`), storing nothing of it.
    */
   async ingest(payload: ActionsPayload, dedupe: Dedupe): Promise<IngestOutcome> {
+    await this.configure();
     this.ensureSchema();
     const { dueBy, ...outcome } = this.core.ingest(payload, dedupe, Date.now());
     if (outcome.outcome !== "applied") return outcome;
@@ -90,16 +127,19 @@ export class SessionActor extends DurableObject<Env> {
 
   /** Whether an Idempotency-Key is new here, a replay, or reused with another body. Stores nothing. */
   async idempotencyVerdict(idempotencyKey: string, fingerprint: string): Promise<KeyVerdict> {
+    await this.configure();
     return this.hasSchema() ? this.core.idempotencyVerdict(idempotencyKey, fingerprint, Date.now()) : "new";
   }
 
   /** Whether the backlog has room for `incoming` (null) or how long to wait. Reads only; stores nothing. */
   async backlogFull(incoming: Footprint): Promise<BacklogFull | null> {
+    await this.configure();
     return this.hasSchema() ? this.core.backlogFull(incoming, Date.now()) : null;
   }
 
   /** Sets where this session's notes go (a relink too). Held raw actions are written as one note on the next run. */
   async link(productId: string, sessionId: string, conversationId: string): Promise<LinkResult> {
+    await this.configure();
     this.ensureSchema();
     const result = this.core.link(productId, sessionId, conversationId, Date.now());
     await this.rearm();
@@ -108,6 +148,7 @@ export class SessionActor extends DurableObject<Env> {
 
   /** Like `link`, for the page's publishable key: sets a first link only, never moves one. */
   async linkFirst(productId: string, sessionId: string, conversationId: string): Promise<LinkResult | AlreadyLinked> {
+    await this.configure();
     this.ensureSchema();
     const result = this.core.link(productId, sessionId, conversationId, Date.now(), "first-link-only");
     if (!("already_linked" in result)) await this.rearm();
@@ -116,15 +157,24 @@ export class SessionActor extends DurableObject<Env> {
 
   /** Summarise what is pending now, below K, and deliver pending notes; parked steps try again. */
   async flush(): Promise<{ closed_window: boolean } | null> {
+    await this.configure();
     if (!this.hasSchema()) return null;
     const result = this.core.flush(Date.now());
     if (result) await this.rearm();
     return result;
   }
 
-  /** Erases everything this session stored, alarm included. */
+  /**
+   * Erases everything this session stored, alarm included, after removing it from its product's
+   * index: if the index cannot be reached this throws and erases nothing, so a retry does both.
+   */
   async erase(): Promise<boolean> {
-    const existed = this.hasSchema() && this.store.session() !== null;
+    const s = this.hasSchema() ? this.store.session() : null;
+    if (s && this.productId !== null) await productStub(this.env, this.productId).unindexSession(s.session_id, s.epoch);
+    return this.eraseStorage(s !== null);
+  }
+
+  private async eraseStorage(existed: boolean): Promise<boolean> {
     await this.ctx.storage.deleteAll();
     await this.ctx.storage.deleteAlarm();
     this.schemaReady = false;
@@ -133,6 +183,7 @@ export class SessionActor extends DurableObject<Env> {
   }
 
   async state(): Promise<SessionState | null> {
+    await this.configure();
     return this.hasSchema() ? this.core.state(this.alarmAt, this.config.destination) : null;
   }
 
@@ -170,12 +221,14 @@ export class SessionActor extends DurableObject<Env> {
 
   private async drain(): Promise<void> {
     if (!this.hasSchema()) return;
+    await this.configure();
     let expired = false;
     try {
       const result = await this.core.drain(MAX_STEPS_PER_ALARM);
       if (result.kind === "expired") {
         expired = true;
-        await this.erase();
+        await this.unindexExpired();
+        await this.eraseStorage(true);
         log("session:expired", { actor: this.ctx.id.name, idle_ms: result.idleMs });
       }
     } finally {
@@ -205,21 +258,51 @@ export class SessionActor extends DurableObject<Env> {
     this.schemaReady = true;
   }
 
-  private destination(): Destination {
-    if (!this.destinationCache) {
+  /** The destination of a note's entry (JSON), or the configured one for null or the configured entry. */
+  private destination(entry: string | null): Destination {
+    const current = this.config.destinationEntry ? JSON.stringify(this.config.destinationEntry) : null;
+    const key = entry === null || entry === current ? "" : entry;
+    let built = this.destinations.get(key);
+    if (!built) {
       try {
-        const value = createDestination(this.config, {
+        const settings = key === "" ? this.config.destinationSettings : resolveDestination(JSON.parse(key) as DestinationEntry, this.env);
+        const value = createDestination({ destinationSettings: settings }, {
           fetch: (input, init) => fetch(input, init),
           now: () => Date.now(),
           timeoutMs: this.config.destinationTimeoutMs,
         });
-        this.destinationCache = { value };
+        built = { value };
       } catch (err) {
-        this.destinationCache = { error: err instanceof Error ? err : new Error(String(err)) };
+        built = { error: err instanceof Error ? err : new Error(String(err)) };
       }
+      this.destinations.set(key, built);
     }
-    if ("error" in this.destinationCache) throw this.destinationCache.error;
-    return this.destinationCache.value;
+    if ("error" in built) throw built.error;
+    return built.value;
+  }
+
+  /** The index step's one I/O: the entry to the product's index, as one result. */
+  private async writeIndex(entry: IndexEntry): Promise<Result> {
+    try {
+      await productStub(this.env, this.productId!).indexSession(entry);
+      return done();
+    } catch (err) {
+      return retry(`the product index could not be written (${err instanceof Error ? err.name : "error"})`);
+    }
+  }
+
+  /**
+   * Before an expired session erases itself: leave the index. If that fails, the entry still goes:
+   * the index drops entries whose `expires_at` has passed, whether or not they were removed.
+   */
+  private async unindexExpired(): Promise<void> {
+    const s = this.store.session();
+    if (!s || this.productId === null) return;
+    try {
+      await productStub(this.env, this.productId).unindexSession(s.session_id, s.epoch);
+    } catch (err) {
+      log("index:remove_failed", { actor: this.ctx.id.name, error: err instanceof Error ? err.name : "error" });
+    }
   }
 
   /** After a request wrote: `dueBy` is the latest time its write needs the alarm. */

@@ -7,16 +7,19 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { ConfigError, loadConfig } from "./config";
 import type { AppEnv } from "./http/app";
-import { requireApiToken } from "./http/auth";
 import { ApiError, errorBody } from "./http/errors";
 import { configureLogging, log } from "./log";
 import { registerHealth } from "./routes/health";
+import { registerKeyRoutes } from "./routes/keyRoutes";
 import { registerPostActions } from "./routes/postActions";
 import { registerPosthogWebhook } from "./routes/postPosthogWebhook";
+import { registerProductRoutes } from "./routes/productRoutes";
 import { registerSegment } from "./routes/postSegment";
 import { registerSessionLink } from "./routes/postSessionLink";
+import { registerSessionIndexRoutes } from "./routes/sessionIndexRoutes";
 import { registerSessionRoutes } from "./routes/sessionRoutes";
 
+export { ProductActor } from "./productActor";
 export { SessionActor } from "./sessionActor";
 
 export function createApp() {
@@ -30,10 +33,12 @@ export function createApp() {
     description: "sha256=<hex HMAC-SHA256 of the raw body, keyed by CONNECTOR_SECRET>",
   });
 
-  app.use("/v1/products/*", requireApiToken());
   registerHealth(app);
   registerPostActions(app);
   registerSessionRoutes(app);
+  registerSessionIndexRoutes(app);
+  registerProductRoutes(app);
+  registerKeyRoutes(app);
   registerPosthogWebhook(app);
   registerSegment(app);
   registerSessionLink(app);

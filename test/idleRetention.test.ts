@@ -6,10 +6,18 @@ import { batch, getState, postActions, settle, sqlRows, stubFor, uniqueSession }
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 
-/** Moves the session's last action into the past, as if that much time had gone by since. */
+/**
+ * Moves the session's last action into the past, as if that much time had gone by since: the
+ * index write that activity had due then (at most a minute later) is in the past too.
+ */
 async function age(productId: string, sessionId: string, ms: number): Promise<void> {
   await runInDurableObject(stubFor(productId, sessionId), (_i, state) => {
-    state.storage.sql.exec("UPDATE session SET last_action_at = last_action_at - ?", ms);
+    state.storage.sql.exec(
+      "UPDATE session SET last_action_at = last_action_at - ?, indexed_activity_at = indexed_activity_at - ?, indexed_at = indexed_at - ?",
+      ms,
+      ms,
+      ms,
+    );
   });
 }
 

@@ -1,10 +1,11 @@
 /**
  * @module
- * Who may call in: the API token, the sources' secrets (Autoplay connector, PostHog), and the
- * browser link route's publishable keys and allowed origins. A credential that is not set makes
+ * Who may call in: the API token, the sources' secrets (Autoplay connector, PostHog), the
+ * browser link route's publishable keys and allowed origins, and how long an isolate trusts the
+ * scoped keys and product settings it has read. A credential that is not set makes
  * its route refuse (never fall open); one that is set but malformed is that setting's `ConfigError`.
  */
-import { ConfigError, jsonStrings, section, text, type Section, type Vars } from "./settings";
+import { ConfigError, int, jsonStrings, section, text, type Section, type Vars } from "./settings";
 
 export interface PosthogSecrets {
   /** `POSTHOG_WEBHOOK_SECRETS`: product_id → secret; a blank entry means none for that product. */
@@ -24,6 +25,16 @@ export interface AccessConfig {
   publishableKeys: Section<ReadonlyMap<string, string> | null>;
   /** `LINK_ALLOWED_ORIGINS` (comma-separated) as exact origins, trailing slashes dropped. */
   allowedOrigins: readonly string[];
+  /** `KEY_CACHE_TTL_MS`, `SETTINGS_CACHE_TTL_MS`. */
+  caching: Section<ProductCaching>;
+}
+
+/** How long an isolate trusts what it read from a product: at most 60 s, so a revocation or a settings change applies within a minute. */
+export interface ProductCaching {
+  /** A verified, unknown or revoked key (default 60 s). */
+  keyCacheTtlMs: number;
+  /** A product's settings (default 60 s). */
+  settingsCacheTtlMs: number;
 }
 
 export function parseAccess(vars: Vars): AccessConfig {
@@ -36,6 +47,10 @@ export function parseAccess(vars: Vars): AccessConfig {
       .split(",")
       .map((o) => o.trim().replace(/\/+$/, ""))
       .filter((o) => o !== ""),
+    caching: section(() => ({
+      keyCacheTtlMs: int(vars, "KEY_CACHE_TTL_MS", 60_000, 0, 60_000),
+      settingsCacheTtlMs: int(vars, "SETTINGS_CACHE_TTL_MS", 60_000, 0, 60_000),
+    })),
   };
 }
 

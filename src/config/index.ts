@@ -11,9 +11,10 @@ import type { LogLevel } from "../log";
 import { parseAccess, type AccessConfig } from "./access";
 import { parseCore, type CoreConfig } from "./core";
 import { parseDestination, type DestinationConfig } from "./destination";
+import { defaultDestinationEntry, type DestinationEntry } from "./destinationEntry";
 import { ConfigError, need, oneOf, section, text, type Section, type Vars } from "./settings";
 
-export { parseAccess, posthogSecretFor, readPosthogSecrets, type AccessConfig, type PosthogSecrets, type SecretLookup } from "./access";
+export { parseAccess, posthogSecretFor, readPosthogSecrets, type AccessConfig, type PosthogSecrets, type ProductCaching, type SecretLookup } from "./access";
 export { parseCore, type CoreConfig, type LlmConfig } from "./core";
 export {
   parseDestination,
@@ -23,6 +24,7 @@ export {
   type IntercomSettings,
   type WebhookSettings,
 } from "./destination";
+export { defaultDestinationEntry, resolveDestination, type DestinationEntry, type SecretRef } from "./destinationEntry";
 export { ConfigError, need, type Section, type SettingName, type Vars } from "./settings";
 
 export interface Config {
@@ -32,6 +34,8 @@ export interface Config {
   destination: Section<DestinationConfig>;
   /** `DESTINATION` as set (default `store`), shown even when its settings are broken. */
   destinationName: string;
+  /** The environment's destination as an entry (secrets by name), what notes record; null for an unknown `DESTINATION`. */
+  destinationEntry: DestinationEntry | null;
   access: AccessConfig;
   /** `LOG_LEVEL`; an unusable value logs everything (info) rather than hide errors, and is a problem. */
   logLevel: LogLevel;
@@ -45,11 +49,12 @@ export function parseConfig(vars: Vars): Config {
   const destination = section(() => parseDestination(vars));
   const access = parseAccess(vars);
   const logLevel = section(() => oneOf(vars, "LOG_LEVEL", ["info", "warn", "error"] as const, "info"));
-  const sections = [core, destination, access.posthog, access.publishableKeys, logLevel];
+  const sections = [core, destination, access.posthog, access.publishableKeys, access.caching, logLevel];
   return {
     core,
     destination,
     destinationName: text(vars, "DESTINATION") ?? "store",
+    destinationEntry: defaultDestinationEntry(vars),
     access,
     logLevel: logLevel instanceof ConfigError ? "info" : logLevel,
     problems: sections.filter((s) => s instanceof ConfigError),
@@ -77,6 +82,11 @@ export interface SessionConfig extends CoreConfig {
   destination: string;
   /** The destination's settings, or the `ConfigError` every destination step parks with. */
   destinationSettings: Section<DestinationConfig>;
+  /**
+   * The destination as an entry: recorded on each note prepared for it, so the note is posted and
+   * redacted there even after the product's settings change. Null: an unknown `DESTINATION`.
+   */
+  destinationEntry: DestinationEntry | null;
 }
 
 /** Throws the core `ConfigError`: an actor cannot run without its core settings. */
@@ -86,5 +96,10 @@ export function sessionConfig(env: Env): SessionConfig {
 
 /** {@link sessionConfig} of a parsed config (pure, for Node tests). */
 export function sessionConfigOf(config: Config): SessionConfig {
-  return { ...need(config.core), destination: config.destinationName, destinationSettings: config.destination };
+  return {
+    ...need(config.core),
+    destination: config.destinationName,
+    destinationSettings: config.destination,
+    destinationEntry: config.destinationEntry,
+  };
 }

@@ -259,3 +259,9 @@ export const SessionStateSchema = z
   })
   .passthrough()
   .openapi("SessionState");
+
+/** The answers of every key-scoped route's auth (`requireAccess`). */
+export const keyAuthResponses = {
+  401: jsonContent(ErrorSchema, "Missing, unknown or revoked credential (`unauthorized`)"),
+  403: jsonContent(ErrorSchema, "The key lacks the route's scope or does not cover the product (`out_of_scope`); nothing read or changed"),
+};

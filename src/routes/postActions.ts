@@ -7,7 +7,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { core } from "zod";
 import type { App } from "../http/app";
-import { requireApiToken } from "../http/auth";
+import { requireAccess } from "../http/auth";
 import { jsonBody } from "../http/body";
 import { ApiError } from "../http/errors";
 import { AcceptedSchema, ActionsRequestSchema, ErrorSchema, jsonContent, LIMITS } from "../http/schemas";
@@ -29,7 +29,7 @@ const route = createRoute({
     `Limits: body 1 MiB (413), ${LIMITS.batchesPerRequest} batches per request, ${LIMITS.actionsPerBatch} actions per batch, string lengths as in the schema (422); ` +
     "a session's backlog (actions not yet covered by a posted summary) at most `SESSION_MAX_PENDING_ACTIONS` / `SESSION_MAX_PENDING_BYTES` (429 `session_backlog`, with Retry-After; 413 when one request alone exceeds it).",
   security,
-  middleware: [requireApiToken({ allowConnectorSignature: true }), jsonBody()] as const,
+  middleware: [requireAccess("POST /v1/actions", { allowConnectorSignature: true }), jsonBody()] as const,
   request: {
     headers: z.object({
       "idempotency-key": z
@@ -46,6 +46,7 @@ const route = createRoute({
     202: jsonContent(AcceptedSchema, "Accepted and durable"),
     400: jsonContent(ErrorSchema, "Body is not JSON"),
     401: jsonContent(ErrorSchema, "Missing or invalid credential"),
+    403: jsonContent(ErrorSchema, "The key has no ingest scope, or does not cover a batch's product (`out_of_scope`); nothing stored"),
     409: jsonContent(ErrorSchema, "Idempotency-Key reused with a different body (`idempotency_key_reused`); nothing stored"),
     413: jsonContent(ErrorSchema, "Body over 1 MiB, or one session's share of the request over its backlog bound (`session_request_too_large`)"),
     415: jsonContent(ErrorSchema, "Content-Type is not application/json"),

@@ -2,18 +2,21 @@
  * @module
  * `POST /webhook/:product_id`: PostHog delivers events here (native webhook batch, CDP HTTP
  * webhook, or a Hog function's flat payload). Authenticated by `X-PostHog-Secret` (the plain
- * secret, or `sha256=<hex HMAC of the raw body>`); a failed check answers 401 before anything is
+ * secret, or `sha256=<hex HMAC of the raw body>`): the product's own `posthog_webhook_secret` when
+ * its settings name one (then it works for that product only), else the environment's; a failed check answers 401 before anything is
  * parsed or stored. PostHog redelivers: a batch whose events were all accepted before is a no-op.
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { loadConfig, need, posthogSecretFor } from "../config";
+import { loadConfig, need, posthogSecretFor, type SecretLookup } from "../config";
+import { sourceSecret } from "../config/product";
 import type { App } from "../http/app";
 import { parseJson, readBodyText, requireJsonContentType } from "../http/body";
 import { ApiError } from "../http/errors";
 import { describedBody, ErrorSchema, jsonContent, ProductIdParam, SourceAcceptedSchema } from "../http/schemas";
 import { invalidProductId, rejectInvalid } from "../http/validate";
 import { log } from "../log";
+import { productSettings } from "../product/client";
 import { ingestParsed } from "../sources/ingestParsed";
 import { parsePosthogBody } from "../sources/posthog";
 import { PosthogWebhookBodySchema } from "../sources/posthogSchemas";
@@ -25,7 +28,10 @@ import { verifyPosthogSecret } from "../sources/signatures";
  * within the size limit and checks the header.
  */
 async function verifiedBody(c: Context, productId: string): Promise<string> {
-  const lookup = posthogSecretFor(need(loadConfig(c.env).access.posthog), productId);
+  // A product's own secret works for it alone; without one, the environment's apply.
+  const own = sourceSecret(c.env, await productSettings(c.env, productId), "posthog_webhook_secret");
+  const secret = own.own ? own.secret : posthogSecretFor(need(loadConfig(c.env).access.posthog), productId);
+  const lookup: SecretLookup = typeof secret === "string" ? { ok: true, secret } : secret ?? { ok: false, reason: "not_configured" };
   if (!lookup.ok) throw new ApiError(401, "invalid_signature", "no PostHog webhook secret is configured for this product");
   requireJsonContentType(c);
   const raw = await readBodyText(c);

@@ -6,6 +6,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../http/app";
+import { requireAccess } from "../http/auth";
 import { jsonBody } from "../http/body";
 import { ApiError } from "../http/errors";
 import {
@@ -13,6 +14,7 @@ import {
   ErrorSchema,
   firstValue,
   jsonContent,
+  keyAuthResponses,
   LinkBodySchema,
   LinkResultSchema,
   SessionParams,
@@ -32,8 +34,9 @@ const routes = {
     path: BASE,
     summary: "Session state",
     security,
+    middleware: requireAccess("GET /v1/products/{product_id}/sessions/{session_id}"),
     request: { params: SessionParams },
-    responses: { 200: jsonContent(SessionStateSchema, "The session's state"), 404: notFound },
+    responses: { 200: jsonContent(SessionStateSchema, "The session's state"), ...keyAuthResponses, 404: notFound },
   }),
   context: createRoute({
     method: "get",
@@ -41,18 +44,20 @@ const routes = {
     summary: "The text an agent reads now",
     description: "Latest posted summary, then the actions it does not cover. `?query=` wraps it as the SDK's `enrich()` does.",
     security,
+    middleware: requireAccess("GET /v1/products/{product_id}/sessions/{session_id}/context"),
     request: { params: SessionParams, query: z.object({ query: firstValue(z.string().max(4_000, "at most 4000 characters")).optional() }) },
-    responses: { 200: jsonContent(ContextSchema, "Context text"), 404: notFound },
+    responses: { 200: jsonContent(ContextSchema, "Context text"), ...keyAuthResponses, 404: notFound },
   }),
   link: createRoute({
     method: "put",
     path: `${BASE}/link`,
     summary: "Set the conversation this session's notes go to",
     security,
-    middleware: jsonBody(MAX_LINK_BODY_BYTES),
+    middleware: [requireAccess("PUT /v1/products/{product_id}/sessions/{session_id}/link"), jsonBody(MAX_LINK_BODY_BYTES)] as const,
     request: { params: SessionParams, body: { content: { "application/json": { schema: LinkBodySchema } }, required: true } },
     responses: {
       200: jsonContent(LinkResultSchema, "Linked"),
+      ...keyAuthResponses,
       415: jsonContent(ErrorSchema, "Content-Type is not application/json"),
       422: jsonContent(ErrorSchema, "Invalid body"),
     },
@@ -62,9 +67,11 @@ const routes = {
     path: `${BASE}/flush`,
     summary: "Summarise what is pending now, below K; retry parked steps",
     security,
+    middleware: requireAccess("POST /v1/products/{product_id}/sessions/{session_id}/flush"),
     request: { params: SessionParams },
     responses: {
       202: jsonContent(z.object({ closed_window: z.boolean() }).openapi("FlushResult"), "Flush scheduled"),
+      ...keyAuthResponses,
       404: notFound,
     },
   }),
@@ -72,9 +79,11 @@ const routes = {
     method: "delete",
     path: BASE,
     summary: "Erase the session's state",
+    description: "Removes the session from the product's index first; if the index cannot be reached, nothing is erased (`unavailable`) and a retry does both.",
     security,
+    middleware: requireAccess("DELETE /v1/products/{product_id}/sessions/{session_id}"),
     request: { params: SessionParams },
-    responses: { 204: { description: "Erased" }, 404: notFound },
+    responses: { 204: { description: "Erased" }, ...keyAuthResponses, 404: notFound },
   }),
 };
 

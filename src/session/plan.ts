@@ -16,16 +16,17 @@ export type Step =
   | { kind: "post-summary"; key: string; window: number }
   | { kind: "redact"; key: string; noteId: number }
   | { kind: "close-idle"; key: string }
+  | { kind: "index"; key: string }
   | { kind: "expire"; key: string };
 
 export type StepKind = Step["kind"];
 export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 
-export type Lane = "destination" | "llm";
+export type Lane = "destination" | "llm" | "index";
 
-/** The lane a step runs in: summarise in the LLM lane, every other step in the destination lane. */
+/** The lane a step runs in: summarise in the LLM lane, index in its own, every other step in the destination lane. */
 export function laneOf(kind: StepKind): Lane {
-  return kind === "summarise" ? "llm" : "destination";
+  return kind === "summarise" ? "llm" : kind === "index" ? "index" : "destination";
 }
 
 export type Plan = { kind: "run"; step: Step } | { kind: "wait"; until: number } | { kind: "idle" };
@@ -39,7 +40,11 @@ export interface StepRetry {
 
 export interface PlanInput {
   now: number;
-  /** The session has an outbound destination lane (false for the store: its rows are the context). */
+  /**
+   * The session delivers to an outbound destination. False for the store (its rows are the
+   * context): nothing is delivered or posted, and the lane only redacts notes an earlier
+   * destination of the product still holds.
+   */
   outbound: boolean;
   debounceMs: number;
   debounceMaxMs: number;
@@ -62,6 +67,8 @@ export interface PlanInput {
   /** Idle handling: when the open window (if it holds actions) should be closed, and when the session expires. */
   idleCloseAt: number | null;
   expireAt: number | null;
+  /** When the session's entry in its product's index is due (`session/indexing.ts`); absent or null: not due. */
+  indexDueAt?: number | null;
   steps: ReadonlyMap<string, StepRetry>;
 }
 
@@ -92,8 +99,12 @@ function gate(step: Step, dueAt: number, steps: ReadonlyMap<string, StepRetry>):
 }
 
 function destinationLane(input: PlanInput): { step: Step; at: number } | null {
-  if (!input.outbound || !input.canPost) return null;
   const { now, steps } = input;
+  if (!input.outbound) {
+    const id = input.nextToRedact;
+    return id === null ? null : gate({ kind: "redact", key: `redact:${id}`, noteId: id }, now, steps);
+  }
+  if (!input.canPost) return null;
   if (input.inflightRawNote !== null) {
     return gate({ kind: "deliver", key: `deliver:${input.inflightRawNote}`, noteId: input.inflightRawNote }, now, steps);
   }
@@ -126,18 +137,25 @@ function llmLane(input: PlanInput): { step: Step; at: number } | null {
   return gate({ kind: "summarise", key: `summarise:${w}`, window: w }, at, input.steps);
 }
 
+/** The index lane: one step, gated by its own backoff only, so it never waits for the others nor they for it. */
+function indexLane(input: PlanInput): { step: Step; at: number } | null {
+  if (input.indexDueAt === undefined || input.indexDueAt === null) return null;
+  return gate({ kind: "index", key: "index" }, Math.max(input.now, input.indexDueAt), input.steps);
+}
+
 /**
  * Picks the next step. Cases, in priority order:
  * - the session expired (retention): erase it;
  * - a due destination step (resume an in-flight raw note, deliver, post a summary, redact);
  * - a due summarise step;
+ * - a due index step;
  * - the open window went idle: close it so it gets summarised;
  * - otherwise wait for the earliest deadline, or rest when there is none.
  */
 export function planNextStep(input: PlanInput): Plan {
   const { now } = input;
   if (input.expireAt !== null && input.expireAt <= now) return { kind: "run", step: { kind: "expire", key: "expire" } };
-  const lanes = [destinationLane(input), llmLane(input)].filter((l): l is { step: Step; at: number } => l !== null);
+  const lanes = [destinationLane(input), llmLane(input), indexLane(input)].filter((l): l is { step: Step; at: number } => l !== null);
   const due = lanes.find((l) => l.at <= now);
   if (due) return { kind: "run", step: due.step };
   if (input.idleCloseAt !== null && input.idleCloseAt <= now) {

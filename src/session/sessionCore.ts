@@ -9,6 +9,7 @@ import { buildContext } from "./context";
 import type { Dedupe, IngestOutcome, KeyVerdict } from "./dedupe";
 import type { AlreadyLinked, LinkPolicy, LinkResult } from "./linkResult";
 import type { ActionsPayload } from "./model";
+import { indexDueAt } from "./indexing";
 import { computeNextAlarm, expiresAt, planNextStep, type PlanInput, type Step } from "./plan";
 import { buildState, type SessionState } from "./stateView";
 import { runStep, type StepDeps } from "./steps";
@@ -203,6 +204,7 @@ export class SessionCore {
         { createdAt: s.created_at, lastActionAt: s.last_action_at, actionsAccepted: s.actions_accepted },
         this.timings.retentionMs,
       ),
+      indexDueAt: this.deps.index ? indexDueAt(s, rows.steps) : null,
       steps: new Map(rows.steps.map((r) => [r.key, { attempts: r.attempts, nextAttemptAt: r.next_attempt_at, parked: r.parked_at !== null }])),
     };
     return { session: s, input };

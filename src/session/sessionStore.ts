@@ -24,7 +24,8 @@ export interface PlanRows {
 export class SessionStore extends SeenKeyRows {
   /**
    * Everything the plan needs, or null when there is no session. Without an outbound destination
-   * (the store) there is no destination lane, so its reads are skipped.
+   * (the store) nothing is delivered or posted, so those reads are skipped; what is left to redact
+   * elsewhere (notes posted before the product switched to the store) is still read.
    */
   planRows(rolling: boolean, outbound: boolean): PlanRows | null {
     const session = this.session();
@@ -36,7 +37,7 @@ export class SessionStore extends SeenKeyRows {
       inflightRawNote: outbound ? (this.inflightRawNote()?.id ?? null) : null,
       nextToSummarise: this.nextToSummarise(),
       nextToPost: outbound ? this.nextToPost(rolling) : null,
-      nextToRedact: outbound ? this.nextToRedact(covered, rolling) : null,
+      nextToRedact: this.nextToRedact(covered, rolling),
       steps: this.steps(),
     };
   }

@@ -21,7 +21,7 @@ describe("structured logs under faults", () => {
     for (const e of steps) {
       expect(e).toMatchObject({
         actor: expect.stringMatching(/^p-(alpha|beta):c\d+-\d/),
-        kind: expect.stringMatching(/^(deliver|summarise|post-summary|redact|close-idle)$/),
+        kind: expect.stringMatching(/^(deliver|summarise|post-summary|redact|close-idle|index)$/),
         key: expect.any(String),
         outcome: String(e.event).slice("step:".length),
         attempt: expect.any(Number),

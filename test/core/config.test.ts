@@ -14,7 +14,14 @@ describe("one typed config", () => {
     const c = parseConfig({});
     expect(c.destination).toEqual({ kind: "store" });
     expect(c.destinationName).toBe("store");
-    expect(c.access).toEqual({ apiToken: null, connectorSecret: null, posthog: { perProduct: null, shared: null }, publishableKeys: null, allowedOrigins: [] });
+    expect(c.access).toEqual({
+      apiToken: null,
+      connectorSecret: null,
+      posthog: { perProduct: null, shared: null },
+      publishableKeys: null,
+      allowedOrigins: [],
+      caching: { keyCacheTtlMs: 60_000, settingsCacheTtlMs: 60_000 },
+    });
     expect(c.logLevel).toBe("info");
     expect(c.problems).toEqual([]);
   });

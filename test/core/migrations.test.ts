@@ -38,6 +38,15 @@ describe("migrations", () => {
     ]);
   });
 
+  it("002_products adds only the index columns to the session row and the destination to notes", () => {
+    const before = createNodeStorage();
+    migrate(before, MIGRATIONS.slice(0, 2));
+    const after = createNodeStorage();
+    migrate(after, MIGRATIONS.slice(0, 3));
+    const changed = schemaOf(after).filter((sql) => !schemaOf(before).includes(sql));
+    expect(changed).toEqual([expect.stringMatching(/^CREATE TABLE notes \(.*, posted_at INTEGER ?, destination TEXT\)$/), expect.stringMatching(/^CREATE TABLE session \(.*, actions_held_back INTEGER NOT NULL DEFAULT 0 ?, indexed_state TEXT, indexed_activity_at INTEGER, indexed_at INTEGER\)$/)]);
+  });
+
   it("applies once, records each migration, and refuses a diverging history", () => {
     const storage = createNodeStorage();
     migrate(storage);

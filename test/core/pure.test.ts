@@ -147,10 +147,11 @@ describe("plan", () => {
     expect(planNextStep(input({ nextToSummarise: 1, llmBlockedUntil: 1_060_000 }))).toEqual({ kind: "wait", until: 1_060_000 });
   });
 
-  it("the store has no destination lane: pending batches wait for nothing, and only summaries run", () => {
-    const store = { outbound: false, pending: { firstAt: 0, lastAt: 0, window: 1 }, nextToPost: 1, nextToRedact: 3 };
+  it("the store delivers and posts nothing: only summaries run, and redactions of notes an earlier destination holds", () => {
+    const store = { outbound: false, pending: { firstAt: 0, lastAt: 0, window: 1 }, nextToPost: 1 };
     expect(planNextStep(input(store))).toEqual({ kind: "idle" });
     expect(planNextStep(input({ ...store, nextToSummarise: 2 }))).toEqual({ kind: "run", step: { kind: "summarise", key: "summarise:2", window: 2 } });
+    expect(planNextStep(input({ ...store, nextToRedact: 3 }))).toEqual({ kind: "run", step: { kind: "redact", key: "redact:3", noteId: 3 } });
   });
 
   it("nothing goes out before a link when the destination needs one", () => {

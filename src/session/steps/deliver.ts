@@ -38,7 +38,7 @@ function prepareRawNote(deps: StepDeps, s: SessionRow): NoteRow | null {
   const batches = store.pendingBatches(s.covered_window, MAX_NOTE_ACTIONS);
   if (batches.length === 0) return null;
   const actions = batches.flatMap((b) => JSON.parse(b.actions) as SlimAction[]);
-  const id = store.tx(() => store.createRawNote(batches, rawText(s, actions, deps.config.debounceMs > 0), s.link, deps.now()));
+  const id = store.tx(() => store.createRawNote(batches, rawText(s, actions, deps.config.debounceMs > 0), s.link, deps.now(), deps.destinationEntry));
   return store.note(id);
 }
 

@@ -7,6 +7,7 @@ import { done } from "../../result";
 import type { Step, StepOf } from "../plan";
 import type { SessionRow } from "../store/schema";
 import { deliver } from "./deliver";
+import { indexSession } from "./indexSession";
 import { postSummary } from "./postSummary";
 import { redact } from "./redact";
 import { settle } from "./settle";
@@ -32,6 +33,7 @@ const STEPS: { [K in RunnableKind]: StepFn<StepOf<K>> } = {
   "post-summary": postSummary,
   redact,
   "close-idle": closeIdle,
+  index: indexSession,
 };
 
 /** Runs one step and settles its outcome. A throw (a destination factory's bad settings, a bug) parks the step. */

@@ -42,7 +42,7 @@ export async function postNote(
   extractive: boolean,
   preparedNow: boolean,
 ): Promise<PostResult> {
-  const destination = deps.destination();
+  const destination = deps.destination(note.destination);
   const out = outgoing(deps, s, note, extractive);
   const ref = sessionRef(s, note.link);
   const record = deps.store.step(key);

@@ -14,7 +14,7 @@ export const redact: StepFn<StepOf<"redact">> = async (deps, s, step) => {
   const rolling = config.mode === "rolling";
   const covered = note.kind === "raw" ? note.window_id <= s.covered_window : rolling && note.window_id < s.covered_window;
   if (!covered) return null;
-  const result = await deps.destination().redact(sessionRef(s, note.link), {
+  const result = await deps.destination(note.destination).redact(sessionRef(s, note.link), {
     key: noteKey(s.epoch, note.id),
     kind: note.kind,
     partId: note.part_id,

@@ -9,6 +9,7 @@ import type { Destination } from "../../destinations/types";
 import type { CircuitBreaker } from "../../llm/breaker";
 import type { Summariser } from "../../llm/types";
 import type { LogFields } from "../../log";
+import type { IndexEntry } from "../../product/sessionIndex";
 import { failed, type Result } from "../../result";
 import type { Step } from "../plan";
 import type { SessionStore } from "../sessionStore";
@@ -18,12 +19,22 @@ export interface StepDeps {
   store: SessionStore;
   config: CoreConfig;
   /**
-   * True for `DESTINATION=store`: the session's own rows are the destination (the context route
+   * True for the store destination: the session's own rows are the destination (the context route
    * reads them), so there is nothing to deliver or redact, and a stored summary is posted.
    */
   ownStore: boolean;
-  /** The outbound destination; throws when its settings are unusable (the step parks with that error). */
-  destination: () => Destination;
+  /**
+   * The destination a note was prepared for (its stored entry, JSON), or the configured one when
+   * none is given; throws when its settings are unusable (the step parks with that error).
+   */
+  destination: (entry?: string | null) => Destination;
+  /** The configured destination's entry (JSON), recorded on each note prepared; absent: notes record none (the configured one). */
+  destinationEntry?: string;
+  /**
+   * Writes the session's entry to its product's index (one RPC), as one result: done, or retry.
+   * Absent: the session keeps no index entry (Node tests), and the plan never plans the step.
+   */
+  index?: (entry: IndexEntry) => Promise<Result>;
   /** Summariser for the LLM lane. Its calls are timed out by the summariser itself. */
   summariser: Summariser;
   /**

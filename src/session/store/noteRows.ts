@@ -9,26 +9,28 @@ import { WindowRows } from "./windowRows";
 
 export class NoteRows extends WindowRows {
   /** Prepares a raw note for the given batches and assigns them to it, before any I/O. */
-  createRawNote(batches: readonly BatchRow[], body: string, link: string | null, now: number): number {
+  createRawNote(batches: readonly BatchRow[], body: string, link: string | null, now: number, destination: string | null = null): number {
     const windowId = Math.max(...batches.map((b) => b.window_id));
-    const id = this.insertNote("raw", windowId, body, link, now);
+    const id = this.insertNote("raw", windowId, body, link, now, destination);
     const seqs = batches.map((b) => b.seq);
     this.sql.exec(`UPDATE batches SET note_id = ? WHERE seq IN (${seqs.map(() => "?").join(",")})`, id, ...seqs);
     return id;
   }
 
-  createSummaryNote(windowId: number, body: string, link: string | null, now: number): number {
-    return this.insertNote("summary", windowId, body, link, now);
+  createSummaryNote(windowId: number, body: string, link: string | null, now: number, destination: string | null = null): number {
+    return this.insertNote("summary", windowId, body, link, now, destination);
   }
 
-  private insertNote(kind: NoteRow["kind"], windowId: number, body: string, link: string | null, now: number): number {
+  /** `destination`: the entry (JSON) the note is prepared for; it is posted, found and redacted there. */
+  private insertNote(kind: NoteRow["kind"], windowId: number, body: string, link: string | null, now: number, destination: string | null): number {
     return this.first<{ id: number }>(
-      "INSERT INTO notes (kind, window_id, body, link, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+      "INSERT INTO notes (kind, window_id, body, link, created_at, destination) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
       kind,
       windowId,
       body,
       link,
       now,
+      destination,
     )!.id;
   }
 

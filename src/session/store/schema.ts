@@ -6,8 +6,9 @@
  * way, and the row type becomes the intersection of both.
  */
 
-/** Column name → SQLite column spec, as it appears in `CREATE TABLE`. */
-type Columns = Readonly<Record<string, string>>;
+import type { Columns, RowOf } from "../../storage/tables";
+
+export { addColumnsSql, schemaSql } from "../../storage/tables";
 
 export const TABLES_000 = {
   session: {
@@ -100,26 +101,26 @@ export const TABLES_001 = {
 // Pruning by age walks this index, so it costs what it deletes.
 export const INDEXES_001 = ["CREATE INDEX seen_keys_by_age ON seen_keys (seen_at)"] as const;
 
-/** The DDL for a set of tables and indexes, in declaration order. */
-export function schemaSql(tables: Readonly<Record<string, Columns>>, indexes: readonly string[]): string {
-  const creates = Object.entries(tables).map(
-    ([name, columns]) => `CREATE TABLE ${name} (\n${Object.entries(columns).map(([c, spec]) => `  ${c} ${spec}`).join(",\n")}\n)`,
-  );
-  return [...creates, ...indexes].map((statement) => `${statement};`).join("\n");
-}
+/**
+ * `002_products`: the session index (what was last written to the product's index, so the index
+ * step knows when it is due: `session/indexing.ts`) and, per note, the destination entry it was
+ * prepared for (non-secret settings and secret names, JSON), so a note is posted, found and
+ * redacted where it went even after the product's settings change.
+ */
+export const COLUMNS_002 = {
+  session: {
+    indexed_state: "TEXT",
+    indexed_activity_at: "INTEGER",
+    indexed_at: "INTEGER",
+  },
+  notes: {
+    destination: "TEXT",
+  },
+} as const satisfies Record<string, Columns>;
 
-/** `'a', 'b'` (a CHECK … IN list) → "a" | "b". */
-type Quoted<L extends string> = L extends `'${infer A}', ${infer Rest}` ? A | Quoted<Rest> : L extends `'${infer A}'` ? A : never;
-type TextValue<S extends string> = S extends `${string} IN (${infer L})${string}` ? Quoted<L> : string;
-type BaseValue<S extends string> = S extends `INTEGER${string}` ? number : S extends `TEXT${string}` ? TextValue<S> : never;
-type NullValue<S extends string> = S extends `${string}NOT NULL${string}` | `${string}PRIMARY KEY${string}` ? never : null;
-
-/** The row `SELECT *` returns for a table description. */
-type RowOf<T extends Columns> = { -readonly [C in keyof T]: BaseValue<T[C]> | NullValue<T[C]> };
-
-export type SessionRow = RowOf<typeof TABLES_000.session>;
+export type SessionRow = RowOf<typeof TABLES_000.session> & RowOf<typeof COLUMNS_002.session>;
 export type BatchRow = RowOf<typeof TABLES_000.batches>;
 export type WindowRow = RowOf<typeof TABLES_000.windows>;
-export type NoteRow = RowOf<typeof TABLES_000.notes>;
+export type NoteRow = RowOf<typeof TABLES_000.notes> & RowOf<typeof COLUMNS_002.notes>;
 export type StepRow = RowOf<typeof TABLES_000.steps>;
 export type SeenKeyRow = RowOf<typeof TABLES_001.seen_keys>;

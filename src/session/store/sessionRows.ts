@@ -43,6 +43,11 @@ export class SessionRows extends SqlStore {
     this.sql.exec("UPDATE session SET flush_at = ? WHERE id = 1", now);
   }
 
+  /** What the index step last wrote: its state and the activity it reported (`session/indexing.ts`). */
+  markIndexed(state: string, activityAt: number, now: number): void {
+    this.sql.exec("UPDATE session SET indexed_state = ?, indexed_activity_at = ?, indexed_at = ? WHERE id = 1", state, activityAt, now);
+  }
+
   setLink(link: string, now: number): void {
     this.sql.exec("UPDATE session SET link = ?, linked_at = ? WHERE id = 1", link, now);
   }

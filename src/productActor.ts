@@ -1,0 +1,96 @@
+/**
+ * @module
+ * One Durable Object per product (named by `product_id`): its settings and its session index. The
+ * instance named `*` (never a product id) is the key registry, since a key may span products and
+ * `GET /v1/keys` lists them all. Thin: the SQL is `product/productStore.ts`, the rules are pure
+ * modules beside it. Nothing here is on the ingest path: the Worker and the session actors cache
+ * what they read (`product/client.ts`).
+ */
+import { DurableObject } from "cloudflare:workers";
+import { loadConfig } from "./config";
+import { productConfig, type ProductSettings } from "./config/product";
+import { generateKey } from "./product/apiKeys";
+import { ProductStore, type StoredKey } from "./product/productStore";
+import { PRODUCT_MIGRATIONS } from "./product/schema";
+import type { ProductSet, Scope } from "./product/scopes";
+import type { IndexEntry, ListQuery } from "./product/sessionIndex";
+import { applyMigrations } from "./storage/migrations";
+
+/** A key as `GET /v1/keys` may show it: no secret, no hash. */
+export type KeyInfo = Omit<StoredKey, "hash">;
+
+const keyInfo = ({ hash: _hash, ...info }: StoredKey): KeyInfo => info;
+
+export class ProductActor extends DurableObject<Env> {
+  private readonly store: ProductStore;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    applyMigrations(ctx.storage, PRODUCT_MIGRATIONS);
+    this.store = new ProductStore(ctx.storage);
+  }
+
+  // ---- settings ----------------------------------------------------------------------------
+
+  async settings(): Promise<{ settings: ProductSettings; updatedAt: number } | null> {
+    return this.store.settings();
+  }
+
+  /** Replaces the settings whole (validated by the route: secret names only). */
+  async putSettings(settings: ProductSettings): Promise<{ settings: ProductSettings; updatedAt: number }> {
+    this.store.putSettings(settings, Date.now());
+    return this.store.settings()!;
+  }
+
+  // ---- keys (registry instance) ------------------------------------------------------------
+
+  /** A new key; the full key is in this answer only. */
+  async createKey(input: { name: string; products: ProductSet; scopes: Scope[] }): Promise<KeyInfo & { key: string }> {
+    const { id, key, hash } = await generateKey();
+    this.store.insertKey({ id, name: input.name, products: input.products, scopes: input.scopes, hash, createdAt: Date.now() });
+    return { ...keyInfo(this.store.key(id)!), key };
+  }
+
+  /** What verification needs (the hash included); null for an unknown id. */
+  async key(id: string): Promise<StoredKey | null> {
+    return this.store.key(id);
+  }
+
+  async listKeys(): Promise<KeyInfo[]> {
+    return this.store.keys().map(keyInfo);
+  }
+
+  /** False for an unknown id; revoking twice keeps the first time. */
+  async revokeKey(id: string): Promise<KeyInfo | null> {
+    if (!this.store.key(id)) return null;
+    this.store.revokeKey(id, Date.now());
+    return keyInfo(this.store.key(id)!);
+  }
+
+  async touchKey(id: string, at: number): Promise<void> {
+    this.store.touchKey(id, at);
+  }
+
+  // ---- the session index -------------------------------------------------------------------
+
+  /** A session's entry, from its own `index` step. Expired entries go on every write. */
+  async indexSession(entry: IndexEntry): Promise<void> {
+    const now = Date.now();
+    this.store.transactionSync(() => {
+      this.store.dropExpired(now);
+      this.store.upsertSession(entry, now);
+    });
+  }
+
+  async unindexSession(sessionId: string, epoch?: string): Promise<void> {
+    this.store.removeSession(sessionId, epoch);
+  }
+
+  /** A page newest activity first; `next` is the position after it when more follow. */
+  async listSessions(query: ListQuery): Promise<{ entries: IndexEntry[]; idleMs: number; now: number; more: boolean }> {
+    const now = Date.now();
+    const { idleMs } = productConfig(loadConfig(this.env), this.env, this.store.settings()?.settings ?? null);
+    const rows = this.store.listSessions(query, now, idleMs);
+    return { entries: rows.slice(0, query.limit), idleMs, now, more: rows.length > query.limit };
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * @module
+ * The index step, in its own lane: the session writes its entry to its product's index (one RPC
+ * to the product actor), so listing sessions never asks every session and ingest never writes the
+ * index. A failure backs off and retries as any step does, and never holds back the destination
+ * or the LLM lane. What it sent is recorded, so the plan knows when the entry is due again.
+ */
+import type { StepOf } from "../plan";
+import { indexEntry, indexState } from "../indexing";
+import type { StepFn } from "./stepDeps";
+
+export const indexSession: StepFn<StepOf<"index">> = async (deps, s, step) => {
+  if (!deps.index) return null;
+  const steps = deps.store.steps();
+  const state = indexState(s, steps);
+  const result = await deps.index(indexEntry(s, steps, deps.config.retentionMs));
+  return {
+    key: step.key,
+    result,
+    onDone: () => deps.store.markIndexed(state, s.last_action_at, deps.now()),
+  };
+};

@@ -1,0 +1,36 @@
+/**
+ * @module
+ * The one migration mechanism of every actor's SQLite storage: an append-only list of
+ * migrations, applied in one transaction and recorded in `_migrations`. Never edit a shipped
+ * migration: add the next one. Each actor class keeps its own list (`session/migrations.ts`,
+ * `product/migrations.ts`).
+ */
+
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+const ID_PATTERN = /^\d{3}_[a-z0-9_]+$/;
+
+/** Applies the migrations not yet recorded, in one transaction. Throws if the history diverges. */
+export function applyMigrations(storage: DurableObjectStorage, migrations: readonly Migration[]): void {
+  for (const m of migrations) if (!ID_PATTERN.test(m.id)) throw new Error(`bad migration id ${m.id}`);
+  storage.transactionSync(() => {
+    const sql = storage.sql;
+    sql.exec("CREATE TABLE IF NOT EXISTS _migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    const applied = sql.exec<{ id: string }>("SELECT id FROM _migrations ORDER BY id").toArray().map((r) => r.id);
+    applied.forEach((id, i) => {
+      if (migrations[i]?.id !== id) throw new Error(`migration history diverges at ${id}`);
+    });
+    for (const m of migrations.slice(applied.length)) {
+      sql.exec(m.sql);
+      sql.exec("INSERT INTO _migrations (id, applied_at) VALUES (?, ?)", m.id, Date.now());
+    }
+  });
+}
+
+/** Whether this storage has been migrated at all (a probe that creates nothing). */
+export function isMigrated(storage: DurableObjectStorage): boolean {
+  return storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_migrations'").toArray().length > 0;
+}
