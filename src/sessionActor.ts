@@ -13,6 +13,7 @@ import type { Destination } from "./destinations/types";
 import { llmBreaker } from "./llm/breaker";
 import { createSummariser } from "./llm/createSummariser";
 import { configureLogging, log } from "./log";
+import { configureMeter, metered, meter } from "./meter";
 import { nextAlarmAt, type AlarmAction } from "./session/alarm";
 import type { Dedupe, IngestOutcome, KeyVerdict } from "./session/dedupe";
 import type { Footprint } from "./session/backlog";
@@ -39,7 +40,9 @@ export class SessionActor extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    configureLogging(loadConfig(env).logLevel);
+    const settings = loadConfig(env);
+    configureLogging(settings.logLevel);
+    configureMeter(settings.meter);
     this.store = new SessionStore(ctx.storage);
     this.config = sessionConfig(env);
     const { llm } = this.config;
@@ -74,6 +77,7 @@ export class SessionActor extends DurableObject<Env> {
    * A full backlog refuses the batch whole (`backlog`), storing nothing of it.
    */
   async ingest(payload: ActionsPayload, dedupe: Dedupe): Promise<IngestOutcome> {
+    meter.rpc("ingest");
     this.ensureSchema();
     const { dueBy, ...outcome } = this.core.ingest(payload, dedupe, Date.now());
     if (outcome.outcome === "applied") await this.rearm(dueBy);
@@ -82,16 +86,19 @@ export class SessionActor extends DurableObject<Env> {
 
   /** Whether an Idempotency-Key is new here, a replay, or reused with another body. Stores nothing. */
   async idempotencyVerdict(idempotencyKey: string, fingerprint: string): Promise<KeyVerdict> {
+    meter.rpc("idempotencyVerdict");
     return this.hasSchema() ? this.core.idempotencyVerdict(idempotencyKey, fingerprint, Date.now()) : "new";
   }
 
   /** Whether the backlog has room for `incoming` (null) or how long to wait. Reads only; stores nothing. */
   async backlogFull(incoming: Footprint): Promise<BacklogFull | null> {
+    meter.rpc("backlogFull");
     return this.hasSchema() ? this.core.backlogFull(incoming, Date.now()) : null;
   }
 
   /** Sets where this session's notes go (a relink too). Held raw actions are written as one note on the next run. */
   async link(productId: string, sessionId: string, conversationId: string): Promise<LinkResult> {
+    meter.rpc("link");
     this.ensureSchema();
     const result = this.core.link(productId, sessionId, conversationId, Date.now());
     await this.rearm();
@@ -100,6 +107,7 @@ export class SessionActor extends DurableObject<Env> {
 
   /** Like `link`, for the page's publishable key: sets a first link only, never moves one. */
   async linkFirst(productId: string, sessionId: string, conversationId: string): Promise<LinkResult | AlreadyLinked> {
+    meter.rpc("linkFirst");
     this.ensureSchema();
     const result = this.core.link(productId, sessionId, conversationId, Date.now(), "first-link-only");
     if (!("already_linked" in result)) await this.rearm();
@@ -108,6 +116,7 @@ export class SessionActor extends DurableObject<Env> {
 
   /** Summarise what is pending now, below K, and deliver pending notes; parked steps try again. */
   async flush(): Promise<{ closed_window: boolean } | null> {
+    meter.rpc("flush");
     if (!this.hasSchema()) return null;
     const result = this.core.flush(Date.now());
     if (result) await this.rearm();
@@ -116,19 +125,27 @@ export class SessionActor extends DurableObject<Env> {
 
   /** Erases everything this session stored, alarm included. */
   async erase(): Promise<boolean> {
+    meter.rpc("erase");
+    return this.eraseStorage();
+  }
+
+  private async eraseStorage(): Promise<boolean> {
     const existed = this.hasSchema() && this.store.session() !== null;
     await this.ctx.storage.deleteAll();
     await this.ctx.storage.deleteAlarm();
+    meter.alarmWrite();
     this.schemaReady = false;
     this.alarmAt = null;
     return existed;
   }
 
   async state(): Promise<SessionState | null> {
+    meter.rpc("state");
     return this.hasSchema() ? this.core.state(this.alarmAt, this.config.destination) : null;
   }
 
   async context(query?: string): Promise<{ context: string } | null> {
+    meter.rpc("context");
     const context = this.hasSchema() ? this.core.context(query) : null;
     return context === null ? null : { context };
   }
@@ -136,6 +153,7 @@ export class SessionActor extends DurableObject<Env> {
   // ---- alarm ---------------------------------------------------------------------------------
 
   override async alarm(): Promise<void> {
+    meter.alarm();
     this.alarmAt = null;
     // Coalesce: alarm() never overlaps itself, but a test or a retry may call in while one runs.
     this.draining ??= this.drain().finally(() => {
@@ -151,7 +169,7 @@ export class SessionActor extends DurableObject<Env> {
       const result = await this.core.drain(MAX_STEPS_PER_ALARM);
       if (result.kind === "expired") {
         expired = true;
-        await this.erase();
+        await this.eraseStorage();
         log("session:expired", { actor: this.ctx.id.name, idle_ms: result.idleMs });
       }
     } finally {
@@ -166,7 +184,7 @@ export class SessionActor extends DurableObject<Env> {
 
   private hasSchema(): boolean {
     if (this.schemaReady) return true;
-    const found = this.ctx.storage.sql
+    const found = metered(this.ctx.storage.sql)
       .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_migrations'")
       .toArray().length;
     this.schemaReady = found > 0;
@@ -208,8 +226,10 @@ export class SessionActor extends DurableObject<Env> {
     if (action.kind === "set") {
       this.alarmAt = action.at;
       await this.ctx.storage.setAlarm(action.at);
+      meter.alarmWrite();
     } else if (action.kind === "delete") {
       await this.ctx.storage.deleteAlarm();
+      meter.alarmWrite();
     }
   }
 }

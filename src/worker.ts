@@ -10,7 +10,9 @@ import type { AppEnv } from "./http/app";
 import { requireApiToken } from "./http/auth";
 import { ApiError, errorBody } from "./http/errors";
 import { configureLogging, log } from "./log";
+import { configureMeter, meter } from "./meter";
 import { registerHealth } from "./routes/health";
+import { registerMeter } from "./routes/meter";
 import { registerPostActions } from "./routes/postActions";
 import { registerPosthogWebhook } from "./routes/postPosthogWebhook";
 import { registerSegment } from "./routes/postSegment";
@@ -37,6 +39,7 @@ export function createApp() {
   registerPosthogWebhook(app);
   registerSegment(app);
   registerSessionLink(app);
+  registerMeter(app);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
@@ -72,7 +75,10 @@ const app = createApp();
 
 export default {
   fetch(request, env, ctx) {
-    configureLogging(loadConfig(env).logLevel);
+    const config = loadConfig(env);
+    configureLogging(config.logLevel);
+    configureMeter(config.meter);
+    meter.workerRequest(request.method, new URL(request.url).pathname);
     return app.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;

@@ -4,6 +4,7 @@
  * recorded in `_migrations`. Never edit a shipped migration: add the next one. The tables are
  * declared in `store/schema.ts`, which the DDL and the row types are both derived from.
  */
+import { metered } from "../meter";
 import { INDEXES_000, INDEXES_001, schemaSql, TABLES_000, TABLES_001 } from "./store/schema";
 
 export interface Migration {
@@ -31,7 +32,7 @@ const ID_PATTERN = /^\d{3}_[a-z0-9_]+$/;
 export function migrate(storage: DurableObjectStorage, migrations: readonly Migration[] = MIGRATIONS): void {
   for (const m of migrations) if (!ID_PATTERN.test(m.id)) throw new Error(`bad migration id ${m.id}`);
   storage.transactionSync(() => {
-    const sql = storage.sql;
+    const sql = metered(storage.sql);
     sql.exec("CREATE TABLE IF NOT EXISTS _migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
     const applied = sql.exec<{ id: string }>("SELECT id FROM _migrations ORDER BY id").toArray().map((r) => r.id);
     applied.forEach((id, i) => {
