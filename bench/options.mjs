@@ -76,10 +76,10 @@ function profileFor(argv) {
     longWaitMaxMs: pick(45_000, 600_000),
     // price: sessions × windows of two 5-action batches, each configuration on its own server.
     priceSessions: pick(4, 20),
-    priceWindows: pick(10, 50),
+    priceWindows: pick(6, 50),
     priceDrainMaxMs: pick(30_000, 120_000),
     // burst: one session, actions sent as fast as accepted, the LLM answering after burstLlmMs.
-    burstActions: pick(500, 10_000),
+    burstActions: pick(300, 10_000),
     burstLlmMs: 300,
     burstWaitMaxMs: pick(90_000, 600_000),
     // idle: sessions simulated over a week (plain Node, test/core/idleWeek.test.ts).

@@ -43,6 +43,8 @@ export function priceSection(price) {
     `Prices (USD, read ${PRICES.retrieved}): Workers requests $${p.workerRequestsPerMillion}/million, CPU $${p.cpuPerMillionMs}/million ms; Durable Objects requests $${p.doRequestsPerMillion}/million, rows read $${p.rowsReadPerMillion}/million, rows written $${p.rowsWrittenPerMillion}/million (each setAlarm is one), stored data $${p.storagePerGbMonth}/GB-month. Sources: ${PRICES.sources.join(", ")}.`,
     ...PRICES.notes.map((x) => `- ${x}`),
     "- Every figure is per million actions: the run's count × 1,000,000 ÷ the actions sent. Target: store ≤ 2× the floor's cost (Figures below).",
+    `- Stored bytes: the sessions' databases once drained, ${rows.map((r) => `${r.key} ${n(r.storedBytesPerSession)}`).join(", ")} bytes per session (mostly schema and SQLite pages, not actions), so their share per million actions shrinks as sessions run longer than this load's ${n(load.windows * load.batchesPerWindow * load.actionsPerBatch)} actions.`,
+    "- Exact for the load: requests, RPCs, LLM calls and tokens. Alarms, and how many raw notes (and redactions) the batches become, also depend on how arrivals meet the alarm (timing).",
     "",
   );
   return lines;

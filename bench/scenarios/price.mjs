@@ -89,7 +89,7 @@ async function pricePhase(ctx, server, fakes, config) {
     completionTokens: per(meter.llm.completion_tokens),
     cpuMs: cpu.workerdUser === undefined ? null : per(cpu.workerdUser),
   };
-  return { ...config, sessions: sessions.length, requests: sent.requests, actions, drainS, meter, storedBytes: storage.bytes, storedRows: storage.rows, fakeDestinationCalls: (await fakes.stats("destination")).calls, perMillion, costUsd: costOf(perMillion) };
+  return { ...config, sessions: sessions.length, requests: sent.requests, actions, drainS, meter, storedBytes: storage.bytes, storedBytesPerSession: round(storage.bytes / sessions.length, 0), storedRows: storage.rows, fakeDestinationCalls: (await fakes.stats("destination")).calls, perMillion, costUsd: costOf(perMillion) };
 }
 
 /** Every session's windows, each two batches back to back then a pause; sessions in parallel. */
