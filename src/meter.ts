@@ -69,8 +69,10 @@ export function routeOf(method: string, pathname: string): string {
 
 export const meter = {
   /** The meter's own route is not counted: reading the counters must not change them. */
-  workerRequest(method: string, pathname: string): void {
-    if (!enabled || pathname === "/v1/meter") return;
+  workerRequest(method: string, url: string): void {
+    if (!enabled) return;
+    const { pathname } = new URL(url);
+    if (pathname === "/v1/meter") return;
     counts.worker_requests.total += 1;
     bump(counts.worker_requests.by_route, routeOf(method, pathname));
   },

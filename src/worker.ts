@@ -78,7 +78,7 @@ export default {
     const config = loadConfig(env);
     configureLogging(config.logLevel);
     configureMeter(config.meter);
-    meter.workerRequest(request.method, new URL(request.url).pathname);
+    meter.workerRequest(request.method, request.url);
     return app.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;
