@@ -131,13 +131,15 @@ export default defineConfig({
       },
       workerdProject("workers", testBindings, {
         include: ["test/*.test.ts"],
-        exclude: ["test/intercom*.test.ts", "test/pipeline*.test.ts", "test/debounce*.test.ts", "test/fuzz*.test.ts", "test/products*.test.ts"],
+        exclude: ["test/intercom*.test.ts", "test/pipeline*.test.ts", "test/debounce*.test.ts", "test/fuzz*.test.ts", "test/products*.test.ts", "test/meter*.test.ts"],
       }),
       workerdProject("workers-products", productBindings, { include: ["test/products*.test.ts"] }),
       workerdProject("fuzz", fuzzBindings, { include: ["test/fuzz*.test.ts"], testTimeout: 1_800_000 }),
       workerdProject("workers-pipeline", pipelineBindings, { include: ["test/pipeline*.test.ts"] }),
       // The pipeline's world with a debounce, as the SDK's `debounce_ms` runs it.
       workerdProject("workers-debounce", { ...pipelineBindings, DEBOUNCE_MS: "200" }, { include: ["test/debounce*.test.ts"] }),
+      // The meter's exact counts (METER=on). A long debounce keeps the alarm from firing until a flush makes the steps due.
+      workerdProject("workers-meter", { ...pipelineBindings, METER: "on", DEBOUNCE_MS: "60000", DEBOUNCE_MAX_MS: "60000" }, { include: ["test/meter*.test.ts"] }),
       workerdProject("workers-intercom", intercomBindings, { include: ["test/intercom*.test.ts"] }),
       // The campaign aborts actors hundreds of times on purpose, and workerd would log each abort.
       workerdProject(

@@ -20,7 +20,7 @@ export function request(port, method, urlPath, { headers = {}, body, timeoutMs =
       (res) => {
         const chunks = [];
         res.on("data", (c) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
         res.on("error", reject);
       },
     );
@@ -52,7 +52,8 @@ export function closeClient() {
   agent.destroy();
 }
 
-function makeBatch(sessionId, seq, actionsPerBatch) {
+/** One batch of `actionsPerBatch` fixed-size actions as the JSON body of POST /v1/actions. */
+export function makeBatch(sessionId, seq, actionsPerBatch, extra = {}) {
   const actions = [];
   // Fixed-width numbers: every action has the same size however long the run, so prompt sizes
   // can only grow if the service's prompts grow.
@@ -70,15 +71,15 @@ function makeBatch(sessionId, seq, actionsPerBatch) {
       timestamp_end: T_BASE + seq + 0.25,
     });
   }
-  return JSON.stringify({ type: "actions", product_id: PRODUCT, session_id: sessionId, forwarded_at: T_BASE + seq, actions });
+  return JSON.stringify({ type: "actions", product_id: PRODUCT, session_id: sessionId, forwarded_at: T_BASE + seq, actions, ...extra });
 }
 
-/** POST /v1/actions with one new batch; the idempotency key is unique within the run. */
-export function sendBatch(port, { runId, sessionId, actionsPerBatch }) {
+/** POST /v1/actions with one new batch (plus `extra` payload fields); the idempotency key is unique within the run. */
+export function sendBatch(port, { runId, sessionId, actionsPerBatch, extra = {} }) {
   const seq = ++seqCounter;
   return request(port, "POST", "/v1/actions", {
     headers: { "content-type": "application/json", "idempotency-key": `${runId}-${seq}`, ...AUTH },
-    body: makeBatch(sessionId, seq, actionsPerBatch),
+    body: makeBatch(sessionId, seq, actionsPerBatch, extra),
   });
 }
 

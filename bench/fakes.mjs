@@ -2,7 +2,8 @@
 // 127.0.0.1 only, one server per role:
 //  - the destination: the world's Standard Webhooks receiver (the webhook destination posts to
 //    /hook; signatures are not checked, the secret is the benchmark's own), after a configurable
-//    latency; it counts calls and records when each arrived;
+//    latency; it counts calls and records when each arrived; under /intercom it answers as the few
+//    Intercom endpoints the intercom destination calls (bench/fakeIntercom.mjs);
 //  - the LLM: the world's OpenAI-compatible POST /v1/chat/completions, answering a fixed-size
 //    summary after a configurable delay; it counts calls and records every prompt's size.
 // Both are controlled over loopback HTTP: GET /__fake/stats, POST /__fake/config {latencyMs},
@@ -16,6 +17,7 @@
 import http from "node:http";
 import { pathToFileURL } from "node:url";
 import { createWorld } from "../test/world/index.ts";
+import { createIntercom, INTERCOM_PREFIX } from "./fakeIntercom.mjs";
 
 const MAX_BODY = 8 * 1024 * 1024;
 const MAX_RECORDS = 200_000;
@@ -89,6 +91,7 @@ async function answer(world, req, url, body, res) {
 function createFake(name, record) {
   const state = { latencyMs: 0, calls: 0, inFlight: 0, maxInFlight: 0, records: [], status: 200 };
   let world = newWorld();
+  let intercom = createIntercom();
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url, "http://127.0.0.1");
@@ -97,6 +100,7 @@ function createFake(name, record) {
       if (url.pathname === "/__fake/reset" && req.method === "POST") {
         Object.assign(state, { calls: 0, maxInFlight: 0, records: [] });
         world = newWorld();
+        intercom = createIntercom();
         return json(res, 200, { ok: true });
       }
       if (url.pathname === "/__fake/config" && req.method === "POST") {
@@ -116,6 +120,10 @@ function createFake(name, record) {
         if (state.records.length < MAX_RECORDS) state.records.push(entry);
         if (state.latencyMs > 0) await sleep(state.latencyMs);
         if (state.status !== 200) return json(res, state.status, { error: { message: "fake failure" } });
+        if (url.pathname.startsWith(INTERCOM_PREFIX)) {
+          const { status, json: value } = intercom(req.method, url.pathname, body);
+          return json(res, status, value);
+        }
         return await answer(world, req, url, body, res);
       } finally {
         state.inFlight -= 1;

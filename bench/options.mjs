@@ -1,9 +1,9 @@
 // Command-line options and the load profile they select (quick for CI, full for the figures).
 import { parseArgs } from "node:util";
 
-export const SCENARIOS = ["ingest", "floor", "isolation", "coalescing", "long", "bundle"];
+export const SCENARIOS = ["ingest", "floor", "isolation", "coalescing", "long", "burst", "price", "idle", "bundle"];
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only ingest,floor,isolation,coalescing,long,bundle]
+export const USAGE = `usage: npm run bench -- [--quick] [--only ingest,floor,isolation,coalescing,long,burst,price,idle,bundle]
   [--rounds N] [--concurrency N] [--seconds S] [--sessions N] [--actions-per-batch N]
   [--long-actions N] [--out DIR] [--ours-config wrangler.toml] [--ref GIT-REF] [--keep] [--logs] [--profile]
 --ours-config runs "ours" from another wrangler config (default: the project's wrangler.toml).
@@ -74,6 +74,16 @@ function profileFor(argv) {
     coalesceReps: pick(1, 5),
     longActions: num(argv["long-actions"], pick(200, 10_000)),
     longWaitMaxMs: pick(45_000, 600_000),
+    // price: sessions × windows of two 5-action batches, each configuration on its own server.
+    priceSessions: pick(4, 20),
+    priceWindows: pick(6, 50),
+    priceDrainMaxMs: pick(30_000, 120_000),
+    // burst: one session, actions sent as fast as accepted, the LLM answering after burstLlmMs.
+    burstActions: pick(300, 10_000),
+    burstLlmMs: 300,
+    burstWaitMaxMs: pick(90_000, 600_000),
+    // idle: sessions simulated over a week (plain Node, test/core/idleWeek.test.ts).
+    idleSessions: pick(20, 1_000),
     actionsPerBatch: num(argv["actions-per-batch"], 5),
     startupMaxMs: pick(60_000, 120_000),
     threshold: 10,

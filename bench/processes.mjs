@@ -31,9 +31,9 @@ function childEnv() {
  * `pipeStdout` only stderr goes there and the caller reads `child.stdout`.
  * `child.exited` resolves with `{ code, signal }`.
  */
-export function spawnGroup(name, cmd, args, { logFile, pipeStdout = false, stdin = "ignore", cwd = ROOT }) {
+export function spawnGroup(name, cmd, args, { logFile, pipeStdout = false, stdin = "ignore", cwd = ROOT, env = {} }) {
   const out = fs.openSync(logFile, "a");
-  const child = spawn(cmd, args, { cwd, env: childEnv(), detached: true, stdio: [stdin, pipeStdout ? "pipe" : out, out] });
+  const child = spawn(cmd, args, { cwd, env: { ...childEnv(), ...env }, detached: true, stdio: [stdin, pipeStdout ? "pipe" : out, out] });
   fs.closeSync(out);
   child.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   child.once("error", (err) => log(`${name}: ${err.message}`));

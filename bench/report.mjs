@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ROOT } from "./constants.mjs";
 import { log } from "./log.mjs";
+import { burstRows, idleSection, priceSection } from "./reportCost.mjs";
 
 /** Writes `outDir`/latest.json and latest.md and prints the Markdown. */
 export function writeReport(results, outDir) {
@@ -42,6 +43,8 @@ function markdown(results) {
   const S = results.scenarios;
   if (S.ingest?.summary) lines.push(...ingestSection(S.ingest));
   if (S.isolation?.summary) lines.push(...isolationSection(S.isolation, p));
+  if (S.price?.rows) lines.push(...priceSection(S.price));
+  if (S.idle?.rows) lines.push(...idleSection(S.idle));
   lines.push(...figuresSection(results));
   if (results.errors.length) {
     lines.push("## Errors", "");
@@ -56,19 +59,19 @@ function ingestSection(ingest) {
   const lines = [
     "## Ingest (POST /v1/actions)",
     "",
-    "| worker | sessions | requests/s | actions/s | p50 ms | p99 ms | ÷ floor: throughput | ÷ floor: p99 | runtime CPU µs/req (load / +background) | failed |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| worker | sessions | requests/s | actions/s | p50 ms | p99 ms | ÷ floor: throughput | ÷ floor: p99 | ÷ floor: CPU per batch | runtime CPU µs/req (load / +background) | failed |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const key of Object.keys(ingest.targets)) {
     for (const load of ["one", "many"]) {
       const x = ingest.summary[key]?.[load];
       const r = ingest.ratios?.[key]?.[load];
-      if (x) lines.push(row([key, fmt(x.sessions), fmt(x.rps), fmt(x.actionsPerS), fmt(x.p50Ms), fmt(x.p99Ms), fmt(r?.throughput), fmt(r?.p99), `${fmt(x.cpuUsPerRequestDuringLoad)} / ${fmt(x.cpuUsPerRequest)}`, fmt(x.failed)]));
+      if (x) lines.push(row([key, fmt(x.sessions), fmt(x.rps), fmt(x.actionsPerS), fmt(x.p50Ms), fmt(x.p99Ms), fmt(r?.throughput), fmt(r?.p99), fmt(r?.cpuPerBatch), `${fmt(x.cpuUsPerRequestDuringLoad)} / ${fmt(x.cpuUsPerRequest)}`, fmt(x.failed)]));
     }
   }
   lines.push("");
   for (const [key, label] of Object.entries(ingest.targets)) if (ingest.summary[key]) lines.push(`- ${key}: ${label}`);
-  lines.push("- runtime CPU: the workerd process running the Worker and its Durable Objects, per accepted request, during the load and including the background work it left (until idle). wrangler dev's proxy workerd and its Node process add the same fixed cost to every worker and are left out.", "");
+  lines.push("- runtime CPU: the workerd process running the Worker and its Durable Objects (from /proc), per accepted request (one batch), during the load and including the background work it left (until idle). wrangler dev's proxy workerd and its Node process add the same fixed cost to every worker and are left out. CPU per batch ÷ floor: the median of the per-round ratios, background included.", "");
   return lines;
 }
 
@@ -76,14 +79,14 @@ function isolationSection(isolation, p) {
   const lines = [
     "## Isolation from slow I/O (ingest p99, ms)",
     "",
-    `| sessions | base | destination ${p.isolationDestMs} ms | ratio | LLM ${p.isolationLlmMs / 1000} s | ratio | requests/s (base / dest / LLM) | runtime CPU µs/req (base / dest / LLM) |`,
-    "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    `| sessions | base | destination ${p.isolationDestMs} ms | ratio | LLM ${p.isolationLlmMs / 1000} s | ratio | requests/s (base / dest / LLM) | runtime CPU µs/req (base / dest / LLM) | CPU ratio (dest / LLM) |`,
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   const conditions = ["base", "slowDestination", "slowLlm"];
   for (const load of ["one", "many"]) {
     const s = isolation.summary[load];
     const each = (pick) => conditions.map((c) => fmt(pick(s[c]))).join(" / ");
-    if (s) lines.push(row([fmt(s.sessions), fmt(s.base.p99Ms), fmt(s.slowDestination.p99Ms), fmt(s.ratioSlowDestination), fmt(s.slowLlm.p99Ms), fmt(s.ratioSlowLlm), each((x) => x.rps), each((x) => x.cpuUsPerRequestDuringLoad)]));
+    if (s) lines.push(row([fmt(s.sessions), fmt(s.base.p99Ms), fmt(s.slowDestination.p99Ms), fmt(s.ratioSlowDestination), fmt(s.slowLlm.p99Ms), fmt(s.ratioSlowLlm), each((x) => x.rps), each((x) => x.cpuUsPerRequestDuringLoad), `${fmt(s.cpuRatioSlowDestination)} / ${fmt(s.cpuRatioSlowLlm)}`]));
   }
   lines.push("", "p99 columns: medians over rounds; ratios: the median of each round's ratio (the three conditions of a round ran back to back).", "");
   return lines;
@@ -107,6 +110,7 @@ function figuresSection(results) {
     ];
     for (const [name, value, goal = ""] of figures) lines.push(row([`long session: ${name}`, value, goal, ""]));
   }
+  lines.push(...burstRows(S.burst, row, fmt));
   const b = S.bundle;
   for (const key of ["ours", "floor"]) {
     if (b?.[key] && !b[key].error) lines.push(row([`bundle (${key}): raw / gzip`, `${fmt(b[key].rawKiB, " KiB")} / ${fmt(b[key].gzipKiB, " KiB")}`, "", ""]));

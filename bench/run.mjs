@@ -12,7 +12,9 @@
 //
 // Scenarios (bench/scenarios/): ingest (1 and N sessions; our whole pipeline, and our ingest path
 // alone), floor (same load, ratios), isolation (slow destination / slow LLM), coalescing
-// (DEBOUNCE_MS=200), long session (K=10), bundle size. Exit code: 0 when every scenario ran
+// (DEBOUNCE_MS=200), long session (K=10), burst (10,000 actions against a 300 ms LLM), price (exact
+// counts per million actions, priced, per destination and debounce, and the floor), idle week
+// (alarms per idle session, simulated in Node), bundle size. Exit code: 0 when every scenario ran
 // (targets missed or not), 1 when a scenario failed (a server did not start, requests failed),
 // 2 on bad options.
 import fs from "node:fs";
@@ -27,10 +29,13 @@ import { parseOptions, USAGE } from "./options.mjs";
 import { killAll, killAllNow } from "./processes.mjs";
 import { writeReport } from "./report.mjs";
 import { createResults, recordError } from "./results.mjs";
+import { scenarioBurst } from "./scenarios/burst.mjs";
 import { scenarioCoalescing } from "./scenarios/coalescing.mjs";
+import { scenarioIdle } from "./scenarios/idle.mjs";
 import { scenarioIngest } from "./scenarios/ingest.mjs";
 import { scenarioIsolation } from "./scenarios/isolation.mjs";
 import { scenarioLong } from "./scenarios/long.mjs";
+import { scenarioPrice } from "./scenarios/price.mjs";
 import { startServers, stopServer } from "./servers.mjs";
 import { round } from "./stats.mjs";
 
@@ -87,10 +92,10 @@ async function main() {
   log(`machine: ${results.machine.cores} cores, Node ${results.machine.node}, workerd ${results.machine.workerd}, wrangler ${results.machine.wrangler}, load ${results.machine.loadavgAtStart.join(" ")}`);
   // Everything that only costs start-up time runs at once: bundling and every server's start.
   // Measurements begin only after all of it is done.
-  const { fakes, source, bundle, ours, oursIngestOnly, floor, coalescing } = await startServers(ctx);
+  const { fakes, source, bundle, ours, oursStore, oursIngestOnly, floor, coalescing, burst, priced } = await startServers(ctx);
   if (source) results.source = source;
   if (bundle) results.scenarios.bundle = bundle;
-  const startup = { ours, oursIngestOnly, floor, coalescing };
+  const startup = { ours, oursStore, oursIngestOnly, floor, coalescing, burst, ...Object.fromEntries(Object.values(priced).map((s) => [s.name, s])) };
   results.scenarios.startupMs = Object.fromEntries(Object.entries(startup).filter(([, v]) => v).map(([k, v]) => [k, v.startupMs]));
 
   if (ours && only.has("long")) {
@@ -105,11 +110,26 @@ async function main() {
     );
   }
 
-  const ingestServers = { ours: only.has("ingest") ? ours : null, oursIngestOnly, floor };
+  if (burst) {
+    await runScenario("burst", async () => {
+      const b = (results.scenarios.burst = await scenarioBurst(ctx, burst, fakes));
+      log(`burst: ${b.llmCalls} LLM calls (≤ ${b.maxLlmCalls}), peak ${b.peakRows} rows, drained in ${b.drainS} s, covered: ${b.covered.ok}`);
+    });
+  }
+  await stopServer(results, burst);
+
+  if (only.has("price") && Object.keys(priced).length) {
+    const servers = { ...priced, floor };
+    const stop = (server) => (server === floor ? settle(floor, profile.settleMaxMs) : stopServer(results, server));
+    await runScenario("price", async () => (results.scenarios.price = await scenarioPrice(ctx, servers, fakes, stop)));
+  }
+
+  const ingestServers = { ours: oursStore, oursIngestOnly, floor: only.has("floor") ? floor : null };
   if (Object.values(ingestServers).some(Boolean)) {
     await runScenario("ingest", async () => (results.scenarios.ingest = await scenarioIngest(ctx, ingestServers)));
   }
   await stopServer(results, floor);
+  await stopServer(results, oursStore);
   await stopServer(results, oursIngestOnly);
 
   if (ours && only.has("isolation")) {
@@ -121,6 +141,8 @@ async function main() {
     await runScenario("coalescing", async () => (results.scenarios.coalescing = await scenarioCoalescing(ctx, coalescing, fakes)));
   }
   await stopServer(results, coalescing);
+
+  if (only.has("idle")) await runScenario("idle", async () => (results.scenarios.idle = await scenarioIdle(ctx)));
 
   results.durationS = round((performance.now() - started) / 1000, 1);
   results.machine.loadavgAtEnd = os.loadavg().map((x) => round(x, 2));

@@ -4,10 +4,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { API_TOKEN, HOST, ROOT } from "./constants.mjs";
 import { startFakes } from "./fakesProcess.mjs";
+import { INTERCOM_PREFIX } from "./fakeIntercom.mjs";
 import { freezeOurs } from "./freezeOurs.mjs";
 import { log } from "./log.mjs";
 import { killGroup } from "./processes.mjs";
 import { recordError } from "./results.mjs";
+import { priceConfigs } from "./scenarios/price.mjs";
 import { buildBundle, floorConfigCopy, startWorker } from "./wrangler.mjs";
 
 /** Our worker's settings for the bench: webhook destination and LLM on the fakes, then `extra`. */
@@ -32,6 +34,16 @@ function ourVars(ctx, fakes, extra = {}) {
   };
 }
 
+/** A priced configuration's settings: its destination (Intercom on the fake's /intercom), its debounce, the meter on. */
+function priceVars(ctx, fakes, { destination, debounceMs }) {
+  const intercom = {
+    INTERCOM_ACCESS_TOKEN: "bench-intercom-token",
+    INTERCOM_ADMIN_ID: "1",
+    INTERCOM_API_BASE: `http://${HOST}:${fakes.ports.destination}${INTERCOM_PREFIX}`,
+  };
+  return { ...ourVars(ctx, fakes, { DESTINATION: destination, DEBOUNCE_MS: String(debounceMs), METER: "on" }), ...(destination === "intercom" ? intercom : {}) };
+}
+
 /**
  * Bundles and starts what `ctx.only` needs. A server that fails to start is recorded as an error
  * and is null, and so are the servers of scenarios that were not chosen. `bundle` is the bundle
@@ -41,7 +53,7 @@ export async function startServers(ctx) {
   const { only, profile, tmp } = ctx;
   const oursEntry = ctx.oursConfig ?? path.join(ROOT, "src/worker.ts");
   const haveOurs = fs.existsSync(oursEntry);
-  const needOurs = ["ingest", "isolation", "long"].some((s) => only.has(s));
+  const needOurs = ["ingest", "isolation", "long", "burst", "price"].some((s) => only.has(s));
   const needCoalescing = only.has("coalescing");
   const missing = `${path.relative(ROOT, oursEntry)} does not exist yet`;
   if ((needOurs || needCoalescing) && !haveOurs) recordError(ctx.results, "ours", new Error(`${missing}: scenarios against our worker skipped`));
@@ -56,18 +68,25 @@ export async function startServers(ctx) {
   const start = (name, options) => startWorker(name, options, { tmp, startupMaxMs: profile.startupMaxMs });
   const floorConfig = floorConfigCopy(tmp);
   const floorBuildP = settled("bundle", only.has("bundle") ? buildBundle("floor", floorConfig, { tmp }) : null);
-  const floorP = settled("floor", only.has("floor") ? start("floor", { config: floorConfig }) : null);
+  const floorP = settled("floor", only.has("floor") || only.has("price") ? start("floor", { config: floorConfig }) : null);
   const fakesP = settled("fakes", haveOurs && (needOurs || needCoalescing) ? startFakes(tmp) : null);
   const frozen = await settled("ours", haveOurs && (needOurs || needCoalescing || only.has("bundle")) ? freezeOurs({ tmp, ref: ctx.argv.ref, oursConfig: ctx.oursConfig }) : null);
   const fakes = await fakesP;
   const canRunOurs = Boolean(frozen && fakes);
   const startOurs = (name, wanted, extra) => settled(name, canRunOurs && wanted ? start(name, { config: frozen.config, vars: ourVars(ctx, fakes, extra) }) : null);
-  const [ours, oursIngestOnly, coalescing] = await Promise.all([
-    startOurs("ours", needOurs),
+  const pricedP = canRunOurs && only.has("price") ? Promise.all(priceConfigs(profile).map(async (c) => [c.key, await startOurs(`price-${c.key}`, true, priceVars(ctx, fakes, c))])) : [];
+  const [ours, oursStore, oursIngestOnly, coalescing, burst] = await Promise.all([
+    // Webhook + LLM fakes: the isolation scenario slows them down; the long session counts their calls.
+    startOurs("ours", ["isolation", "long"].some((s) => only.has(s))),
+    // The issue's ingest figures are for the store destination (the default), LLM on the fake.
+    startOurs("ours-store", only.has("ingest"), { DESTINATION: "store" }),
     startOurs("ours-ingest-only", only.has("ingest"), { DEBOUNCE_MS: "600000", DEBOUNCE_MAX_MS: "600000", SUMMARY_THRESHOLD: "1000" }),
     startOurs("coalescing", needCoalescing, { DEBOUNCE_MS: "200", SUMMARY_THRESHOLD: "1000" }),
+    // The default backlog bound: the burst is refused (429) while the LLM catches up.
+    startOurs("burst", only.has("burst"), { SESSION_MAX_PENDING_ACTIONS: "", SESSION_MAX_PENDING_BYTES: "", METER: "on" }),
   ]);
   const floor = await floorP;
+  const priced = Object.fromEntries((await pricedP).filter(([, server]) => server));
   const floorBuild = await floorBuildP;
   const bundle = only.has("bundle")
     ? {
@@ -75,7 +94,7 @@ export async function startServers(ctx) {
         floor: floorBuild ? floorBuild.sizes : { error: "bundling failed (see errors)" },
       }
     : null;
-  return { fakes, source: frozen?.source ?? null, bundle, ours, oursIngestOnly, floor, coalescing };
+  return { fakes, source: frozen?.source ?? null, bundle, ours, oursStore, oursIngestOnly, floor, coalescing, burst, priced };
 }
 
 /** Counts the error and warning lines a server printed (beyond the known offline Request.cf warning). */

@@ -19,6 +19,7 @@ import { configureLogging, log } from "./log";
 import { productSettings, productStub } from "./product/client";
 import type { IndexEntry } from "./product/sessionIndex";
 import { done, retry, type Result } from "./result";
+import { configureMeter, metered, meter } from "./meter";
 import { nextAlarmAt, type AlarmAction } from "./session/alarm";
 import type { Dedupe, IngestOutcome, KeyVerdict } from "./session/dedupe";
 import type { Footprint } from "./session/backlog";
@@ -52,7 +53,9 @@ export class SessionActor extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    configureLogging(loadConfig(env).logLevel);
+    const settings = loadConfig(env);
+    configureLogging(settings.logLevel);
+    configureMeter(settings.meter);
     this.store = new SessionStore(ctx.storage);
     // The name is `{product_id}:{session_id}`, and a product id holds no ":".
     this.productId = ctx.id.name?.split(":", 1)[0] ?? null;
@@ -115,6 +118,7 @@ export class SessionActor extends DurableObject<Env> {
    * A full backlog refuses the batch whole (`backlog`), storing nothing of it.
    */
   async ingest(payload: ActionsPayload, dedupe: Dedupe): Promise<IngestOutcome> {
+    meter.rpc("ingest");
     await this.configure();
     this.ensureSchema();
     const { dueBy, ...outcome } = this.core.ingest(payload, dedupe, Date.now());
@@ -127,18 +131,21 @@ export class SessionActor extends DurableObject<Env> {
 
   /** Whether an Idempotency-Key is new here, a replay, or reused with another body. Stores nothing. */
   async idempotencyVerdict(idempotencyKey: string, fingerprint: string): Promise<KeyVerdict> {
+    meter.rpc("idempotencyVerdict");
     await this.configure();
     return this.hasSchema() ? this.core.idempotencyVerdict(idempotencyKey, fingerprint, Date.now()) : "new";
   }
 
   /** Whether the backlog has room for `incoming` (null) or how long to wait. Reads only; stores nothing. */
   async backlogFull(incoming: Footprint): Promise<BacklogFull | null> {
+    meter.rpc("backlogFull");
     await this.configure();
     return this.hasSchema() ? this.core.backlogFull(incoming, Date.now()) : null;
   }
 
   /** Sets where this session's notes go (a relink too). Held raw actions are written as one note on the next run. */
   async link(productId: string, sessionId: string, conversationId: string): Promise<LinkResult> {
+    meter.rpc("link");
     await this.configure();
     this.ensureSchema();
     const result = this.core.link(productId, sessionId, conversationId, Date.now());
@@ -148,6 +155,7 @@ export class SessionActor extends DurableObject<Env> {
 
   /** Like `link`, for the page's publishable key: sets a first link only, never moves one. */
   async linkFirst(productId: string, sessionId: string, conversationId: string): Promise<LinkResult | AlreadyLinked> {
+    meter.rpc("linkFirst");
     await this.configure();
     this.ensureSchema();
     const result = this.core.link(productId, sessionId, conversationId, Date.now(), "first-link-only");
@@ -157,6 +165,7 @@ export class SessionActor extends DurableObject<Env> {
 
   /** Summarise what is pending now, below K, and deliver pending notes; parked steps try again. */
   async flush(): Promise<{ closed_window: boolean } | null> {
+    meter.rpc("flush");
     await this.configure();
     if (!this.hasSchema()) return null;
     const result = this.core.flush(Date.now());
@@ -169,6 +178,7 @@ export class SessionActor extends DurableObject<Env> {
    * index: if the index cannot be reached this throws and erases nothing, so a retry does both.
    */
   async erase(): Promise<boolean> {
+    meter.rpc("erase");
     const s = this.hasSchema() ? this.store.session() : null;
     if (s && this.productId !== null) await productStub(this.env, this.productId).unindexSession(s.session_id, s.epoch);
     return this.eraseStorage(s !== null);
@@ -177,17 +187,20 @@ export class SessionActor extends DurableObject<Env> {
   private async eraseStorage(existed: boolean): Promise<boolean> {
     await this.ctx.storage.deleteAll();
     await this.ctx.storage.deleteAlarm();
+    meter.alarmWrite();
     this.schemaReady = false;
     this.alarmAt = null;
     return existed;
   }
 
   async state(): Promise<SessionState | null> {
+    meter.rpc("state");
     await this.configure();
     return this.hasSchema() ? this.core.state(this.alarmAt, this.config.destination) : null;
   }
 
   async context(query?: string): Promise<{ context: string } | null> {
+    meter.rpc("context");
     const context = this.hasSchema() ? this.core.context(query) : null;
     return context === null ? null : { context };
   }
@@ -195,6 +208,7 @@ export class SessionActor extends DurableObject<Env> {
   // ---- alarm ---------------------------------------------------------------------------------
 
   override async alarm(): Promise<void> {
+    meter.alarm();
     this.alarmAt = null;
     await this.runLane();
   }
@@ -243,7 +257,7 @@ export class SessionActor extends DurableObject<Env> {
 
   private hasSchema(): boolean {
     if (this.schemaReady) return true;
-    const found = this.ctx.storage.sql
+    const found = metered(this.ctx.storage.sql)
       .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_migrations'")
       .toArray().length;
     this.schemaReady = found > 0;
@@ -315,8 +329,10 @@ export class SessionActor extends DurableObject<Env> {
     if (action.kind === "set") {
       this.alarmAt = action.at;
       await this.ctx.storage.setAlarm(action.at);
+      meter.alarmWrite();
     } else if (action.kind === "delete") {
       await this.ctx.storage.deleteAlarm();
+      meter.alarmWrite();
     }
   }
 }

@@ -9,8 +9,10 @@ import { ConfigError, loadConfig } from "./config";
 import type { AppEnv } from "./http/app";
 import { ApiError, errorBody } from "./http/errors";
 import { configureLogging, log } from "./log";
+import { configureMeter, meter } from "./meter";
 import { registerHealth } from "./routes/health";
 import { registerKeyRoutes } from "./routes/keyRoutes";
+import { registerMeter } from "./routes/meter";
 import { registerPostActions } from "./routes/postActions";
 import { registerPosthogWebhook } from "./routes/postPosthogWebhook";
 import { registerProductRoutes } from "./routes/productRoutes";
@@ -42,6 +44,7 @@ export function createApp() {
   registerPosthogWebhook(app);
   registerSegment(app);
   registerSessionLink(app);
+  registerMeter(app);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
@@ -77,7 +80,10 @@ const app = createApp();
 
 export default {
   fetch(request, env, ctx) {
-    configureLogging(loadConfig(env).logLevel);
+    const config = loadConfig(env);
+    configureLogging(config.logLevel);
+    configureMeter(config.meter);
+    meter.workerRequest(request.method, request.url);
     return app.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;

@@ -217,6 +217,14 @@ describe("service routes", () => {
     expect(await res.json()).toMatchObject({ status: "ok", destination: "store", summariser: "extractive", threshold: 10 });
   });
 
+  it("GET and DELETE /v1/meter answer 404 not_found without METER=on, and 401 without the API token", async () => {
+    for (const method of ["GET", "DELETE"]) {
+      const { status, body } = await errorOf(await request("/v1/meter", { method, headers: auth }));
+      expect({ status, code: body.error.code }).toEqual({ status: 404, code: "not_found" });
+      expect((await request("/v1/meter", { method })).status).toBe(401);
+    }
+  });
+
   it("GET /openapi.json describes every route, and every $ref in it resolves", async () => {
     const text = await (await request("/openapi.json")).text();
     const doc = JSON.parse(text) as { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
@@ -231,8 +239,10 @@ describe("service routes", () => {
         "/v1/segment/{product_id}",
         "/sessions/link",
         "/healthz",
+        "/v1/meter",
       ]),
     );
+    expect((doc.paths["/v1/meter"] as { get: { description: string } }).get.description).toMatch(/^Benchmarking aid/);
     const refs = [...text.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
     expect(refs).toEqual(expect.arrayContaining(["ActionsRequest", "PosthogWebhookBody", "SegmentBody", "SessionLinkRequest"]));
     expect(refs.filter((name) => !(name in doc.components.schemas))).toEqual([]);

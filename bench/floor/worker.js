@@ -1,25 +1,53 @@
 // The floor of the runtime for bench/run.mjs: the least a Worker + SQLite Durable Object can do
 // per ingest request. It reads the body, routes by session to one actor (RPC, as our worker does),
 // and the actor does one INSERT. Same request shape and auth header as POST /v1/actions, so the
-// driver sends identical load to both.
+// driver sends identical load to both. It keeps the same meter as ours (src/meter.ts: GET and
+// DELETE /v1/meter, same JSON), always on, so the floor is priced the same way.
 /* global Response, URL */
 import { DurableObject } from "cloudflare:workers";
+
+const fresh = () => ({
+  since: new Date().toISOString(),
+  worker_requests: { total: 0, by_route: {} },
+  do_requests: { total: 0, rpc: 0, rpc_by_method: {}, alarms: 0 },
+  storage: { sql_statements: 0, rows_read: 0, rows_written: 0, alarm_writes: 0 },
+  destination_calls: { total: 0, by_destination: {} },
+  llm: { calls: 0, prompt_tokens: 0, completion_tokens: 0 },
+});
+let counts = fresh();
+const bump = (map, key) => (map[key] = (map[key] ?? 0) + 1);
+
+function rpc(method) {
+  counts.do_requests.total += 1;
+  counts.do_requests.rpc += 1;
+  bump(counts.do_requests.rpc_by_method, method);
+}
+
+/** One statement, consumed at once, its rows counted as billed. */
+function exec(sql, query, ...bindings) {
+  const cursor = sql.exec(query, ...bindings);
+  const rows = cursor.toArray();
+  counts.storage.sql_statements += 1;
+  counts.storage.rows_read += cursor.rowsRead;
+  counts.storage.rows_written += cursor.rowsWritten;
+  return rows;
+}
 
 export class FloorActor extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
-    ctx.storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS batches (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, at INTEGER NOT NULL)",
-    );
+    exec(ctx.storage.sql, "CREATE TABLE IF NOT EXISTS batches (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, at INTEGER NOT NULL)");
   }
 
   ingest(body) {
-    this.ctx.storage.sql.exec("INSERT INTO batches (body, at) VALUES (?, ?)", body, Date.now());
+    rpc("ingest");
+    exec(this.ctx.storage.sql, "INSERT INTO batches (body, at) VALUES (?, ?)", body, Date.now());
     return { ok: true };
   }
 
   stats() {
-    const row = this.ctx.storage.sql.exec("SELECT count(*) AS n FROM batches").one();
+    rpc("stats");
+    const [row] = exec(this.ctx.storage.sql, "SELECT count(*) AS n FROM batches");
     return { rows: row.n, bytes: this.ctx.storage.sql.databaseSize };
   }
 }
@@ -27,6 +55,15 @@ export class FloorActor extends DurableObject {
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
+    if (url.pathname === "/v1/meter") {
+      if (request.method === "DELETE") {
+        counts = fresh();
+        return new Response(null, { status: 204 });
+      }
+      return Response.json(counts);
+    }
+    counts.worker_requests.total += 1;
+    bump(counts.worker_requests.by_route, `${request.method} ${url.pathname.replace(/^\/v1\/products\/[^/]+\/sessions\/[^/]+/, "/v1/products/:p/sessions/:s")}`);
     if (request.method === "POST" && url.pathname === "/v1/actions") {
       const body = await request.text();
       let session;

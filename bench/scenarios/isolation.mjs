@@ -43,15 +43,24 @@ export async function scenarioIsolation(ctx, ours, fakes) {
       s[c.key] = { p50Ms: med((x) => x.p50Ms), p99Ms: med((x) => x.p99Ms), rps: med((x) => x.rps, 1), cpuUsPerRequestDuringLoad: med((x) => x.cpuUsPerRequestDuringLoad, 0), destinationCallsDuring: median(xs.map((x) => x.destinationCallsDuring)), llmCallsDuring: median(xs.map((x) => x.llmCallsDuring)) };
     }
     // Headline: the median over rounds of each round's ratio (a round's three phases ran back to back).
+    const cpu = (x) => x.cpuUsPerRequestDuringLoad;
     s.perRound = rounds.map((r) => ({
       slowDestination: round(r[load.key].slowDestination.p99Ms / r[load.key].base.p99Ms, 3),
       slowLlm: round(r[load.key].slowLlm.p99Ms / r[load.key].base.p99Ms, 3),
+      // The noise-resistant companion: CPU per batch under the slow fake ÷ with instant fakes.
+      cpuSlowDestination: cpu(r[load.key].base) ? round(cpu(r[load.key].slowDestination) / cpu(r[load.key].base), 3) : null,
+      cpuSlowLlm: cpu(r[load.key].base) ? round(cpu(r[load.key].slowLlm) / cpu(r[load.key].base), 3) : null,
     }));
     s.ratioSlowDestination = round(median(s.perRound.map((q) => q.slowDestination)), 3);
     s.ratioSlowLlm = round(median(s.perRound.map((q) => q.slowLlm)), 3);
+    s.cpuRatioSlowDestination = round(median(s.perRound.map((q) => q.cpuSlowDestination)), 3);
+    s.cpuRatioSlowLlm = round(median(s.perRound.map((q) => q.cpuSlowLlm)), 3);
     const label = sessionsLabel(load.sessionCount);
     target(ctx.results, `isolation: p99 destination ${profile.isolationDestMs} ms ÷ 0 ms (${label})`, s.ratioSlowDestination, "≤ 1.1", s.ratioSlowDestination <= 1.1);
     target(ctx.results, `isolation: p99 LLM ${profile.isolationLlmMs / 1000} s ÷ 0 s (${label})`, s.ratioSlowLlm, "≤ 1.1", s.ratioSlowLlm <= 1.1);
+    const met = (x) => (x === null ? null : x <= 1.1);
+    target(ctx.results, `isolation: CPU per batch, destination ${profile.isolationDestMs} ms ÷ 0 ms (${label})`, s.cpuRatioSlowDestination, "≤ 1.1", met(s.cpuRatioSlowDestination));
+    target(ctx.results, `isolation: CPU per batch, LLM ${profile.isolationLlmMs / 1000} s ÷ 0 s (${label})`, s.cpuRatioSlowLlm, "≤ 1.1", met(s.cpuRatioSlowLlm));
   }
   return { summary, rounds };
 }

@@ -39,6 +39,8 @@ export interface Config {
   access: AccessConfig;
   /** `LOG_LEVEL`; an unusable value logs everything (info) rather than hide errors, and is a problem. */
   logLevel: LogLevel;
+  /** `METER=on`: count billed operations for `GET /v1/meter` (a benchmarking aid); an unusable value is off, and a problem. */
+  meter: boolean;
   /** Every setting that is set but unusable (the first per section), for `GET /healthz`. */
   problems: readonly ConfigError[];
 }
@@ -49,7 +51,8 @@ export function parseConfig(vars: Vars): Config {
   const destination = section(() => parseDestination(vars));
   const access = parseAccess(vars);
   const logLevel = section(() => oneOf(vars, "LOG_LEVEL", ["info", "warn", "error"] as const, "info"));
-  const sections = [core, destination, access.posthog, access.publishableKeys, access.caching, logLevel];
+  const meter = section(() => oneOf(vars, "METER", ["off", "on"] as const, "off"));
+  const sections = [core, destination, access.posthog, access.publishableKeys, access.caching, logLevel, meter];
   return {
     core,
     destination,
@@ -57,6 +60,7 @@ export function parseConfig(vars: Vars): Config {
     destinationEntry: defaultDestinationEntry(vars),
     access,
     logLevel: logLevel instanceof ConfigError ? "info" : logLevel,
+    meter: meter === "on",
     problems: sections.filter((s) => s instanceof ConfigError),
   };
 }

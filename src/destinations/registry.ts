@@ -4,13 +4,18 @@
  * `ConfigError`, so a misconfigured deployment parks its steps with that error instead of dropping
  * context. The store is not outbound: the session's own rows are the context, no step calls out.
  */
-import { need, type SessionConfig } from "../config";
+import { need, type DestinationConfig, type SessionConfig } from "../config";
+import { meter, meterEnabled } from "../meter";
 import { createIntercomDestination } from "./intercom";
 import type { Destination, DestinationDeps } from "./types";
 import { createWebhookDestination } from "./webhook";
 
 export function createDestination(config: Pick<SessionConfig, "destinationSettings">, deps: DestinationDeps): Destination {
-  const settings = need(config.destinationSettings);
+  const destination = build(need(config.destinationSettings), deps);
+  return meterEnabled() ? metered(destination) : destination;
+}
+
+function build(settings: DestinationConfig, deps: DestinationDeps): Destination {
   switch (settings.kind) {
     case "store":
       throw new Error("the store destination is the session's own rows: it has no outbound calls");
@@ -19,4 +24,16 @@ export function createDestination(config: Pick<SessionConfig, "destinationSettin
     case "intercom":
       return createIntercomDestination(settings, deps);
   }
+}
+
+/** Counts each call (`METER=on`), whatever its outcome. */
+function metered(d: Destination): Destination {
+  const { find } = d;
+  return {
+    name: d.name,
+    needsLink: d.needsLink,
+    post: (session, note) => (meter.destinationCall(d.name, "post"), d.post(session, note)),
+    redact: (session, part) => (meter.destinationCall(d.name, "redact"), d.redact(session, part)),
+    ...(find && { find: (session, note) => (meter.destinationCall(d.name, "find"), find.call(d, session, note)) }),
+  };
 }

@@ -123,3 +123,13 @@ export function requireAccess(route: ScopedRouteId, options: { allowConnectorSig
     await next();
   };
 }
+
+/** The root `API_TOKEN` only (401 without a credential, 403 `out_of_scope` for a scoped key). */
+export function requireRoot(): MiddlewareHandler<AppEnv> {
+  return async function requireRoot(c, next) {
+    const principal = await bearerPrincipal(c);
+    if (principal.kind !== "root") throw new ApiError(403, "out_of_scope", "only the root API_TOKEN may do this; nothing was read or changed");
+    c.set("principal", principal);
+    await next();
+  };
+}

@@ -10,6 +10,7 @@
  */
 import OpenAI from "openai";
 import type { LlmConfig } from "../config";
+import { meter } from "../meter";
 import { classifyStatus, parseRetryAfter } from "../outbound/status";
 import { failed, retry } from "../result";
 import type { Summariser, SummaryResult } from "./types";
@@ -64,8 +65,10 @@ export function createOpenAiSummariser(config: LlmConfig): Summariser {
           temperature: config.temperature,
           max_tokens: config.maxTokens,
         });
+        meter.llmCall(completion.usage);
         return { kind: "done", text: completion.choices[0]?.message?.content ?? "" };
       } catch (err) {
+        meter.llmCall();
         return classifyLlmError(err, Date.now());
       }
     },

@@ -10,7 +10,7 @@ export const SCOPES = ["ingest", "read", "admin"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** What a route needs: a key scope, or a credential of its own. */
-export type AccessRule = Scope | "posthog_secret" | "publishable_key" | "public";
+export type AccessRule = Scope | "root" | "posthog_secret" | "publishable_key" | "public";
 
 /**
  * Every route, as `METHOD path` (OpenAPI paths). `read` also covers every read surface later
@@ -35,6 +35,9 @@ export const ROUTE_ACCESS = {
   "POST /v1/keys": "admin",
   "GET /v1/keys": "admin",
   "DELETE /v1/keys/{key_id}": "admin",
+  // The isolate's counts across every product (a benchmarking aid): the deployment's own token only.
+  "GET /v1/meter": "root",
+  "DELETE /v1/meter": "root",
   "GET /healthz": "public",
   "GET /openapi.json": "public",
 } as const satisfies Record<string, AccessRule>;

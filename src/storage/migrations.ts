@@ -5,6 +5,7 @@
  * migration: add the next one. Each actor class keeps its own list (`session/migrations.ts`,
  * `product/migrations.ts`).
  */
+import { metered } from "../meter";
 
 export interface Migration {
   id: string;
@@ -17,7 +18,7 @@ const ID_PATTERN = /^\d{3}_[a-z0-9_]+$/;
 export function applyMigrations(storage: DurableObjectStorage, migrations: readonly Migration[]): void {
   for (const m of migrations) if (!ID_PATTERN.test(m.id)) throw new Error(`bad migration id ${m.id}`);
   storage.transactionSync(() => {
-    const sql = storage.sql;
+    const sql = metered(storage.sql);
     sql.exec("CREATE TABLE IF NOT EXISTS _migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
     const applied = sql.exec<{ id: string }>("SELECT id FROM _migrations ORDER BY id").toArray().map((r) => r.id);
     applied.forEach((id, i) => {

@@ -48,6 +48,13 @@ describe("one typed config", () => {
     expect(parseConfig({ LOG_LEVEL: "warn" }).logLevel).toBe("warn");
   });
 
+  it("METER is off unless set to on; another value is off and a problem", () => {
+    expect([parseConfig({}).meter, parseConfig({ METER: "" }).meter, parseConfig({ METER: "on" }).meter]).toEqual([false, false, true]);
+    const c = parseConfig({ METER: "yes" });
+    expect(c.meter).toBe(false);
+    expect(c.problems.map(({ setting, message }) => ({ setting, message }))).toEqual([{ setting: "METER", message: 'METER must be one of off, on, got "yes"' }]);
+  });
+
   it("never puts a secret's value in a message", () => {
     const secret = "s3cr3t-value";
     const messages = problems({

@@ -4,6 +4,7 @@
  * transactions. Synchronous (SQLite-backed Durable Object storage); callers group writes in
  * `tx` so each step commits whole.
  */
+import { metered } from "../../meter";
 import type { SlimAction } from "../model";
 
 type Row = Record<string, SqlStorageValue>;
@@ -11,8 +12,9 @@ type Row = Record<string, SqlStorageValue>;
 export abstract class SqlStore {
   constructor(private readonly storage: DurableObjectStorage) {}
 
+  /** The one way to the session's SQL (metered when `METER=on`). */
   protected get sql(): SqlStorage {
-    return this.storage.sql;
+    return metered(this.storage.sql);
   }
 
   protected all<T>(query: string, ...bindings: unknown[]): T[] {

@@ -65,6 +65,8 @@ export interface SimOptions {
   debounceMs?: number;
   needsLink?: boolean;
   maxAttempts?: number;
+  /** Retention (erasing an idle session); default a year, out of the way of runs that are not about it. */
+  retentionMs?: number;
 }
 
 export function createSim(seed: number, options: SimOptions = {}) {
@@ -107,7 +109,7 @@ export function createSim(seed: number, options: SimOptions = {}) {
   const core = new SessionCore(
     { store, config, ownStore: false, destination: () => target, summariser: createSummariser(config.llm), now: () => now, random, log: () => {} },
     // Retention (erasing idle sessions) is tested in workerd; here it would only end the run early.
-    { preLinkWindowMs: 120_000, idleMs: 30 * 60_000, retentionMs: 365 * 24 * 3_600_000 },
+    { preLinkWindowMs: 120_000, idleMs: 30 * 60_000, retentionMs: options.retentionMs ?? 365 * 24 * 3_600_000 },
   );
   let nextAction = 0;
   const accepted: string[] = [];

@@ -1,0 +1,88 @@
+/**
+ * The meter (METER=on): exact counts of billed operations for a known sequence, one batch then one
+ * alarm, and who may read them. The numbers are the pipeline's cost today: a change to what ingest
+ * or a step stores changes them, on purpose.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { MeterCounts } from "../src/meter";
+import { auth, batch, postActions, request, sessionPath, uniqueSession } from "./helpers/api";
+import { installWorld } from "./helpers/world";
+
+const P = "meter";
+let installed: ReturnType<typeof installWorld>;
+
+beforeEach(() => {
+  installed = installWorld();
+});
+afterEach(() => installed.restore());
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function readMeter(): Promise<MeterCounts> {
+  const res = await request("/v1/meter", { headers: auth });
+  expect(res.status).toBe(200);
+  return (await res.json()) as MeterCounts;
+}
+
+/** The counts once `done` holds for them (workerd fires the alarm by itself). */
+async function meterWhen(done: (m: MeterCounts) => boolean): Promise<MeterCounts> {
+  for (let i = 0; i < 200; i++) {
+    const m = await readMeter();
+    if (done(m)) return m;
+    await sleep(10);
+  }
+  throw new Error("the meter never reached the expected counts");
+}
+
+function delta(a: MeterCounts["storage"], b: MeterCounts["storage"]): MeterCounts["storage"] {
+  return {
+    sql_statements: a.sql_statements - b.sql_statements,
+    rows_read: a.rows_read - b.rows_read,
+    rows_written: a.rows_written - b.rows_written,
+    alarm_writes: a.alarm_writes - b.alarm_writes,
+  };
+}
+
+describe("GET /v1/meter", () => {
+  it("counts a new session's first batch, a second batch, then the one alarm a flush makes due", async () => {
+    const s = uniqueSession();
+    expect((await request("/v1/meter", { method: "DELETE", headers: auth })).status).toBe(204);
+
+    expect((await postActions(batch(P, s, 0, 3))).status).toBe(202);
+    const first = await readMeter();
+    expect(first).toMatchObject({
+      worker_requests: { total: 1, by_route: { "POST /v1/actions": 1 } },
+      do_requests: { total: 1, rpc: 1, rpc_by_method: { ingest: 1 }, alarms: 0 },
+      destination_calls: { total: 0, by_destination: {} },
+      llm: { calls: 0, prompt_tokens: 0, completion_tokens: 0 },
+    });
+    // Creating the schema is most of a new session's first batch.
+    expect(first.storage).toEqual({ sql_statements: 30, rows_read: 42, rows_written: 27, alarm_writes: 1 });
+
+    expect((await postActions(batch(P, s, 3, 3))).status).toBe(202);
+    const second = await readMeter();
+    expect(second.do_requests).toMatchObject({ total: 2, rpc_by_method: { ingest: 2 }, alarms: 0 });
+    // One batch into a warm session (its alarm is already set early enough: no alarm write).
+    expect(delta(second.storage, first.storage)).toEqual({ sql_statements: 5, rows_read: 3, rows_written: 8, alarm_writes: 0 });
+
+    expect((await request(sessionPath(P, s, "/flush"), { method: "POST", headers: auth })).status).toBe(202);
+    // The alarm is over once it has re-armed itself (the flush set it first).
+    const after = await meterWhen((m) => m.do_requests.alarms === 1 && m.storage.alarm_writes === 2);
+    const prompt = installed.world.llm.prompts[0]!;
+    expect(after).toMatchObject({
+      worker_requests: { total: 3, by_route: { "POST /v1/actions": 2, "POST /v1/products/:p/sessions/:s/flush": 1 } },
+      do_requests: { total: 4, rpc: 3, rpc_by_method: { ingest: 2, flush: 1 }, alarms: 1 },
+      // One raw note for the burst, its window's summary, then the raw note's redaction.
+      destination_calls: { total: 3, by_destination: { webhook: { post: 2, redact: 1 } } },
+      llm: { calls: 1, prompt_tokens: Math.ceil(prompt.length / 4), completion_tokens: 40 },
+    });
+    // The flush and the alarm (four steps and the index entry; the flush's alarm fired and was re-armed once, for retention).
+    expect(delta(after.storage, second.storage)).toEqual({ sql_statements: 132, rows_read: 144, rows_written: 26, alarm_writes: 1 });
+  });
+
+  it("answers 401 to a wrong or missing token (a deployment without METER: test/api.test.ts)", async () => {
+    expect((await request("/v1/meter", { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+    expect((await request("/v1/meter")).status).toBe(401);
+    expect((await request("/v1/meter", { method: "DELETE", headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+  });
+});
