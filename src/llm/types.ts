@@ -12,11 +12,20 @@ export interface SummaryRequest {
   previousSummary: string | null;
 }
 
+/** Tokens one LLM call spent, as the provider reported them (OpenAI's `usage` names). */
+export interface TokenUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
 /**
+ * `usage`: on a model's summary, when the provider reported it (the extractive summariser has none).
  * `requestRejected`: the LLM refused this request as such (400, 413, 422: too long for the model,
  * unprocessable), so it can never succeed for this input, though the LLM itself works.
  */
-export type SummaryResult = Exclude<Result<{ text: string }>, Failed> | (Failed & { requestRejected?: true });
+export type SummaryResult =
+  | Exclude<Result<{ text: string; usage?: TokenUsage }>, Failed>
+  | (Failed & { requestRejected?: true });
 
 /**
  * How a stored summary was made, as `windows.extractive` keeps it (non-zero: not a model's text):

@@ -1,8 +1,7 @@
-import OpenAI from "openai";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { LlmConfig } from "../../src/config";
 import { createWebhookDestination } from "../../src/destinations/webhook";
-import { classifyLlmError, createOpenAiSummariser } from "../../src/llm/openaiSummariser";
+import { createOpenAiSummariser } from "../../src/llm/openaiSummariser";
 import { callHttp, type OutboundRequest } from "../../src/outbound/http";
 import { answerResult, classifyStatus, parseRetryAfter } from "../../src/outbound/status";
 
@@ -130,8 +129,50 @@ describe("the webhook's rules on top", () => {
 });
 
 describe("the LLM client's rules on top", () => {
-  const apiError = (status: number, headers: Record<string, string> = {}, code?: string) =>
-    OpenAI.APIError.generate(status, { error: { message: "m", ...(code ? { code } : {}) } }, undefined, new Headers(headers));
+  const config: LlmConfig = { baseURL: "https://llm.test/v1/", apiKey: "sk-secret", model: "m", temperature: 0.2, maxTokens: 50, timeoutMs: 50, breakerFailures: 5, breakerPauseMs: 1_000 };
+  const summarise = (settings: LlmConfig = config) => createOpenAiSummariser(settings).summarise({ prompt: "p", actions: [], previousSummary: null });
+  /** The global fetch answers `body` (JSON unless a string) with this status and headers. */
+  const answer = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response(typeof body === "string" ? body : JSON.stringify(body), { status, headers }));
+  const apiError = async (status: number, headers: Record<string, string> = {}, code?: string | number) => {
+    answer(status, { error: { message: "m", ...(code !== undefined ? { code } : {}) } }, headers);
+    return summarise();
+  };
+  const completion = (content: unknown, extra: object = {}) => ({ id: "c", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content } }], ...extra });
+
+  it("posts one chat completion to {base}/chat/completions with the key as a bearer token", async () => {
+    const spy = answer(200, completion("a summary"));
+    expect(await summarise()).toEqual({ kind: "done", text: "a summary" });
+    const [url, init] = spy.mock.calls[0]!;
+    expect(url).toBe("https://llm.test/v1/chat/completions");
+    expect(init).toMatchObject({ method: "POST", redirect: "manual", headers: { authorization: "Bearer sk-secret", "content-type": "application/json" } });
+    expect(JSON.parse(init!.body as string)).toEqual({ model: "m", messages: [{ role: "user", content: "p" }], temperature: 0.2, max_tokens: 50 });
+  });
+
+  it("defaults to OpenAI's base URL and sends no authorization without a key (a local Ollama)", async () => {
+    const spy = answer(200, completion("s"));
+    await summarise({ ...config, baseURL: null, apiKey: null });
+    const [url, init] = spy.mock.calls[0]!;
+    expect(url).toBe("https://api.openai.com/v1/chat/completions");
+    expect(init!.headers).not.toHaveProperty("authorization");
+  });
+
+  it("returns the provider's token usage with the text, and an empty text when the content is not a string", async () => {
+    answer(200, completion("s", { usage: { prompt_tokens: 120, completion_tokens: 40, total_tokens: 160 } }));
+    expect(await summarise()).toEqual({ kind: "done", text: "s", usage: { prompt_tokens: 120, completion_tokens: 40 } });
+    answer(200, completion(null, { usage: { prompt_tokens: "many" } }));
+    expect(await summarise()).toEqual({ kind: "done", text: "" });
+    answer(200, { choices: [] });
+    expect(await summarise()).toEqual({ kind: "done", text: "" });
+  });
+
+  it("retries a 2xx that is not a chat completion, naming neither the body nor the key", async () => {
+    for (const body of ["<html>sk-secret gateway page</html>", { result: "sk-secret" }, ""]) {
+      answer(200, body);
+      const result = await summarise();
+      expect(result).toEqual({ kind: "retry", error: "LLM answered 200 without a chat completion" });
+    }
+  });
 
   it.each([
     [408, "retry"],
@@ -139,40 +180,49 @@ describe("the LLM client's rules on top", () => {
     [429, "retry"],
     [500, "retry"],
     [503, "retry"],
+    [302, "failed"],
     [400, "failed"],
     [401, "failed"],
     [404, "failed"],
     [410, "failed"],
-  ] as const)("an answered %i is %s", (status, kind) => {
-    expect(classifyLlmError(apiError(status), NOW).kind).toBe(kind);
+  ] as const)("an answered %i is %s", async (status, kind) => {
+    expect((await apiError(status)).kind).toBe(kind);
   });
 
-  it("marks 400, 413 and 422 as a refused request (the step falls back); auth, permission and setup errors stay plain failures (they park)", () => {
-    for (const status of [400, 413, 422]) expect(classifyLlmError(apiError(status), NOW)).toMatchObject({ kind: "failed", requestRejected: true });
-    for (const status of [401, 402, 403, 404, 410]) expect(classifyLlmError(apiError(status), NOW)).not.toHaveProperty("requestRejected");
-    expect(classifyLlmError(apiError(400, {}, "context_length_exceeded"), NOW)).toEqual({
+  it("marks 400, 413 and 422 as a refused request (the step falls back); auth, permission and setup errors stay plain failures (they park)", async () => {
+    for (const status of [400, 413, 422]) expect(await apiError(status)).toMatchObject({ kind: "failed", requestRejected: true });
+    for (const status of [401, 402, 403, 404, 410]) expect(await apiError(status)).not.toHaveProperty("requestRejected");
+    expect(await apiError(400, {}, "context_length_exceeded")).toEqual({
       kind: "failed",
       error: "LLM answered 400 context_length_exceeded",
       requestRejected: true,
     });
   });
 
-  it("keeps its messages, honours Retry-After, and never treats a 429 as paced (a spent quota must park)", () => {
-    expect(classifyLlmError(apiError(503, { "retry-after": "4" }), NOW)).toEqual({ kind: "retry", error: "LLM answered 503", retryAfterMs: 4_000 });
-    expect(classifyLlmError(apiError(429, {}, "insufficient_quota"), NOW)).toEqual({ kind: "retry", error: "LLM answered 429 insufficient_quota" });
-    expect(classifyLlmError(new OpenAI.APIConnectionTimeoutError(), NOW)).toEqual({ kind: "retry", error: "LLM timed out" });
-    expect(classifyLlmError(new OpenAI.APIConnectionError({ message: "reset" }), NOW)).toEqual({ kind: "retry", error: "LLM connection failed" });
-    expect(classifyLlmError(new RangeError("x"), NOW)).toEqual({ kind: "retry", error: "LLM call failed: RangeError" });
+  it("keeps its messages, honours Retry-After, and never treats a 429 as paced (a spent quota must park)", async () => {
+    expect(await apiError(503, { "retry-after": "4" })).toEqual({ kind: "retry", error: "LLM answered 503", retryAfterMs: 4_000 });
+    expect(await apiError(429, {}, "insufficient_quota")).toEqual({ kind: "retry", error: "LLM answered 429 insufficient_quota" });
+    expect(await apiError(500, {}, "free text with sk-secret in it")).toEqual({ kind: "retry", error: "LLM answered 500" });
+    answer(502, "<html>bad gateway</html>");
+    expect(await summarise()).toEqual({ kind: "retry", error: "LLM answered 502" });
+    vi.spyOn(globalThis, "fetch").mockRejectedValue(new TypeError("fetch failed"));
+    expect(await summarise()).toEqual({ kind: "retry", error: "LLM connection failed" });
+    vi.spyOn(globalThis, "fetch").mockRejectedValue(new DOMException("platform timeout", "TimeoutError"));
+    expect(await summarise()).toEqual({ kind: "retry", error: "LLM timed out" });
   });
 
-  const config: LlmConfig = { baseURL: "https://llm.test/v1", apiKey: "k", model: "m", temperature: 0, maxTokens: 50, timeoutMs: 50, breakerFailures: 5, breakerPauseMs: 1_000 };
-  const summarise = () => createOpenAiSummariser(config).summarise({ prompt: "p", actions: [], previousSummary: null });
+  it("refuses to follow a redirect, naming the setting to fix", async () => {
+    expect(await apiError(301, { location: "https://elsewhere.test/v1/chat/completions" })).toEqual({
+      kind: "failed",
+      error: "LLM answered 301 (redirects are not followed: check LLM_BASE_URL)",
+    });
+  });
 
-  it("has one deadline, the SDK's, which covers a request that hangs and a body that never ends", async () => {
+  it("has one deadline, callHttp's, which covers a request that hangs and a body that never ends", async () => {
     const spy = vi.spyOn(globalThis, "fetch").mockImplementation(hangingFetch());
     expect(await summarise()).toEqual({ kind: "retry", error: "LLM timed out" });
     spy.mockImplementation(async () => endlessBody());
     expect(await summarise()).toEqual({ kind: "retry", error: "LLM timed out" });
-    expect(spy).toHaveBeenCalledTimes(2); // SDK retries are off
+    expect(spy).toHaveBeenCalledTimes(2); // no retries inside the call
   });
 });
