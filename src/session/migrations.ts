@@ -5,7 +5,7 @@
  * tables are declared in `store/schema.ts`, which the DDL and the row types are both derived from.
  */
 import { applyMigrations, type Migration } from "../storage/migrations";
-import { addColumnsSql, COLUMNS_002, INDEXES_000, INDEXES_001, schemaSql, TABLES_000, TABLES_001 } from "./store/schema";
+import { addColumnsSql, COLUMNS_002, INDEXES_000, INDEXES_001, schemaSql, TABLES_000, TABLES_001, TABLES_003 } from "./store/schema";
 
 export type { Migration };
 
@@ -18,10 +18,22 @@ const MOVE_RECENT_KEYS = `INSERT OR IGNORE INTO seen_keys (key, fingerprint, see
   SELECT value, NULL, session.last_action_at FROM session, json_each(session.recent_keys);
 UPDATE session SET recent_keys = '[]'`;
 
+/** Copies a table into its rebuilt form (`{name}_003`, declared in `store/schema.ts`), which takes its name. */
+const rebuild = (name: string, columns: readonly string[], suffix = "") => `INSERT INTO ${name}_003 (${columns.join(", ")}) SELECT ${columns.join(", ")} FROM ${name};
+DROP TABLE ${name};
+ALTER TABLE ${name}_003 RENAME TO ${name};${suffix}`;
+
+const REBUILD_003 = [
+  schemaSql(TABLES_003, [], ["seen_keys_003"]),
+  rebuild("batches", Object.keys(TABLES_003.batches_003), "\nCREATE INDEX batches_by_window ON batches (window_id, seq);\nDELETE FROM sqlite_sequence WHERE name = 'batches';"),
+  rebuild("seen_keys", Object.keys(TABLES_003.seen_keys_003)),
+].join("\n");
+
 export const MIGRATIONS: readonly Migration[] = [
   { id: "000_init", sql: schemaSql(TABLES_000, INDEXES_000) },
   { id: "001_seen_keys", sql: `${schemaSql(TABLES_001, INDEXES_001)}\n${MOVE_RECENT_KEYS}` },
   { id: "002_products", sql: addColumnsSql(COLUMNS_002) },
+  { id: "003_fewer_writes", sql: REBUILD_003 },
 ];
 
 /** Applies the session's migrations not yet recorded, in one transaction. Throws if the history diverges. */

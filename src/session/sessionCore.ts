@@ -31,8 +31,11 @@ export interface BacklogFull {
 
 export type DrainResult = { kind: "rest" } | { kind: "expired"; idleMs: number } | { kind: "yield" };
 
-/** Expired seen keys are deleted at most this often (reads ignore them anyway), not on every ingest. */
-const FORGET_SEEN_EVERY_MS = 60_000;
+/**
+ * Expired seen keys are deleted at most this often (reads ignore them anyway), not on every
+ * ingest: the delete scans the table (it has no age index, which cost two writes per key).
+ */
+const FORGET_SEEN_EVERY_MS = 10 * 60_000;
 
 export class SessionCore {
   private readonly deps: StepDeps;

@@ -8,10 +8,11 @@
 /** Column name → SQLite column spec, as it appears in `CREATE TABLE`. */
 export type Columns = Readonly<Record<string, string>>;
 
-/** The DDL for a set of tables and indexes, in declaration order. */
-export function schemaSql(tables: Readonly<Record<string, Columns>>, indexes: readonly string[]): string {
+/** The DDL for a set of tables and indexes, in declaration order; `withoutRowid` names tables keyed by their primary key alone. */
+export function schemaSql(tables: Readonly<Record<string, Columns>>, indexes: readonly string[], withoutRowid: readonly string[] = []): string {
   const creates = Object.entries(tables).map(
-    ([name, columns]) => `CREATE TABLE ${name} (\n${Object.entries(columns).map(([c, spec]) => `  ${c} ${spec}`).join(",\n")}\n)`,
+    ([name, columns]) =>
+      `CREATE TABLE ${name} (\n${Object.entries(columns).map(([c, spec]) => `  ${c} ${spec}`).join(",\n")}\n)${withoutRowid.includes(name) ? " WITHOUT ROWID" : ""}`,
   );
   return [...creates, ...indexes].map((statement) => `${statement};`).join("\n");
 }

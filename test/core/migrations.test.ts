@@ -47,6 +47,33 @@ describe("migrations", () => {
     expect(changed).toEqual([expect.stringMatching(/^CREATE TABLE notes \(.*, posted_at INTEGER ?, destination TEXT\)$/), expect.stringMatching(/^CREATE TABLE session \(.*, actions_held_back INTEGER NOT NULL DEFAULT 0 ?, indexed_state TEXT, indexed_activity_at INTEGER, indexed_at INTEGER\)$/)]);
   });
 
+  it("003_fewer_writes rebuilds batches (no AUTOINCREMENT, no by-note index) and seen_keys (WITHOUT ROWID, no age index), keeping every row", () => {
+    const storage = createNodeStorage();
+    migrate(storage, MIGRATIONS.slice(0, 3));
+    storage.sql.exec("INSERT INTO batches (window_id, received_at, action_count, actions, note_id) VALUES (1, 10, 1, '[]', NULL), (1, 11, 2, '[]', 7)");
+    storage.sql.exec("INSERT INTO seen_keys (key, fingerprint, seen_at) VALUES ('sha:a', NULL, 10), ('idem:k', 'f', 11)");
+    const before = schemaOf(storage);
+    migrate(storage);
+    const after = schemaOf(storage);
+    expect(after.filter((sql) => !before.includes(sql))).toEqual([
+      "CREATE TABLE \"batches\" (seq INTEGER PRIMARY KEY, window_id INTEGER NOT NULL, received_at INTEGER NOT NULL, action_count INTEGER NOT NULL, actions TEXT NOT NULL, note_id INTEGER)",
+      "CREATE TABLE \"seen_keys\" (key TEXT PRIMARY KEY, fingerprint TEXT, seen_at INTEGER NOT NULL) WITHOUT ROWID",
+    ]);
+    expect(after).toContain("CREATE INDEX batches_by_window ON batches (window_id, seq)");
+    expect(after.some((sql) => /batches_by_note|seen_keys_by_age/.test(sql))).toBe(false);
+    expect(storage.sql.exec("SELECT seq, window_id, note_id FROM batches ORDER BY seq").toArray()).toEqual([
+      { seq: 1, window_id: 1, note_id: null },
+      { seq: 2, window_id: 1, note_id: 7 },
+    ]);
+    expect(storage.sql.exec("SELECT key, fingerprint, seen_at FROM seen_keys ORDER BY key").toArray()).toEqual([
+      { key: "idem:k", fingerprint: "f", seen_at: 11 },
+      { key: "sha:a", fingerprint: null, seen_at: 10 },
+    ]);
+    // New batches keep growing past every stored one.
+    storage.sql.exec("INSERT INTO batches (window_id, received_at, action_count, actions) VALUES (2, 12, 1, '[]')");
+    expect(storage.sql.exec("SELECT MAX(seq) AS m FROM batches").one()).toEqual({ m: 3 });
+  });
+
   it("applies once, records each migration, and refuses a diverging history", () => {
     const storage = createNodeStorage();
     migrate(storage);

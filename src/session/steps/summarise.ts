@@ -44,10 +44,12 @@ function storing(deps: StepDeps, step: StepOf<"summarise">, span: Span, summary:
       const last = store.window(span.last);
       if (!first || first.summary !== null || !last || last.summary !== null) return;
       store.absorbWindows(span.first, span.last);
-      store.storeSummary(span.last, summary, origin, deps.now());
-      store.bump("summaries");
       // The store is the session itself: a stored summary is already where the context is read.
-      if (deps.ownStore) store.markCovered(span.last, deps.now());
+      if (deps.ownStore) store.storePostedSummary(span.last, summary, origin, deps.now());
+      else {
+        store.storeSummary(span.last, summary, origin, deps.now());
+        store.bump("summaries");
+      }
       onStored?.();
       store.prune(config.mode === "rolling");
     },

@@ -118,6 +118,19 @@ export const COLUMNS_002 = {
   },
 } as const satisfies Record<string, Columns>;
 
+/**
+ * 003 rebuilds the two tables every batch writes, for fewer rows written (what Durable Objects
+ * bill most): `batches` without AUTOINCREMENT (its `sqlite_sequence` update was a write per batch;
+ * a plain rowid still grows past every stored batch, which is all the order needs) and without the
+ * by-note index (a note's batches are found among the session's few live ones); `seen_keys` WITHOUT
+ * ROWID and without the age index (one write per key instead of three, and one per expiry; the
+ * scan that forgets expired keys runs at most every ten minutes and reads only).
+ */
+export const TABLES_003 = {
+  batches_003: { ...TABLES_000.batches, seq: "INTEGER PRIMARY KEY" },
+  seen_keys_003: TABLES_001.seen_keys,
+} as const satisfies Record<string, Columns>;
+
 export type SessionRow = RowOf<typeof TABLES_000.session> & RowOf<typeof COLUMNS_002.session>;
 export type BatchRow = RowOf<typeof TABLES_000.batches>;
 export type WindowRow = RowOf<typeof TABLES_000.windows>;

@@ -85,7 +85,7 @@ export class SeenKeyRows extends NoteRows {
     }
   }
 
-  /** Drops keys older than the cutoff; walks the age index, so it costs what it deletes. */
+  /** Drops keys older than the cutoff (a scan: rows read are cheap, an age index cost two writes per key). */
   forgetSeenBefore(cutoff: number): void {
     this.sql.exec("DELETE FROM seen_keys WHERE seen_at < ?", cutoff);
   }

@@ -209,6 +209,23 @@ export class WindowRows extends StepRows {
     );
   }
 
+  /**
+   * The store's summary: stored and posted at once (the session's rows are the destination), and
+   * counted, in two rows written: the window and the session row.
+   */
+  storePostedSummary(id: number, summary: string, origin: SummaryOrigin, now: number): void {
+    this.sql.exec(
+      "UPDATE windows SET summary = ?, summarised_at = ?, extractive = ?, posted_at = ? WHERE id = ? AND summary IS NULL",
+      summary,
+      now,
+      origin,
+      now,
+      id,
+    );
+    this.sql.exec("UPDATE windows SET posted_at = ? WHERE id < ? AND posted_at IS NULL", now, id);
+    this.sql.exec("UPDATE session SET summaries = summaries + 1, covered_window = MAX(covered_window, ?) WHERE id = 1", id);
+  }
+
   /** A posted summary covers this window and every earlier one. */
   markCovered(windowId: number, now: number): void {
     this.sql.exec("UPDATE windows SET posted_at = ? WHERE id <= ? AND posted_at IS NULL", now, windowId);
