@@ -74,11 +74,14 @@ export function makeBatch(sessionId, seq, actionsPerBatch, extra = {}) {
   return JSON.stringify({ type: "actions", product_id: PRODUCT, session_id: sessionId, forwarded_at: T_BASE + seq, actions, ...extra });
 }
 
-/** POST /v1/actions with one new batch (plus `extra` payload fields); the idempotency key is unique within the run. */
-export function sendBatch(port, { runId, sessionId, actionsPerBatch, extra = {} }) {
+/**
+ * POST /v1/actions with one new batch (plus `extra` payload fields); the idempotency key is unique
+ * within the run. `auth` replaces the root token's header (a scoped key).
+ */
+export function sendBatch(port, { runId, sessionId, actionsPerBatch, extra = {}, auth = AUTH }) {
   const seq = ++seqCounter;
   return request(port, "POST", "/v1/actions", {
-    headers: { "content-type": "application/json", "idempotency-key": `${runId}-${seq}`, ...AUTH },
+    headers: { "content-type": "application/json", "idempotency-key": `${runId}-${seq}`, ...auth },
     body: makeBatch(sessionId, seq, actionsPerBatch, extra),
   });
 }
@@ -87,7 +90,7 @@ export function sendBatch(port, { runId, sessionId, actionsPerBatch, extra = {} 
  * Drives POST /v1/actions with `concurrency` workers until `seconds` pass or `maxRequests` are
  * sent, round-robin over `sessions`. Returns throughput and latency of that window.
  */
-export async function drive(port, { runId, sessions, seconds, maxRequests, concurrency, actionsPerBatch }) {
+export async function drive(port, { runId, sessions, seconds, maxRequests, concurrency, actionsPerBatch, auth }) {
   const latencies = [];
   const statuses = {};
   let next = 0;
@@ -101,7 +104,7 @@ export async function drive(port, { runId, sessions, seconds, maxRequests, concu
       const i = next++;
       const s = performance.now();
       try {
-        const r = await sendBatch(port, { runId, sessionId: sessions[i % sessions.length], actionsPerBatch });
+        const r = await sendBatch(port, { runId, sessionId: sessions[i % sessions.length], actionsPerBatch, auth });
         statuses[r.status] = (statuses[r.status] ?? 0) + 1;
         if (isOk(r.status)) {
           ok++;

@@ -34,8 +34,8 @@ export async function warmSessions(ctx, server, sessionCount) {
   // Many sessions: each touched once (bounded in time); one session: a short burst.
   const warmup =
     sessionCount > 1
-      ? await driveLoad(ctx, server.port, sessions, { seconds: 120, maxRequests: sessions.length })
-      : await driveLoad(ctx, server.port, sessions, { seconds: ctx.profile.warmupSeconds });
+      ? await driveLoad(ctx, server.port, sessions, { seconds: 120, maxRequests: sessions.length, auth: server.auth })
+      : await driveLoad(ctx, server.port, sessions, { seconds: ctx.profile.warmupSeconds, auth: server.auth });
   if (warmup.failed > 0) throw new Error(`warm-up of ${sessionCount} session(s) on ${server.name}: ${warmup.failed} failed (${warmup.firstError})`);
   sessionSets.set(key, sessions);
   log(`  warmed ${sessionCount} session(s) on ${server.name} in ${warmup.elapsedS} s`);

@@ -57,7 +57,7 @@ describe("GET /v1/meter", () => {
       llm: { calls: 0, prompt_tokens: 0, completion_tokens: 0 },
     });
     // Creating the schema is most of a new session's first batch.
-    expect(first.storage).toEqual({ sql_statements: 32, rows_read: 95, rows_written: 33, alarm_writes: 1 });
+    expect(first.storage).toEqual({ sql_statements: 26, rows_read: 24, rows_written: 24, alarm_writes: 1 });
 
     expect((await postActions(batch(P, s, 3, 3))).status).toBe(202);
     const second = await readMeter();

@@ -5,7 +5,18 @@
  * tables are declared in `store/schema.ts`, which the DDL and the row types are both derived from.
  */
 import { applyMigrations, type Migration } from "../storage/migrations";
-import { addColumnsSql, COLUMNS_002, INDEXES_000, INDEXES_001, schemaSql, TABLES_000, TABLES_001, TABLES_003 } from "./store/schema";
+import {
+  addColumnsSql,
+  COLUMNS_002,
+  CURRENT_INDEXES,
+  CURRENT_TABLES,
+  INDEXES_000,
+  INDEXES_001,
+  schemaSql,
+  TABLES_000,
+  TABLES_001,
+  TABLES_003,
+} from "./store/schema";
 
 export type { Migration };
 
@@ -36,7 +47,13 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: "003_fewer_writes", sql: REBUILD_003 },
 ];
 
-/** Applies the session's migrations not yet recorded, in one transaction. Throws if the history diverges. */
+/** What a new session creates: the schema `MIGRATIONS` add up to (the migrations test checks they match). */
+export const CURRENT_SQL = schemaSql(CURRENT_TABLES, CURRENT_INDEXES, ["seen_keys"]);
+
+/**
+ * Applies the session's migrations not yet recorded, in one transaction (a new session: today's
+ * schema at once). Throws if the history diverges.
+ */
 export function migrate(storage: DurableObjectStorage, migrations: readonly Migration[] = MIGRATIONS): void {
-  applyMigrations(storage, migrations);
+  applyMigrations(storage, migrations, migrations === MIGRATIONS ? CURRENT_SQL : undefined);
 }

@@ -131,6 +131,17 @@ export const TABLES_003 = {
   seen_keys_003: TABLES_001.seen_keys,
 } as const satisfies Record<string, Columns>;
 
+/** The schema every migration above adds up to, for a new session in one step (`CURRENT_SQL`). */
+export const CURRENT_TABLES = {
+  session: { ...TABLES_000.session, ...COLUMNS_002.session },
+  batches: TABLES_003.batches_003,
+  windows: TABLES_000.windows,
+  notes: { ...TABLES_000.notes, ...COLUMNS_002.notes },
+  steps: TABLES_000.steps,
+  seen_keys: TABLES_003.seen_keys_003,
+} as const satisfies Record<string, Columns>;
+export const CURRENT_INDEXES = ["CREATE INDEX batches_by_window ON batches (window_id, seq)"] as const;
+
 export type SessionRow = RowOf<typeof TABLES_000.session> & RowOf<typeof COLUMNS_002.session>;
 export type BatchRow = RowOf<typeof TABLES_000.batches>;
 export type WindowRow = RowOf<typeof TABLES_000.windows>;
