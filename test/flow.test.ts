@@ -26,4 +26,19 @@ describe("end to end on the store destination with the extractive summariser", (
     expect(text).toContain("User did thing 24");
     expect(text).not.toContain("User did thing 19 ");
   });
+
+  it("keeps an open window's batches as one row, extended in place, actions in arrival order", async () => {
+    const s = uniqueSession();
+    for (let i = 0; i < 9; i += 3) {
+      expect((await postActions(batch("p1", s, i, 3))).status).toBe(202);
+      await settle("p1", s);
+    }
+    const { body } = await getState("p1", s);
+    expect(body.counters).toMatchObject({ actions_accepted: 9, batches_accepted: 3 });
+    expect(body.storage.rows).toBe(2); // the session row and the open window's one batch row
+    expect(body.backlog.actions).toBe(9);
+    const ctx = await request(sessionPath("p1", s, "/context"), { headers: auth });
+    const text = ((await ctx.json()) as { context: string }).context;
+    expect([...text.matchAll(/User did thing (\d+)/g)].map((m) => Number(m[1]))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  });
 });

@@ -110,7 +110,7 @@ export class SessionCore {
       // Before the append: a batch that brings the link must not send what the hold kept back.
       this.holdBackUnlinked(now);
       const identity = { user_id: payload.user_id, email: payload.email, link: payload.conversation_id };
-      const { closedWindow } = this.store.appendBatch(s, admitted.actions, identity, this.deps.config.threshold, now);
+      const { closedWindow } = this.store.appendBatch(s, admitted.actions, identity, this.deps.config.threshold, now, this.deps.ownStore);
       // Remembered only once the batch is in, so a batch refused above can be retried.
       this.store.rememberSeen(admitted.remember, now);
       const dueBy = closedWindow ? now : this.deps.ownStore ? Infinity : now + this.deps.config.debounceMs;

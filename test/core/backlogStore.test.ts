@@ -27,15 +27,15 @@ function setup() {
 }
 
 describe("the cached backlog", () => {
-  it("equals a fresh scan after appends, a rollback and a prune", () => {
+  it.each([false, true])("equals a fresh scan after appends, a rollback and a prune (batches merged per window: %s)", (merge) => {
     const { store, scanned } = setup();
     for (let b = 0; b < 12; b++) {
-      store.tx(() => store.appendBatch(store.session()!, [action(b), action(b + 100)], identity, 10, b));
+      store.tx(() => store.appendBatch(store.session()!, [action(b), action(b + 100)], identity, 10, b, merge));
       expect(store.backlog(store.session()!)).toEqual(scanned());
     }
     expect(() =>
       store.tx(() => {
-        store.appendBatch(store.session()!, [action(999)], identity, 10, 99);
+        store.appendBatch(store.session()!, [action(999)], identity, 10, 99, merge);
         throw new Error("abort");
       }),
     ).toThrow("abort");
@@ -43,5 +43,7 @@ describe("the cached backlog", () => {
     store.tx(() => store.prune(true));
     expect(store.backlog(store.session()!)).toEqual(scanned());
     expect(scanned().actions).toBe(24);
+    // Merged: one row per window (5 windows of 10, 2 actions a batch, the last one open), in order.
+    if (merge) expect(store.uncoveredActions(0).map((a) => a.index)).toEqual(Array.from({ length: 12 }, (_, b) => [b, b + 100]).flat());
   });
 });

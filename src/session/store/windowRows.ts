@@ -40,23 +40,41 @@ export class WindowRows extends StepRows {
     this.backlogCache = null;
   }
 
-  /** Appends a batch to the open window; closes the window when it reaches the threshold. */
+  /**
+   * Appends a batch to the open window; closes the window when it reaches the threshold. With
+   * `merge` (the store: no raw note ever takes a batch) the open window's actions are one row,
+   * extended in place, so a batch writes that row and not a new one (and pruning deletes one row
+   * per window, not one per batch).
+   */
   appendBatch(
     s: SessionRow,
     actions: readonly SlimAction[],
     identity: { user_id: string | null; email: string | null; link: string | null },
     threshold: number,
     now: number,
+    merge = false,
   ): { closedWindow: boolean } {
     let openWindow = s.open_window;
     let openCount = s.open_count + actions.length;
     let closedWindow = false;
     if (actions.length > 0) {
       const json = JSON.stringify(actions);
-      this.sql.exec("INSERT INTO batches (window_id, received_at, action_count, actions) VALUES (?, ?, ?, ?)", openWindow, now, actions.length, json);
+      // Two JSON arrays of objects joined: `[a]` + `[b]` is `[a,b]`, one byte shorter than both.
+      const merged =
+        merge &&
+        this.all(
+          `UPDATE batches SET actions = substr(actions, 1, length(actions) - 1) || ',' || substr(?, 2), action_count = action_count + ?
+           WHERE window_id = ? AND note_id IS NULL RETURNING seq`,
+          json,
+          actions.length,
+          openWindow,
+        ).length > 0;
+      if (!merged) {
+        this.sql.exec("INSERT INTO batches (window_id, received_at, action_count, actions) VALUES (?, ?, ?, ?)", openWindow, now, actions.length, json);
+      }
       const cache = this.backlogCache;
       if (cache && cache.epoch === s.epoch && cache.covered === s.covered_window) {
-        cache.footprint = { actions: cache.footprint.actions + actions.length, bytes: cache.footprint.bytes + utf8Bytes(json) };
+        cache.footprint = { actions: cache.footprint.actions + actions.length, bytes: cache.footprint.bytes + utf8Bytes(json) - (merged ? 1 : 0) };
       }
       if (openCount >= threshold) {
         this.closeWindow(openWindow, openCount, now);
