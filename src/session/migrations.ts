@@ -45,6 +45,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: "001_seen_keys", sql: `${schemaSql(TABLES_001, INDEXES_001)}\n${MOVE_RECENT_KEYS}` },
   { id: "002_products", sql: addColumnsSql(COLUMNS_002) },
   { id: "003_fewer_writes", sql: REBUILD_003 },
+  { id: "004_no_batch_index", sql: "DROP INDEX batches_by_window" },
 ];
 
 /** What a new session creates: the schema `MIGRATIONS` add up to (the migrations test checks they match). */

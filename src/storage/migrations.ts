@@ -24,7 +24,8 @@ export function applyMigrations(storage: DurableObjectStorage, migrations: reado
   for (const m of migrations) if (!ID_PATTERN.test(m.id)) throw new Error(`bad migration id ${m.id}`);
   storage.transactionSync(() => {
     const sql = metered(storage.sql);
-    sql.exec("CREATE TABLE IF NOT EXISTS _migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    // WITHOUT ROWID: one row written per migration recorded, not two (objects made before keep theirs).
+    sql.exec("CREATE TABLE IF NOT EXISTS _migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) WITHOUT ROWID");
     const applied = sql.exec<{ id: string }>("SELECT id FROM _migrations ORDER BY id").toArray().map((r) => r.id);
     applied.forEach((id, i) => {
       if (migrations[i]?.id !== id) throw new Error(`migration history diverges at ${id}`);
