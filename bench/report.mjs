@@ -110,7 +110,7 @@ function figuresSection(results) {
     ];
     for (const [name, value, goal = ""] of figures) lines.push(row([`long session: ${name}`, value, goal, ""]));
   }
-  lines.push(...burstRows(S.burst, row, fmt));
+  for (const b of Object.values(S.burst ?? {})) lines.push(...burstRows(b, row, fmt));
   const b = S.bundle;
   for (const key of ["ours", "floor"]) {
     if (b?.[key] && !b[key].error) lines.push(row([`bundle (${key}): raw / gzip`, `${fmt(b[key].rawKiB, " KiB")} / ${fmt(b[key].gzipKiB, " KiB")}`, "", ""]));

@@ -71,5 +71,5 @@ export function burstRows(b, row, fmt) {
     ["drain after the last batch", fmt(b.drainS, " s")],
     ["alarms / rows written (meter)", `${fmt(b.alarms)} / ${fmt(b.rowsWritten)}`],
     ["rows kept at the end", fmt(b.finalRows)],
-  ].map(([name, value]) => row([`burst: ${name}`, value, "", ""]));
+  ].map(([name, value]) => row([`burst (${b.destination}): ${name}`, value, "", ""]));
 }

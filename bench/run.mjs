@@ -95,7 +95,7 @@ async function main() {
   const { fakes, source, bundle, ours, oursStore, oursIngestOnly, floor, coalescing, burst, priced } = await startServers(ctx);
   if (source) results.source = source;
   if (bundle) results.scenarios.bundle = bundle;
-  const startup = { ours, oursStore, oursIngestOnly, floor, coalescing, burst, ...Object.fromEntries(Object.values(priced).map((s) => [s.name, s])) };
+  const startup = { ours, oursStore, oursIngestOnly, floor, coalescing, burstStore: burst.store, burstWebhook: burst.webhook, ...Object.fromEntries(Object.values(priced).map((s) => [s.name, s])) };
   results.scenarios.startupMs = Object.fromEntries(Object.entries(startup).filter(([, v]) => v).map(([k, v]) => [k, v.startupMs]));
 
   if (ours && only.has("long")) {
@@ -110,13 +110,14 @@ async function main() {
     );
   }
 
-  if (burst) {
-    await runScenario("burst", async () => {
-      const b = (results.scenarios.burst = await scenarioBurst(ctx, burst, fakes));
-      log(`burst: ${b.llmCalls} LLM calls (≤ ${b.maxLlmCalls}), peak ${b.peakRows} rows, drained in ${b.drainS} s, covered: ${b.covered.ok}`);
+  for (const [label, server] of Object.entries(burst)) {
+    if (!server) continue;
+    await runScenario(`burst (${label})`, async () => {
+      const b = ((results.scenarios.burst ??= {})[label] = await scenarioBurst(ctx, server, fakes, label));
+      log(`burst (${label}): ${b.llmCalls} LLM calls (≤ ${b.maxLlmCalls}), peak ${b.peakRows} rows, drained in ${b.drainS} s, covered: ${b.covered.ok}`);
     });
+    await stopServer(results, server);
   }
-  await stopServer(results, burst);
 
   if (only.has("price") && Object.keys(priced).length) {
     const servers = { ...priced, floor };

@@ -14,6 +14,7 @@ import { ProductStore, type StoredKey } from "./product/productStore";
 import { PRODUCT_MIGRATIONS } from "./product/schema";
 import type { ProductSet, Scope } from "./product/scopes";
 import type { IndexEntry, ListQuery } from "./product/sessionIndex";
+import { meter } from "./meter";
 import { applyMigrations } from "./storage/migrations";
 
 /** A key as `GET /v1/keys` may show it: no secret, no hash. */
@@ -33,11 +34,13 @@ export class ProductActor extends DurableObject<Env> {
   // ---- settings ----------------------------------------------------------------------------
 
   async settings(): Promise<{ settings: ProductSettings; updatedAt: number } | null> {
+    meter.rpc("product.settings");
     return this.store.settings();
   }
 
   /** Replaces the settings whole (validated by the route: secret names only). */
   async putSettings(settings: ProductSettings): Promise<{ settings: ProductSettings; updatedAt: number }> {
+    meter.rpc("product.putSettings");
     this.store.putSettings(settings, Date.now());
     return this.store.settings()!;
   }
@@ -46,6 +49,7 @@ export class ProductActor extends DurableObject<Env> {
 
   /** A new key; the full key is in this answer only. */
   async createKey(input: { name: string; products: ProductSet; scopes: Scope[] }): Promise<KeyInfo & { key: string }> {
+    meter.rpc("product.createKey");
     const { id, key, hash } = await generateKey();
     this.store.insertKey({ id, name: input.name, products: input.products, scopes: input.scopes, hash, createdAt: Date.now() });
     return { ...keyInfo(this.store.key(id)!), key };
@@ -53,21 +57,25 @@ export class ProductActor extends DurableObject<Env> {
 
   /** What verification needs (the hash included); null for an unknown id. */
   async key(id: string): Promise<StoredKey | null> {
+    meter.rpc("product.key");
     return this.store.key(id);
   }
 
   async listKeys(): Promise<KeyInfo[]> {
+    meter.rpc("product.listKeys");
     return this.store.keys().map(keyInfo);
   }
 
   /** False for an unknown id; revoking twice keeps the first time. */
   async revokeKey(id: string): Promise<KeyInfo | null> {
+    meter.rpc("product.revokeKey");
     if (!this.store.key(id)) return null;
     this.store.revokeKey(id, Date.now());
     return keyInfo(this.store.key(id)!);
   }
 
   async touchKey(id: string, at: number): Promise<void> {
+    meter.rpc("product.touchKey");
     this.store.touchKey(id, at);
   }
 
@@ -75,6 +83,7 @@ export class ProductActor extends DurableObject<Env> {
 
   /** A session's entry, from its own `index` step. Expired entries go on every write. */
   async indexSession(entry: IndexEntry): Promise<void> {
+    meter.rpc("product.indexSession");
     const now = Date.now();
     this.store.transactionSync(() => {
       this.store.dropExpired(now);
@@ -83,11 +92,13 @@ export class ProductActor extends DurableObject<Env> {
   }
 
   async unindexSession(sessionId: string, epoch?: string): Promise<void> {
+    meter.rpc("product.unindexSession");
     this.store.removeSession(sessionId, epoch);
   }
 
   /** A page newest activity first; `next` is the position after it when more follow. */
   async listSessions(query: ListQuery): Promise<{ entries: IndexEntry[]; idleMs: number; now: number; more: boolean }> {
+    meter.rpc("product.listSessions");
     const now = Date.now();
     const { idleMs } = productConfig(loadConfig(this.env), this.env, this.store.settings()?.settings ?? null);
     const rows = this.store.listSessions(query, now, idleMs);

@@ -9,16 +9,13 @@
  * product (its settings over the environment's, its session index), with RPC and lazy schema setup.
  */
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig, resolveDestination, sessionConfig, type DestinationEntry, type SessionConfig } from "./config";
+import { loadConfig, sessionConfig, type SessionConfig } from "./config";
 import { productConfig } from "./config/product";
-import { createDestination } from "./destinations/registry";
-import type { Destination } from "./destinations/types";
+import { DestinationsByEntry } from "./destinations/byEntry";
 import { llmBreaker } from "./llm/breaker";
 import { createSummariser } from "./llm/createSummariser";
 import { configureLogging, log } from "./log";
-import { productSettings, productStub } from "./product/client";
-import type { IndexEntry } from "./product/sessionIndex";
-import { done, retry, type Result } from "./result";
+import { leaveIndexQuietly, productSettings, productStub, writeIndexEntry } from "./product/client";
 import { configureMeter, metered, meter } from "./meter";
 import { nextAlarmAt, type AlarmAction } from "./session/alarm";
 import type { Dedupe, IngestOutcome, KeyVerdict } from "./session/dedupe";
@@ -32,7 +29,12 @@ import type { SessionState } from "./session/stateView";
 
 /** Steps one run of the lane takes before yielding (it re-arms the alarm to continue). */
 const MAX_STEPS_PER_ALARM = 50;
-/** When a request starts the lane, the alarm is set no later than this, in case that run is lost. */
+/**
+ * When a request starts the lane, the alarm is set no later than this, in case that run is lost.
+ * The store waits for the alarm it already has (its idle close, at most `SESSION_IDLE_MS` ahead):
+ * what a lost run delays there is only a summary, since every accepted action is in the context
+ * at once; an outbound destination would miss raw context, so it gets a minute.
+ */
 export const KICK_BACKSTOP_MS = 60_000;
 
 export type { AlreadyLinked, LinkResult };
@@ -49,10 +51,11 @@ export class SessionActor extends DurableObject<Env> {
   private alarmAt: number | null = null;
   private draining: Promise<void> | null = null;
   /** Destinations by entry (JSON; "" for the configured one), each built once. */
-  private readonly destinations = new Map<string, { value: Destination } | { error: Error }>();
+  private readonly destinations: DestinationsByEntry;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.destinations = new DestinationsByEntry(env);
     const settings = loadConfig(env);
     configureLogging(settings.logLevel);
     configureMeter(settings.meter);
@@ -75,9 +78,9 @@ export class SessionActor extends DurableObject<Env> {
         store: this.store,
         config: this.config,
         ownStore: this.config.destination === "store",
-        destination: (entry) => this.destination(entry ?? null),
+        destination: (entry) => this.destinations.get(this.config, entry ?? null),
         destinationEntry: this.config.destinationEntry ? JSON.stringify(this.config.destinationEntry) : undefined,
-        index: this.productId === null ? undefined : (entry) => this.writeIndex(entry),
+        index: this.productId === null ? undefined : (entry) => writeIndexEntry(this.env, this.productId!, entry),
         summariser: createSummariser(llm),
         breaker: llmBreaker(llm),
         now: () => Date.now(),
@@ -227,7 +230,8 @@ export class SessionActor extends DurableObject<Env> {
    * alarm stays no later than the backstop; a failing run only logs, the backstop retries it.
    */
   private async kick(now: number): Promise<void> {
-    await this.applyAlarm(nextAlarmAt({ phase: "kick", current: this.alarmAt, now, backstopAt: now + KICK_BACKSTOP_MS }));
+    const backstopMs = this.config.destination === "store" ? this.config.idleMs : KICK_BACKSTOP_MS;
+    await this.applyAlarm(nextAlarmAt({ phase: "kick", current: this.alarmAt, now, backstopAt: now + backstopMs }));
     setTimeout(() => {
       this.runLane().catch((err: unknown) => log("lane:error", { actor: this.ctx.id.name, error: err instanceof Error ? err.name : typeof err }));
     }, 0);
@@ -241,7 +245,7 @@ export class SessionActor extends DurableObject<Env> {
       const result = await this.core.drain(MAX_STEPS_PER_ALARM);
       if (result.kind === "expired") {
         expired = true;
-        await this.unindexExpired();
+        await leaveIndexQuietly(this.env, this.productId, this.store.session(), (error) => log("index:remove_failed", { actor: this.ctx.id.name, error }));
         await this.eraseStorage(true);
         log("session:expired", { actor: this.ctx.id.name, idle_ms: result.idleMs });
       }
@@ -270,53 +274,6 @@ export class SessionActor extends DurableObject<Env> {
     if (this.schemaReady) return;
     migrate(this.ctx.storage);
     this.schemaReady = true;
-  }
-
-  /** The destination of a note's entry (JSON), or the configured one for null or the configured entry. */
-  private destination(entry: string | null): Destination {
-    const current = this.config.destinationEntry ? JSON.stringify(this.config.destinationEntry) : null;
-    const key = entry === null || entry === current ? "" : entry;
-    let built = this.destinations.get(key);
-    if (!built) {
-      try {
-        const settings = key === "" ? this.config.destinationSettings : resolveDestination(JSON.parse(key) as DestinationEntry, this.env);
-        const value = createDestination({ destinationSettings: settings }, {
-          fetch: (input, init) => fetch(input, init),
-          now: () => Date.now(),
-          timeoutMs: this.config.destinationTimeoutMs,
-        });
-        built = { value };
-      } catch (err) {
-        built = { error: err instanceof Error ? err : new Error(String(err)) };
-      }
-      this.destinations.set(key, built);
-    }
-    if ("error" in built) throw built.error;
-    return built.value;
-  }
-
-  /** The index step's one I/O: the entry to the product's index, as one result. */
-  private async writeIndex(entry: IndexEntry): Promise<Result> {
-    try {
-      await productStub(this.env, this.productId!).indexSession(entry);
-      return done();
-    } catch (err) {
-      return retry(`the product index could not be written (${err instanceof Error ? err.name : "error"})`);
-    }
-  }
-
-  /**
-   * Before an expired session erases itself: leave the index. If that fails, the entry still goes:
-   * the index drops entries whose `expires_at` has passed, whether or not they were removed.
-   */
-  private async unindexExpired(): Promise<void> {
-    const s = this.store.session();
-    if (!s || this.productId === null) return;
-    try {
-      await productStub(this.env, this.productId).unindexSession(s.session_id, s.epoch);
-    } catch (err) {
-      log("index:remove_failed", { actor: this.ctx.id.name, error: err instanceof Error ? err.name : "error" });
-    }
   }
 
   /** After a request wrote: `dueBy` is the latest time its write needs the alarm. */

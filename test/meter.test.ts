@@ -52,16 +52,17 @@ describe("GET /v1/meter", () => {
     const first = await readMeter();
     expect(first).toMatchObject({
       worker_requests: { total: 1, by_route: { "POST /v1/actions": 1 } },
-      do_requests: { total: 1, rpc: 1, rpc_by_method: { ingest: 1 }, alarms: 0 },
+      // The isolate's first touch of the product reads its settings (cached for a minute after).
+      do_requests: { total: 2, rpc: 2, rpc_by_method: { ingest: 1, "product.settings": 1 }, alarms: 0 },
       destination_calls: { total: 0, by_destination: {} },
       llm: { calls: 0, prompt_tokens: 0, completion_tokens: 0 },
     });
     // Creating the schema is most of a new session's first batch.
-    expect(first.storage).toEqual({ sql_statements: 26, rows_read: 23, rows_written: 18, alarm_writes: 1 });
+    expect(first.storage).toEqual({ sql_statements: 27, rows_read: 24, rows_written: 18, alarm_writes: 1 });
 
     expect((await postActions(batch(P, s, 3, 3))).status).toBe(202);
     const second = await readMeter();
-    expect(second.do_requests).toMatchObject({ total: 2, rpc_by_method: { ingest: 2 }, alarms: 0 });
+    expect(second.do_requests).toMatchObject({ total: 3, rpc_by_method: { ingest: 2, "product.settings": 1 }, alarms: 0 });
     // One batch into a warm session (its alarm is already set early enough: no alarm write).
     expect(delta(second.storage, first.storage)).toEqual({ sql_statements: 5, rows_read: 2, rows_written: 3, alarm_writes: 0 });
 
@@ -71,13 +72,14 @@ describe("GET /v1/meter", () => {
     const prompt = installed.world.llm.prompts[0]!;
     expect(after).toMatchObject({
       worker_requests: { total: 3, by_route: { "POST /v1/actions": 2, "POST /v1/products/:p/sessions/:s/flush": 1 } },
-      do_requests: { total: 4, rpc: 3, rpc_by_method: { ingest: 2, flush: 1 }, alarms: 1 },
+      // The index step writes the session's entry to its product once (created).
+      do_requests: { total: 6, rpc: 5, rpc_by_method: { ingest: 2, flush: 1, "product.settings": 1, "product.indexSession": 1 }, alarms: 1 },
       // One raw note for the burst, its window's summary, then the raw note's redaction.
       destination_calls: { total: 3, by_destination: { webhook: { post: 2, redact: 1 } } },
       llm: { calls: 1, prompt_tokens: Math.ceil(prompt.length / 4), completion_tokens: 40 },
     });
     // The flush and the alarm (four steps and the index entry; the flush's alarm fired and was re-armed once, for retention).
-    expect(delta(after.storage, second.storage)).toEqual({ sql_statements: 132, rows_read: 159, rows_written: 24, alarm_writes: 1 });
+    expect(delta(after.storage, second.storage)).toEqual({ sql_statements: 134, rows_read: 160, rows_written: 29, alarm_writes: 1 });
   });
 
   it("answers 401 to a wrong or missing token (a deployment without METER: test/api.test.ts)", async () => {

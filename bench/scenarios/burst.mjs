@@ -18,11 +18,12 @@ const ACTIONS_PER_BATCH = 5;
 const PEAK_ROWS_BEFORE = 4_005;
 const PEAK_ROWS_TARGET = Math.floor(PEAK_ROWS_BEFORE / 10);
 
-export async function scenarioBurst(ctx, server, fakes) {
+/** `label` names the destination the server runs (its targets are per destination). */
+export async function scenarioBurst(ctx, server, fakes, label) {
   const { profile, runId } = ctx;
   const n = profile.burstActions;
   const K = profile.threshold;
-  const sessionId = `burst-${runId}`;
+  const sessionId = `burst-${label}-${runId}`;
   await fakes.reset();
   await fakes.setLatency(0, profile.burstLlmMs);
   await resetMeter(server.port);
@@ -51,7 +52,7 @@ export async function scenarioBurst(ctx, server, fakes) {
     await sampler;
   }
   const ingestS = (performance.now() - t0) / 1000;
-  log(`burst: ${n} actions accepted in ${round(ingestS, 1)} s (${sent.refusals} refusals of 429 session_backlog); draining`);
+  log(`burst (${label}): ${n} actions accepted in ${round(ingestS, 1)} s (${sent.refusals} refusals of 429 session_backlog); draining`);
   const t1 = performance.now();
   const deadline = t1 + profile.burstWaitMaxMs;
   let state = null;
@@ -66,10 +67,10 @@ export async function scenarioBurst(ctx, server, fakes) {
   const llmCalls = (await fakes.stats("llm")).calls;
   const meter = await readMeter(server.port);
   const covered = coverage(state, n);
-  const out = { actions: n, batches: n / ACTIONS_PER_BATCH, threshold: K, llmMs: profile.burstLlmMs, ingestS: round(ingestS, 2), refusals: sent.refusals, retryAfterS: sent.retryAfterS, drainS, llmCalls, maxLlmCalls: Math.floor(n / K), peakRows: peak.rows, samples: peak.samples, alarms: meter.do_requests.alarms, rowsWritten: meter.storage.rows_written, covered, finalRows: state?.storage?.rows ?? null };
-  target(ctx.results, `burst: LLM calls for ${n} actions (LLM ${profile.burstLlmMs} ms)`, llmCalls, `≤ ⌊N/K⌋ = ${out.maxLlmCalls}`, llmCalls <= out.maxLlmCalls);
-  target(ctx.results, "burst: most rows at any sample (every ~1 s)", peak.samples ? peak.rows : null, `≤ ${PEAK_ROWS_TARGET} (10% of ${PEAK_ROWS_BEFORE.toLocaleString("en-US")})`, peak.samples ? peak.rows <= PEAK_ROWS_TARGET : null);
-  target(ctx.results, "burst: every action covered by a posted summary at the end", covered.ok ? "yes" : `no (${covered.why})`, "all", covered.ok);
+  const out = { destination: label, actions: n, batches: n / ACTIONS_PER_BATCH, threshold: K, llmMs: profile.burstLlmMs, ingestS: round(ingestS, 2), refusals: sent.refusals, retryAfterS: sent.retryAfterS, drainS, llmCalls, maxLlmCalls: Math.floor(n / K), peakRows: peak.rows, samples: peak.samples, alarms: meter.do_requests.alarms, rowsWritten: meter.storage.rows_written, covered, finalRows: state?.storage?.rows ?? null };
+  target(ctx.results, `burst (${label}): LLM calls for ${n} actions (LLM ${profile.burstLlmMs} ms)`, llmCalls, `≤ ⌊N/K⌋ = ${out.maxLlmCalls}`, llmCalls <= out.maxLlmCalls);
+  target(ctx.results, `burst (${label}): most rows at any sample (every ~1 s)`, peak.samples ? peak.rows : null, `≤ ${PEAK_ROWS_TARGET} (10% of ${PEAK_ROWS_BEFORE.toLocaleString("en-US")})`, peak.samples ? peak.rows <= PEAK_ROWS_TARGET : null);
+  target(ctx.results, `burst (${label}): every action covered by a posted summary at the end`, covered.ok ? "yes" : `no (${covered.why})`, "all", covered.ok);
   return out;
 }
 

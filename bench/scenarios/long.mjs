@@ -55,7 +55,9 @@ export async function scenarioLong(ctx, ours, fakes) {
   };
   const rowsGoal = `≤ 3K = ${3 * profile.threshold}`;
   const { samples, rows: peakRows } = out.peaks;
-  target(ctx.results, "long session: LLM calls", `${out.llmCalls} (expected ${expectedLlm})`, `= actions/K = ${expectedLlm}`, out.llmCalls === expectedLlm);
+  // Windows that wait behind the lane are summarised together (catch-up), so this is at most one
+  // call per window; exactly one per window only when the LLM keeps up with arrivals.
+  target(ctx.results, "long session: LLM calls", `${out.llmCalls} (one per window: ${expectedLlm})`, `≤ actions/K = ${expectedLlm}`, out.llmCalls <= expectedLlm);
   target(ctx.results, "long session: rows kept at the end", rows, rowsGoal, rows === null ? null : rows <= 3 * profile.threshold);
   target(ctx.results, "long session: most rows at any sample (every ~1 s)", samples ? peakRows : null, rowsGoal, samples ? peakRows <= 3 * profile.threshold : null);
   target(ctx.results, "long session: largest prompt, last 10% ÷ first 10%", out.promptChars.growth, "flat (≤ 1.1)", out.promptChars.growth === null ? null : out.promptChars.growth <= 1.1);

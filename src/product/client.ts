@@ -8,6 +8,8 @@
 import { loadConfig, need } from "../config";
 import type { ProductSettings } from "../config/product";
 import type { StoredKey } from "./productStore";
+import { done, retry, type Result } from "../result";
+import type { IndexEntry } from "./sessionIndex";
 import { TtlCache } from "./ttlCache";
 
 /** The registry of keys: a product actor whose name can never be a product id. */
@@ -51,3 +53,31 @@ export function productSettings(env: Env, productId: string, now = Date.now()): 
 
 /** Drops this isolate's memory of a product's settings (after changing them here). */
 export const forgetSettings = (productId: string): void => settings.forget(productId);
+
+/** The index step's one I/O: the session's entry written to its product's index, as one result. */
+export async function writeIndexEntry(env: Env, productId: string, entry: IndexEntry): Promise<Result> {
+  try {
+    await productStub(env, productId).indexSession(entry);
+    return done();
+  } catch (err) {
+    return retry(`the product index could not be written (${err instanceof Error ? err.name : "error"})`);
+  }
+}
+
+/**
+ * Before an expired session erases itself: leave the index. If that fails, the entry still goes:
+ * the index drops entries whose `expires_at` has passed, whether or not they were removed.
+ */
+export async function leaveIndexQuietly(
+  env: Env,
+  productId: string | null,
+  s: { session_id: string; epoch: string } | null,
+  onError: (errorName: string) => void,
+): Promise<void> {
+  if (!s || productId === null) return;
+  try {
+    await productStub(env, productId).unindexSession(s.session_id, s.epoch);
+  } catch (err) {
+    onError(err instanceof Error ? err.name : "error");
+  }
+}

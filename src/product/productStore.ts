@@ -7,6 +7,7 @@ import type { ProductSettings } from "../config/product";
 import type { ProductSet, Scope } from "./scopes";
 import type { ApiKeyRow, IndexRow, SettingsRow } from "./schema";
 import type { IndexEntry, ListQuery, SessionStatus } from "./sessionIndex";
+import { metered } from "../meter";
 
 /** A key as the registry keeps it: everything but the secret, and the secret's hash. */
 export interface StoredKey {
@@ -66,12 +67,17 @@ function statusCondition(status: SessionStatus, idleCutoff: number): { sql: stri
 export class ProductStore {
   constructor(private readonly storage: DurableObjectStorage) {}
 
+  /** Every statement through the meter (`METER=on`), as the session's store does. */
+  private get sql(): SqlStorage {
+    return metered(this.storage.sql);
+  }
+
   transactionSync<T>(fn: () => T): T {
     return this.storage.transactionSync(fn);
   }
 
   private all<T>(query: string, ...bindings: unknown[]): T[] {
-    return this.storage.sql.exec<Row>(query, ...bindings).toArray() as unknown as T[];
+    return this.sql.exec<Row>(query, ...bindings).toArray() as unknown as T[];
   }
 
   // ---- settings ----------------------------------------------------------------------------
@@ -82,7 +88,7 @@ export class ProductStore {
   }
 
   putSettings(settings: ProductSettings, now: number): void {
-    this.storage.sql.exec(
+    this.sql.exec(
       "INSERT INTO settings (id, json, updated_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at",
       JSON.stringify(settings),
       now,
@@ -92,7 +98,7 @@ export class ProductStore {
   // ---- keys (the registry) -----------------------------------------------------------------
 
   insertKey(k: Omit<StoredKey, "lastUsedAt" | "revokedAt">): void {
-    this.storage.sql.exec(
+    this.sql.exec(
       "INSERT INTO api_keys (id, name, products, scopes, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
       k.id,
       k.name,
@@ -114,18 +120,18 @@ export class ProductStore {
 
   /** Revokes once: a second revocation keeps the first time. */
   revokeKey(id: string, now: number): void {
-    this.storage.sql.exec("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", now, id);
+    this.sql.exec("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", now, id);
   }
 
   touchKey(id: string, at: number): void {
-    this.storage.sql.exec("UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?", at, id);
+    this.sql.exec("UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?", at, id);
   }
 
   // ---- the session index -------------------------------------------------------------------
 
   /** Writes a session's entry whole. An entry of an older incarnation never overwrites a newer one. */
   upsertSession(e: IndexEntry, now: number): void {
-    this.storage.sql.exec(
+    this.sql.exec(
       `INSERT INTO sessions (session_id, epoch, user_id, link, created_at, last_activity_at, expires_at, parked, counts, step, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (session_id) DO UPDATE SET epoch = excluded.epoch, user_id = excluded.user_id, link = excluded.link,
@@ -148,13 +154,13 @@ export class ProductStore {
 
   /** Removes a session's entry; with `epoch`, only that incarnation's (a newer one stays). */
   removeSession(sessionId: string, epoch?: string): void {
-    if (epoch === undefined) this.storage.sql.exec("DELETE FROM sessions WHERE session_id = ?", sessionId);
-    else this.storage.sql.exec("DELETE FROM sessions WHERE session_id = ? AND epoch = ?", sessionId, epoch);
+    if (epoch === undefined) this.sql.exec("DELETE FROM sessions WHERE session_id = ?", sessionId);
+    else this.sql.exec("DELETE FROM sessions WHERE session_id = ? AND epoch = ?", sessionId, epoch);
   }
 
   /** Drops entries whose session has expired, whether or not it said so (walks the expiry index). */
   dropExpired(now: number): void {
-    this.storage.sql.exec("DELETE FROM sessions WHERE expires_at <= ?", now);
+    this.sql.exec("DELETE FROM sessions WHERE expires_at <= ?", now);
   }
 
   /** A page of entries, newest activity first; `limit + 1` rows so the caller knows whether more follow. */
