@@ -56,7 +56,8 @@ export function indexEntry(s: SessionRow, steps: readonly StepRow[], retentionMs
       actions: s.actions_accepted,
       batches: s.batches_accepted,
       raw_notes: s.raw_notes_posted,
-      summaries: s.summary_notes_posted,
+      // Summaries made (posted, for the store, the moment they are stored).
+      summaries: s.summaries,
       redactions: s.redactions,
     },
     step: stepInTrouble(steps),
