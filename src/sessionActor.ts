@@ -35,7 +35,7 @@ const MAX_STEPS_PER_ALARM = 50;
  * what a lost run delays there is only a summary, since every accepted action is in the context
  * at once; an outbound destination would miss raw context, so it gets a minute.
  */
-export const KICK_BACKSTOP_MS = 60_000;
+const KICK_BACKSTOP_MS = 60_000;
 
 export type { AlreadyLinked, LinkResult };
 
