@@ -51,6 +51,8 @@ export const productBindings = {
   WEBHOOK_SECRET_B: "whsec_cHJvZHVjdC1iLXdlYmhvb2stc2VjcmV0LTMyLWJ5dGVzIQ==",
   CONNECTOR_SECRET_ACME: "test-acme-connector-secret",
   POSTHOG_SECRET_ACME: "test-acme-posthog-secret",
+  // The Intercom emulator's token (test/helpers/intercomEmulator.ts), for products that fan out to Intercom.
+  INTERCOM_TOKEN_ACME: "test-intercom-token",
 };
 
 // Deny by default: any fetch that a test did not mock fails loudly instead of leaving the machine.
@@ -131,9 +133,9 @@ export default defineConfig({
       },
       workerdProject("workers", testBindings, {
         include: ["test/*.test.ts"],
-        exclude: ["test/intercom*.test.ts", "test/pipeline*.test.ts", "test/debounce*.test.ts", "test/fuzz*.test.ts", "test/products*.test.ts", "test/meter*.test.ts"],
+        exclude: ["test/intercom*.test.ts", "test/pipeline*.test.ts", "test/debounce*.test.ts", "test/fuzz*.test.ts", "test/products*.test.ts", "test/fanout*.test.ts", "test/meter*.test.ts"],
       }),
-      workerdProject("workers-products", productBindings, { include: ["test/products*.test.ts"] }),
+      workerdProject("workers-products", productBindings, { include: ["test/products*.test.ts", "test/fanout*.test.ts"] }),
       workerdProject("fuzz", fuzzBindings, { include: ["test/fuzz*.test.ts"], testTimeout: 1_800_000 }),
       workerdProject("workers-pipeline", pipelineBindings, { include: ["test/pipeline*.test.ts"] }),
       // The pipeline's world with a debounce, as the SDK's `debounce_ms` runs it.

@@ -38,4 +38,4 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export const PAST_CACHE_TTL_MS = 400;
 
 /** The workers-products project's own secrets (vitest.config.ts `productBindings`), which `Env` does not declare. */
-export const projectSecrets = env as unknown as Record<"WEBHOOK_SECRET_B" | "CONNECTOR_SECRET_ACME" | "POSTHOG_SECRET_ACME", string>;
+export const projectSecrets = env as unknown as Record<"WEBHOOK_SECRET_B" | "CONNECTOR_SECRET_ACME" | "POSTHOG_SECRET_ACME" | "INTERCOM_TOKEN_ACME", string>;
