@@ -88,9 +88,11 @@ export function sendBatch(port, { runId, sessionId, actionsPerBatch, extra = {},
 
 /**
  * Drives POST /v1/actions with `concurrency` workers until `seconds` pass or `maxRequests` are
- * sent, round-robin over `sessions`. Returns throughput and latency of that window.
+ * sent, round-robin over `sessions` (of `product`, default the bench's). Returns throughput and
+ * latency of that window.
  */
-export async function drive(port, { runId, sessions, seconds, maxRequests, concurrency, actionsPerBatch, auth }) {
+export async function drive(port, { runId, sessions, seconds, maxRequests, concurrency, actionsPerBatch, auth, product }) {
+  const extra = product ? { product_id: product } : {};
   const latencies = [];
   const statuses = {};
   let next = 0;
@@ -104,7 +106,7 @@ export async function drive(port, { runId, sessions, seconds, maxRequests, concu
       const i = next++;
       const s = performance.now();
       try {
-        const r = await sendBatch(port, { runId, sessionId: sessions[i % sessions.length], actionsPerBatch, auth });
+        const r = await sendBatch(port, { runId, sessionId: sessions[i % sessions.length], actionsPerBatch, auth, extra });
         statuses[r.status] = (statuses[r.status] ?? 0) + 1;
         if (isOk(r.status)) {
           ok++;

@@ -23,8 +23,9 @@ export function driveLoad(ctx, port, sessions, options) {
 const sessionSets = new Map();
 
 /**
- * The warm session set of `sessionCount` sessions on `server`: created and touched once (every
- * actor exists, its isolate and SQLite file are open), then reused by every later phase.
+ * The warm session set of `sessionCount` sessions on `server` (of `server.product` when set):
+ * created and touched once (every actor exists, its isolate and SQLite file are open), then reused
+ * by every later phase.
  * `warmup` is null when the set was already warm.
  */
 export async function warmSessions(ctx, server, sessionCount) {
@@ -34,8 +35,8 @@ export async function warmSessions(ctx, server, sessionCount) {
   // Many sessions: each touched once (bounded in time); one session: a short burst.
   const warmup =
     sessionCount > 1
-      ? await driveLoad(ctx, server.port, sessions, { seconds: 120, maxRequests: sessions.length, auth: server.auth })
-      : await driveLoad(ctx, server.port, sessions, { seconds: ctx.profile.warmupSeconds, auth: server.auth });
+      ? await driveLoad(ctx, server.port, sessions, { seconds: 120, maxRequests: sessions.length, auth: server.auth, product: server.product })
+      : await driveLoad(ctx, server.port, sessions, { seconds: ctx.profile.warmupSeconds, auth: server.auth, product: server.product });
   if (warmup.failed > 0) throw new Error(`warm-up of ${sessionCount} session(s) on ${server.name}: ${warmup.failed} failed (${warmup.firstError})`);
   sessionSets.set(key, sessions);
   log(`  warmed ${sessionCount} session(s) on ${server.name} in ${warmup.elapsedS} s`);

@@ -43,6 +43,7 @@ function markdown(results) {
   const S = results.scenarios;
   if (S.ingest?.summary) lines.push(...ingestSection(S.ingest));
   if (S.isolation?.summary) lines.push(...isolationSection(S.isolation, p));
+  if (S.fanout?.summary) lines.push(...fanoutSection(S.fanout));
   if (S.price?.rows) lines.push(...priceSection(S.price));
   if (S.idle?.rows) lines.push(...idleSection(S.idle));
   lines.push(...figuresSection(results));
@@ -89,6 +90,27 @@ function isolationSection(isolation, p) {
     if (s) lines.push(row([fmt(s.sessions), fmt(s.base.p99Ms), fmt(s.slowDestination.p99Ms), fmt(s.ratioSlowDestination), fmt(s.slowLlm.p99Ms), fmt(s.ratioSlowLlm), each((x) => x.rps), each((x) => x.cpuUsPerRequestDuringLoad), `${fmt(s.cpuRatioSlowDestination)} / ${fmt(s.cpuRatioSlowLlm)}`]));
   }
   lines.push("", "p99 columns: medians over rounds; ratios: the median of each round's ratio (the three conditions of a round ran back to back).", "");
+  return lines;
+}
+
+function fanoutSection(fanout) {
+  const lines = [
+    "## Fan-out: one webhook vs two (ingest)",
+    "",
+    "| sessions | webhooks | requests/s | actions/s | p50 ms | p99 ms | runtime CPU µs/req (load / +background) | raw / summary / redact per webhook | LLM calls | failed |",
+    "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+  ];
+  for (const load of ["one", "many"]) {
+    const s = fanout.summary[load];
+    if (!s) continue;
+    for (const key of Object.keys(fanout.setups)) {
+      const x = s[key];
+      const per = Object.entries(x.deliveries).map(([hook, d]) => `${hook}: ${fmt(d.raw)} / ${fmt(d.summary)} / ${fmt(d.redact)}`).join("; ");
+      lines.push(row([fmt(s.sessions), fmt(x.destinations), fmt(x.rps), fmt(x.actionsPerS), fmt(x.p50Ms), fmt(x.p99Ms), `${fmt(x.cpuUsPerRequestDuringLoad)} / ${fmt(x.cpuUsPerRequest)}`, per, fmt(x.llmCalls), fmt(x.failed)]));
+    }
+    lines.push(row([fmt(s.sessions), "two ÷ one", fmt(s.ratio.throughput), "", "", fmt(s.ratio.p99), `CPU per batch ${fmt(s.ratio.cpuPerBatch)}`, "", "", ""]));
+  }
+  lines.push("", "One server; a product with one webhook and a product with two, the same load each, in rotating order. Figures: medians over rounds; ratios: the median of the per-round ratios. Deliveries: calls each webhook received in the phase, counted once it drained; the LLM is shared (one summary per window for both lanes).", "");
   return lines;
 }
 
