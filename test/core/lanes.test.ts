@@ -22,12 +22,24 @@ class Inbox implements Destination {
   readonly name = "webhook";
   readonly needsLink = false;
   down = false;
+  /** While set, a post waits until it is released (a slow destination). */
+  private hold: Promise<void> | null = null;
+  private release: (() => void) | null = null;
   private next = 1;
   readonly live = new Map<string, OutgoingNote>();
   readonly posts: OutgoingNote[] = [];
   readonly violations: string[] = [];
 
+  slow(): () => void {
+    this.hold = new Promise((resolve) => (this.release = resolve));
+    return () => {
+      this.hold = null;
+      this.release?.();
+    };
+  }
+
   async post(_s: unknown, note: OutgoingNote) {
+    if (this.hold) await this.hold;
     if (this.down) return retry("503");
     if ([...this.live.values()].some((n) => n.key === note.key)) this.violations.push(`posted twice: ${note.key}`);
     const partId = `p${this.next++}`;
@@ -187,6 +199,29 @@ describe.each(["rolling", "independent"] as const)("two destinations (%s)", (mod
     expect(b.posts.length).toBe(sentToB);
     expect(sim.core.state(null, "")!.lanes.map((l) => l.id)).toEqual([1]);
     expect(sim.titles().filter((t) => !inboxes[A]!.holds().includes(t))).toEqual([]);
+  });
+});
+
+describe("a slow destination", () => {
+  it("holds back only its own lane: a batch that arrives meanwhile reaches the other destination at once", async () => {
+    const inboxes = { [A]: new Inbox(), [B]: new Inbox() };
+    const sim = session("rolling", [A, B], inboxes);
+    const release = inboxes[A]!.slow();
+    sim.ingest(1);
+    const running = sim.core.drain(50); // A's post hangs: this run does not end
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(inboxes[B]!.posts.flatMap((n) => n.actions.map((a) => a.title))).toEqual(["t0"]);
+    sim.ingest(1);
+    // The request that made work due wakes the run in progress (the actor does this after answering).
+    expect(sim.core.wake()).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(inboxes[B]!.posts.flatMap((n) => n.actions.map((a) => a.title))).toEqual(["t0", "t1"]);
+    expect(inboxes[A]!.posts).toEqual([]);
+    release();
+    await running;
+    await sim.settle();
+    expect(inboxes[A]!.posts.filter((n) => n.kind === "raw").flatMap((n) => n.actions.map((a) => a.title))).toEqual(["t0", "t1"]);
+    expect(sim.core.wake()).toBe(false);
   });
 });
 
