@@ -77,9 +77,8 @@ export class SessionActor extends DurableObject<Env> {
       {
         store: this.store,
         config: this.config,
-        ownStore: this.config.destination === "store",
-        destination: (entry) => this.destinations.get(this.config, entry ?? null),
-        destinationEntry: this.config.destinationEntry ? JSON.stringify(this.config.destinationEntry) : undefined,
+        laneEntries: this.config.lanes.map((l) => l.entry),
+        destination: (entry) => this.destinations.get(this.config, entry),
         index: this.productId === null ? undefined : (entry) => writeIndexEntry(this.env, this.productId!, entry),
         summariser: createSummariser(llm),
         breaker: llmBreaker(llm),
@@ -230,7 +229,7 @@ export class SessionActor extends DurableObject<Env> {
    * alarm stays no later than the backstop; a failing run only logs, the backstop retries it.
    */
   private async kick(now: number): Promise<void> {
-    const backstopMs = this.config.destination === "store" ? this.config.idleMs : KICK_BACKSTOP_MS;
+    const backstopMs = this.config.lanes.length === 0 ? this.config.idleMs : KICK_BACKSTOP_MS;
     await this.applyAlarm(nextAlarmAt({ phase: "kick", current: this.alarmAt, now, backstopAt: now + backstopMs }));
     setTimeout(() => {
       this.runLane().catch((err: unknown) => log("lane:error", { actor: this.ctx.id.name, error: err instanceof Error ? err.name : typeof err }));

@@ -58,13 +58,13 @@ describe("GET /v1/meter", () => {
       llm: { calls: 0, prompt_tokens: 0, completion_tokens: 0 },
     });
     // Creating the schema is most of a new session's first batch.
-    expect(first.storage).toEqual({ sql_statements: 27, rows_read: 24, rows_written: 18, alarm_writes: 1 });
+    expect(first.storage).toEqual({ sql_statements: 32, rows_read: 32, rows_written: 20, alarm_writes: 1 });
 
     expect((await postActions(batch(P, s, 3, 3))).status).toBe(202);
     const second = await readMeter();
     expect(second.do_requests).toMatchObject({ total: 3, rpc_by_method: { ingest: 2, "product.settings": 1 }, alarms: 0 });
     // One batch into a warm session (its alarm is already set early enough: no alarm write).
-    expect(delta(second.storage, first.storage)).toEqual({ sql_statements: 5, rows_read: 2, rows_written: 3, alarm_writes: 0 });
+    expect(delta(second.storage, first.storage)).toEqual({ sql_statements: 5, rows_read: 3, rows_written: 3, alarm_writes: 0 });
 
     expect((await request(sessionPath(P, s, "/flush"), { method: "POST", headers: auth })).status).toBe(202);
     // The alarm is over once it has re-armed itself (the flush set it first).
@@ -79,7 +79,7 @@ describe("GET /v1/meter", () => {
       llm: { calls: 1, prompt_tokens: Math.ceil(prompt.length / 4), completion_tokens: 40 },
     });
     // The flush and the alarm (four steps and the index entry; the flush's alarm fired and was re-armed once, for retention).
-    expect(delta(after.storage, second.storage)).toEqual({ sql_statements: 134, rows_read: 160, rows_written: 29, alarm_writes: 1 });
+    expect(delta(after.storage, second.storage)).toEqual({ sql_statements: 171, rows_read: 185, rows_written: 29, alarm_writes: 1 });
   });
 
   it("answers 401 to a wrong or missing token (a deployment without METER: test/api.test.ts)", async () => {

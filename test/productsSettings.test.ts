@@ -133,7 +133,7 @@ describe("two products in one deployment", () => {
     expect(receiver.live({ actor: `${hooked}:${s2}` }).map((n) => n.kind).sort()).toEqual(["raw", "summary"]);
   });
 
-  it("a destination change applies to new notes; notes already posted are redacted where they were posted", async () => {
+  it("a destination change applies to new work; a destination removed keeps what it was sent, and is sent nothing more", async () => {
     const p = uniqueSession("moving");
     expect((await putSettings(p, { threshold: 4, destinations: [webhookB()] })).status).toBe(200);
     const s = uniqueSession();
@@ -147,12 +147,12 @@ describe("two products in one deployment", () => {
     expect((await putSettings(p, { threshold: 4, destinations: [{ type: "store" }] })).status).toBe(200);
     for (let i = 2; i < 4; i++) expect((await postActions(batch(p, s, i, 1))).status).toBe(202);
     await settle(p, s);
-    // The summary is in the store (its rows are the context, it writes no notes); the two raw notes
-    // posted to the webhook were redacted there.
-    expect(installed.world.receiver.live({ actor })).toEqual([]);
-    expect(installed.world.events.filter((e) => e.kind === "redact")).toHaveLength(2);
+    // The summary is in the store (its rows are the context, it writes no notes). The webhook's lane
+    // is gone: its two raw notes stay where they were posted, and nothing more goes there.
+    expect(installed.world.receiver.live({ actor }).map((n) => n.kind)).toEqual(["raw", "raw"]);
+    expect(installed.world.events.filter((e) => e.kind === "redact")).toHaveLength(0);
     const { body } = await getState(p, s);
-    expect(body).toMatchObject({ counters: { summaries: 1, summary_notes_posted: 0, redactions: 2 }, windows: { covered_through: 1 } });
+    expect(body).toMatchObject({ destination: "store", lanes: [], counters: { summaries: 1, summary_notes_posted: 0, redactions: 0 }, windows: { covered_through: 1 } });
     expect(body.notes).toEqual([]);
   });
 });

@@ -82,15 +82,24 @@ export function loadConfig(env: Env): Config {
 
 /** What a session actor runs with: the core settings and its destination's. */
 export interface SessionConfig extends CoreConfig {
-  /** {@link Config.destinationName} */
+  /** {@link Config.destinationName}, or the product's destination types joined by "+" (`intercom+webhook`). */
   destination: string;
-  /** The destination's settings, or the `ConfigError` every destination step parks with. */
-  destinationSettings: Section<DestinationConfig>;
-  /**
-   * The destination as an entry: recorded on each note prepared for it, so the note is posted and
-   * redacted there even after the product's settings change. Null: an unknown `DESTINATION`.
-   */
-  destinationEntry: DestinationEntry | null;
+  /** The outbound destinations, one lane each (`session/lanes.ts`); none when the store is the only one. */
+  lanes: readonly LaneConfig[];
+}
+
+/** One outbound destination of a session. */
+export interface LaneConfig {
+  /** The destination as an entry (JSON, secrets by name): the lane's identity and what its notes record. */
+  entry: string;
+  /** Its settings, or the `ConfigError` every step of the lane parks with. */
+  settings: Section<DestinationConfig>;
+}
+
+/** The lane of one destination: none for the store. An unknown `DESTINATION` is a lane whose steps park with its error. */
+export function laneOf(entry: DestinationEntry | null, name: string, settings: Section<DestinationConfig>): LaneConfig[] {
+  if (entry?.type === "store" || (entry === null && name === "store")) return [];
+  return [{ entry: JSON.stringify(entry ?? { type: name }), settings }];
 }
 
 /** Throws the core `ConfigError`: an actor cannot run without its core settings. */
@@ -103,7 +112,6 @@ export function sessionConfigOf(config: Config): SessionConfig {
   return {
     ...need(config.core),
     destination: config.destinationName,
-    destinationSettings: config.destination,
-    destinationEntry: config.destinationEntry,
+    lanes: laneOf(config.destinationEntry, config.destinationName, config.destination),
   };
 }

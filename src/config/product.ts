@@ -9,7 +9,7 @@
  */
 import { parseCore } from "./core";
 import { envValue, fieldOfDestinationVar, renamed, resolveDestination, secretRefProblem, type DestinationEntry, type SecretRef } from "./destinationEntry";
-import { sessionConfigOf, type Config, type SessionConfig } from "./index";
+import { laneOf, sessionConfigOf, type Config, type SessionConfig } from "./index";
 import { ConfigError, section, type SettingName, type Vars } from "./settings";
 
 export type { DestinationEntry, SecretRef } from "./destinationEntry";
@@ -23,7 +23,7 @@ export interface ProductSettings {
   debounce?: number;
   idle?: number;
   retention?: number;
-  /** One entry until fan-out (one lane per destination) lands. */
+  /** Where the product's sessions write: each outbound entry is a lane of its own (fan-out); `store` is the session's own copy. */
   destinations?: DestinationEntry[];
   /** Replaces `CONNECTOR_SECRET` for this product, and works for this product only. */
   connector_secret?: SecretRef;
@@ -98,11 +98,16 @@ export function productConfig(config: Config, vars: Vars, settings: ProductSetti
   const base = sessionConfigOf(config);
   if (!settings) return base;
   const ownsCore = Object.keys(CORE_FIELDS).some((field) => settings[field as keyof typeof CORE_FIELDS] !== undefined);
-  const entry = settings.destinations?.[0];
+  const entries = settings.destinations ?? [];
   return {
     ...base,
     ...(ownsCore ? parseCore(coreVars(vars, settings)) : {}),
-    ...(entry ? { destination: entry.type, destinationSettings: resolveDestination(entry, vars), destinationEntry: entry } : {}),
+    ...(entries.length > 0
+      ? {
+          destination: entries.map((e) => e.type).join("+"),
+          lanes: entries.flatMap((e, i) => laneOf(e, e.type, resolveDestination(e, vars, `destinations[${i}]`))),
+        }
+      : {}),
   };
 }
 

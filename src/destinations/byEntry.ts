@@ -1,8 +1,7 @@
 /**
  * @module
- * A session's destinations by the entry a note was prepared for: the configured one, or an earlier
- * one of the product's (a note is redacted where it was posted). Each is built once; broken
- * settings are kept as the error every step for that entry parks with.
+ * A session's destinations by their lane's entry (JSON). Each is built once; broken settings are
+ * kept as the error every step of that lane parks with.
  */
 import { resolveDestination, type DestinationEntry, type SessionConfig } from "../config";
 import { createDestination } from "./registry";
@@ -13,15 +12,13 @@ export class DestinationsByEntry {
 
   constructor(private readonly env: Env) {}
 
-  /** The destination of a note's entry (JSON), or the configured one for null or the configured entry. */
-  get(config: SessionConfig, entry: string | null): Destination {
-    const current = config.destinationEntry ? JSON.stringify(config.destinationEntry) : null;
-    const key = entry === null || entry === current ? "" : entry;
-    let built = this.built.get(key);
+  /** The destination of a lane's entry: the configured lane's settings, or the entry resolved now. */
+  get(config: SessionConfig, entry: string): Destination {
+    let built = this.built.get(entry);
     if (!built) {
       try {
-        const settings = key === "" ? config.destinationSettings : resolveDestination(JSON.parse(key) as DestinationEntry, this.env);
-        const value = createDestination({ destinationSettings: settings }, {
+        const settings = config.lanes.find((l) => l.entry === entry)?.settings ?? resolveDestination(JSON.parse(entry) as DestinationEntry, this.env);
+        const value = createDestination(settings, {
           fetch: (input, init) => fetch(input, init),
           now: () => Date.now(),
           timeoutMs: config.destinationTimeoutMs,
@@ -30,7 +27,7 @@ export class DestinationsByEntry {
       } catch (err) {
         built = { error: err instanceof Error ? err : new Error(String(err)) };
       }
-      this.built.set(key, built);
+      this.built.set(entry, built);
     }
     if ("error" in built) throw built.error;
     return built.value;

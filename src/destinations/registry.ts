@@ -4,14 +4,14 @@
  * `ConfigError`, so a misconfigured deployment parks its steps with that error instead of dropping
  * context. The store is not outbound: the session's own rows are the context, no step calls out.
  */
-import { need, type DestinationConfig, type SessionConfig } from "../config";
+import { need, type DestinationConfig, type Section } from "../config";
 import { meter, meterEnabled } from "../meter";
 import { createIntercomDestination } from "./intercom";
 import type { Destination, DestinationDeps } from "./types";
 import { createWebhookDestination } from "./webhook";
 
-export function createDestination(config: Pick<SessionConfig, "destinationSettings">, deps: DestinationDeps): Destination {
-  const destination = build(need(config.destinationSettings), deps);
+export function createDestination(settings: Section<DestinationConfig>, deps: DestinationDeps): Destination {
+  const destination = build(need(settings), deps);
   return meterEnabled() ? metered(destination) : destination;
 }
 

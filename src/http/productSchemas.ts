@@ -37,6 +37,9 @@ const DestinationSchema = z
 const ms = (what: string) => z.number().int().nonnegative().openapi({ description: `${what}, in milliseconds` });
 
 /** `PUT /v1/products/:p`: any of the settings; what is absent takes the environment's value. */
+/** Lanes per session: each is its own deliveries and rows, so a product gets a few, not a list. */
+export const MAX_DESTINATIONS = 4;
+
 export const ProductSettingsSchema = z
   .strictObject({
     threshold: z.number().int().openapi({ description: "K: actions per window (SUMMARY_THRESHOLD)" }),
@@ -46,7 +49,12 @@ export const ProductSettingsSchema = z
     debounce: ms("Raw-note coalescing window (DEBOUNCE_MS)"),
     idle: ms("Idle time before an open window is summarised (SESSION_IDLE_MS)"),
     retention: ms("Inactivity before a session is erased (SESSION_RETENTION_MS)"),
-    destinations: z.array(DestinationSchema).length(1, "destinations holds exactly one entry (fan-out to several is the next issue)"),
+    destinations: z
+      .array(DestinationSchema)
+      .min(1, "destinations holds at least one entry")
+      .max(MAX_DESTINATIONS, `destinations holds at most ${MAX_DESTINATIONS} entries`)
+      .refine((list) => new Set(list.map((d) => JSON.stringify(d))).size === list.length, "destinations must not repeat an entry")
+      .openapi({ description: "Each outbound entry is its own lane (fan-out); {\"type\":\"store\"} is the session's own copy, always kept" }),
     connector_secret: SecretRefSchema.openapi({ description: "This product's X-Connector-Signature key, in place of CONNECTOR_SECRET" }),
     posthog_webhook_secret: SecretRefSchema.openapi({ description: "This product's X-PostHog-Secret, in place of POSTHOG_WEBHOOK_SECRET(S)" }),
   })

@@ -54,7 +54,9 @@ const routes = {
 
 function productView(env: Env, productId: string, stored: { settings: ProductSettings; updatedAt: number } | null) {
   const settings = stored?.settings ?? null;
-  const config = productConfig(loadConfig(env), env, settings);
+  const base = loadConfig(env);
+  const config = productConfig(base, env, settings);
+  const envEntry = base.destinationEntry;
   return {
     product_id: productId,
     settings: settings ?? {},
@@ -67,7 +69,7 @@ function productView(env: Env, productId: string, stored: { settings: ProductSet
       debounce: config.debounceMs,
       idle: config.idleMs,
       retention: config.retentionMs,
-      destinations: config.destinationEntry ? [config.destinationEntry] : [],
+      destinations: settings?.destinations ?? (envEntry ? [envEntry] : []),
     },
   };
 }

@@ -8,6 +8,7 @@ import { applyMigrations, type Migration } from "../storage/migrations";
 import {
   addColumnsSql,
   COLUMNS_002,
+  COLUMNS_005,
   CURRENT_INDEXES,
   CURRENT_TABLES,
   INDEXES_000,
@@ -16,6 +17,7 @@ import {
   TABLES_000,
   TABLES_001,
   TABLES_003,
+  TABLES_005,
 } from "./store/schema";
 
 export type { Migration };
@@ -40,12 +42,30 @@ const REBUILD_003 = [
   rebuild("seen_keys", Object.keys(TABLES_003.seen_keys_003)),
 ].join("\n");
 
+/**
+ * A session that wrote to an outbound destination gets its lane (1): how far its notes took the
+ * batches and how far its posted summaries cover. Its entry is that of its newest note ('' when the
+ * environment's destination wrote it: the first configured lane adopts it, `LaneRows.syncLanes`).
+ * The session's own coverage becomes its newest stored summary.
+ */
+const LANES_005 = `${schemaSql(TABLES_005, [])}
+${addColumnsSql(COLUMNS_005)}
+INSERT INTO lanes (id, destination, delivered_seq, covered_window, added_at, raw_notes_posted, summary_notes_posted, redactions)
+  SELECT 1, COALESCE((SELECT destination FROM notes WHERE destination IS NOT NULL ORDER BY id DESC LIMIT 1), ''),
+    COALESCE((SELECT MAX(seq) FROM batches WHERE note_id IS NOT NULL), 0), covered_window, created_at,
+    raw_notes_posted, summary_notes_posted, redactions
+  FROM session WHERE raw_notes_posted > 0 OR summary_notes_posted > 0 OR EXISTS (SELECT 1 FROM notes);
+UPDATE notes SET lane = 1, seq_from = (SELECT MIN(seq) FROM batches WHERE note_id = notes.id), seq_to = (SELECT MAX(seq) FROM batches WHERE note_id = notes.id);
+UPDATE windows SET posted_at = summarised_at WHERE summary IS NOT NULL AND posted_at IS NULL;
+UPDATE session SET covered_window = MAX(covered_window, COALESCE((SELECT MAX(id) FROM windows WHERE summary IS NOT NULL), 0));`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { id: "000_init", sql: schemaSql(TABLES_000, INDEXES_000) },
   { id: "001_seen_keys", sql: `${schemaSql(TABLES_001, INDEXES_001)}\n${MOVE_RECENT_KEYS}` },
   { id: "002_products", sql: addColumnsSql(COLUMNS_002) },
   { id: "003_fewer_writes", sql: REBUILD_003 },
   { id: "004_no_batch_index", sql: "DROP INDEX batches_by_window" },
+  { id: "005_lanes", sql: LANES_005 },
 ];
 
 /** What a new session creates: the schema `MIGRATIONS` add up to (the migrations test checks they match). */

@@ -2,19 +2,21 @@
  * @module
  * The session's scheduler, as a pure function of its stored state and the time.
  *
- * Two lanes share the session's single alarm:
- * - the destination lane (deliver → post summary → redact) is strictly ordered: while its first
- *   due step waits out a backoff, later destination steps wait too, so notes reach the
- *   destination in arrival order and summaries in window order;
- * - the LLM lane (summarise) runs independently, so a down destination never stops summaries
- *   being prepared and a down LLM never stops raw notes being delivered.
+ * Lanes share the session's single alarm, and each runs on its own (`SessionCore.drain` runs them
+ * concurrently, so a slow call in one never delays another):
+ * - one destination lane per outbound destination (deliver → post summary → redact), strictly
+ *   ordered: while its first due step waits out a backoff, its later steps wait too, so notes reach
+ *   that destination in arrival order and summaries in window order;
+ * - the LLM lane (summarise), shared: one summary per window, posted in every destination lane, so
+ *   a down destination never stops summaries being prepared and a down LLM never stops raw notes;
+ * - the index lane, and the idle close.
  */
 
 export type Step =
-  | { kind: "deliver"; key: string; noteId: number | null }
+  | { kind: "deliver"; key: string; lane: number; noteId: number | null }
   | { kind: "summarise"; key: string; window: number }
-  | { kind: "post-summary"; key: string; window: number }
-  | { kind: "redact"; key: string; noteId: number }
+  | { kind: "post-summary"; key: string; lane: number; window: number }
+  | { kind: "redact"; key: string; lane: number; noteId: number }
   | { kind: "close-idle"; key: string }
   | { kind: "index"; key: string }
   | { kind: "expire"; key: string };
@@ -24,10 +26,13 @@ export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 
 export type Lane = "destination" | "llm" | "index";
 
-/** The lane a step runs in: summarise in the LLM lane, index in its own, every other step in the destination lane. */
+/** The lane a step runs in: summarise in the LLM lane, index in its own, every other step in a destination lane. */
 export function laneOf(kind: StepKind): Lane {
   return kind === "summarise" ? "llm" : kind === "index" ? "index" : "destination";
 }
+
+/** What runs one after another: a destination lane (by id), the LLM lane, the index lane, the idle close. */
+export type Runner = number | "llm" | "index" | "idle";
 
 export type Plan = { kind: "run"; step: Step } | { kind: "wait"; until: number } | { kind: "idle" };
 
@@ -38,30 +43,31 @@ export interface StepRetry {
   parked: boolean;
 }
 
-export interface PlanInput {
-  now: number;
-  /**
-   * The session delivers to an outbound destination. False for the store (its rows are the
-   * context): nothing is delivered or posted, and the lane only redacts notes an earlier
-   * destination of the product still holds.
-   */
-  outbound: boolean;
-  debounceMs: number;
-  debounceMaxMs: number;
+/** One destination lane, as the plan sees it. */
+export interface LaneInput {
+  id: number;
   /** The destination can be written to (linked, or it needs no link). */
   canPost: boolean;
-  /** Undelivered batches not yet covered by a posted summary: first and last arrival times, oldest window. */
+  /** The lane's undelivered batches: first and last arrival times, oldest window. */
   pending: { firstAt: number; lastAt: number; window: number } | null;
   /** A raw note prepared but not confirmed posted (resume it before anything else). */
   inflightRawNote: number | null;
+  /** The next summary the lane posts. */
+  nextToPost: number | null;
+  /** Oldest live note of the lane that its posted summaries now cover. */
+  nextToRedact: number | null;
+}
+
+export interface PlanInput {
+  now: number;
+  debounceMs: number;
+  debounceMaxMs: number;
+  /** One per outbound destination; none for a session whose only destination is its own store. */
+  lanes: readonly LaneInput[];
   /** Flush requested at this time: everything pending up to it is due now. */
   flushAt: number | null;
   /** Oldest closed window with no summary yet. */
   nextToSummarise: number | null;
-  /** Oldest summarised window whose summary note is not posted yet. */
-  nextToPost: number | null;
-  /** Oldest live note that posted summaries now cover. */
-  nextToRedact: number | null;
   /** LLM calls are held until this time (circuit breaker open), if set. */
   llmBlockedUntil: number | null;
   /** Idle handling: when the open window (if it holds actions) should be closed, and when the session expires. */
@@ -86,7 +92,7 @@ export function expiresAt(s: { createdAt: number; lastActionAt: number; actionsA
 }
 
 /** When batches pending delivery become due: trailing debounce, capped by the max wait. */
-export function deliverDueAt(input: Pick<PlanInput, "pending" | "debounceMs" | "debounceMaxMs" | "flushAt">): number | null {
+export function deliverDueAt(input: Pick<PlanInput, "debounceMs" | "debounceMaxMs" | "flushAt"> & Pick<LaneInput, "pending">): number | null {
   const { pending, debounceMs, debounceMaxMs, flushAt } = input;
   if (!pending) return null;
   if (flushAt !== null && flushAt >= pending.firstAt) return pending.firstAt;
@@ -98,28 +104,25 @@ function gate(step: Step, dueAt: number, steps: ReadonlyMap<string, StepRetry>):
   return { step, at: row ? Math.max(dueAt, row.nextAttemptAt) : dueAt };
 }
 
-function destinationLane(input: PlanInput): { step: Step; at: number } | null {
+function destinationLane(input: PlanInput, lane: LaneInput): { step: Step; at: number } | null {
   const { now, steps } = input;
-  if (!input.outbound) {
-    const id = input.nextToRedact;
-    return id === null ? null : gate({ kind: "redact", key: `redact:${id}`, noteId: id }, now, steps);
+  if (!lane.canPost) return null;
+  const id = lane.id;
+  if (lane.inflightRawNote !== null) {
+    return gate({ kind: "deliver", key: `deliver:${lane.inflightRawNote}`, lane: id, noteId: lane.inflightRawNote }, now, steps);
   }
-  if (!input.canPost) return null;
-  if (input.inflightRawNote !== null) {
-    return gate({ kind: "deliver", key: `deliver:${input.inflightRawNote}`, noteId: input.inflightRawNote }, now, steps);
-  }
-  const due = deliverDueAt(input);
+  const due = deliverDueAt({ ...input, pending: lane.pending });
   const candidates: { step: Step; at: number }[] = [];
-  if (due !== null) candidates.push(gate({ kind: "deliver", key: "deliver:new", noteId: null }, due, steps));
+  if (due !== null) candidates.push(gate({ kind: "deliver", key: `deliver:${id}:new`, lane: id, noteId: null }, due, steps));
   // A summary goes out after the raw notes of the actions it covers, as the SDK writes them.
-  const waitsForRaw = input.pending !== null && input.nextToPost !== null && input.pending.window <= input.nextToPost;
-  if (input.nextToPost !== null && !waitsForRaw) {
-    const w = input.nextToPost;
-    candidates.push(gate({ kind: "post-summary", key: `post:${w}`, window: w }, now, steps));
+  const waitsForRaw = lane.pending !== null && lane.nextToPost !== null && lane.pending.window <= lane.nextToPost;
+  if (lane.nextToPost !== null && !waitsForRaw) {
+    const w = lane.nextToPost;
+    candidates.push(gate({ kind: "post-summary", key: `post:${id}:${w}`, lane: id, window: w }, now, steps));
   }
-  if (input.nextToRedact !== null) {
-    const id = input.nextToRedact;
-    candidates.push(gate({ kind: "redact", key: `redact:${id}`, noteId: id }, now, steps));
+  if (lane.nextToRedact !== null) {
+    const n = lane.nextToRedact;
+    candidates.push(gate({ kind: "redact", key: `redact:${n}`, lane: id, noteId: n }, now, steps));
   }
   // A step waiting out its backoff blocks the lane (order matters at the destination); a
   // deliver that only waits for its debounce does not hold back redactions, nor summaries of
@@ -143,10 +146,32 @@ function indexLane(input: PlanInput): { step: Step; at: number } | null {
   return gate({ kind: "index", key: "index" }, Math.max(input.now, input.indexDueAt), input.steps);
 }
 
+function idleClose(input: PlanInput): { step: Step; at: number } | null {
+  return input.idleCloseAt === null ? null : { step: { kind: "close-idle", key: "close-idle" }, at: input.idleCloseAt };
+}
+
+/** Each runner's next step and when it is due (null: nothing to do). */
+function runnerSteps(input: PlanInput): [Runner, { step: Step; at: number } | null][] {
+  return [
+    ...input.lanes.map((lane): [Runner, { step: Step; at: number } | null] => [lane.id, destinationLane(input, lane)]),
+    ["llm", llmLane(input)],
+    ["index", indexLane(input)],
+    ["idle", idleClose(input)],
+  ];
+}
+
+function planOf(candidates: readonly ({ step: Step; at: number } | null)[], input: PlanInput): Plan {
+  const present = candidates.filter((c): c is { step: Step; at: number } => c !== null);
+  const due = present.find((c) => c.at <= input.now);
+  if (due) return { kind: "run", step: due.step };
+  const deadlines = present.map((c) => c.at);
+  return deadlines.length ? { kind: "wait", until: Math.min(...deadlines) } : { kind: "idle" };
+}
+
 /**
- * Picks the next step. Cases, in priority order:
+ * Picks the next step of the whole session. Cases, in priority order:
  * - the session expired (retention): erase it;
- * - a due destination step (resume an in-flight raw note, deliver, post a summary, redact);
+ * - a due destination step (resume an in-flight raw note, deliver, post a summary, redact), lane by lane;
  * - a due summarise step;
  * - a due index step;
  * - the open window went idle: close it so it gets summarised;
@@ -155,16 +180,20 @@ function indexLane(input: PlanInput): { step: Step; at: number } | null {
 export function planNextStep(input: PlanInput): Plan {
   const { now } = input;
   if (input.expireAt !== null && input.expireAt <= now) return { kind: "run", step: { kind: "expire", key: "expire" } };
-  const lanes = [destinationLane(input), llmLane(input), indexLane(input)].filter((l): l is { step: Step; at: number } => l !== null);
-  const due = lanes.find((l) => l.at <= now);
-  if (due) return { kind: "run", step: due.step };
-  if (input.idleCloseAt !== null && input.idleCloseAt <= now) {
-    return { kind: "run", step: { kind: "close-idle", key: "close-idle" } };
-  }
-  const deadlines = [...lanes.map((l) => l.at), input.idleCloseAt, input.expireAt].filter(
-    (t): t is number => t !== null,
-  );
-  return deadlines.length ? { kind: "wait", until: Math.min(...deadlines) } : { kind: "idle" };
+  const plan = planOf(runnerSteps(input).map(([, c]) => c), input);
+  if (plan.kind === "run" || input.expireAt === null) return plan;
+  return { kind: "wait", until: plan.kind === "wait" ? Math.min(plan.until, input.expireAt) : input.expireAt };
+}
+
+/** The next step of one runner (the session's expiry is the drain's, before any runner starts). */
+export function planRunner(input: PlanInput, runner: Runner): Plan {
+  const found = runnerSteps(input).find(([r]) => r === runner);
+  return planOf([found?.[1] ?? null], input);
+}
+
+/** The runners the session has now, in plan order. */
+export function runnersOf(input: Pick<PlanInput, "lanes">): Runner[] {
+  return [...input.lanes.map((l) => l.id), "llm", "index", "idle"];
 }
 
 /** The alarm time the plan asks for: now for a due step, the deadline for a wait, none at rest. */

@@ -10,7 +10,7 @@ import type { Dedupe, IngestOutcome, KeyVerdict } from "./dedupe";
 import type { AlreadyLinked, LinkPolicy, LinkResult } from "./linkResult";
 import type { ActionsPayload } from "./model";
 import { indexDueAt } from "./indexing";
-import { computeNextAlarm, expiresAt, planNextStep, type PlanInput, type Step } from "./plan";
+import { computeNextAlarm, expiresAt, planNextStep, planRunner, runnersOf, type PlanInput, type Runner, type Step } from "./plan";
 import { buildState, type SessionState } from "./stateView";
 import { runStep, type StepDeps } from "./steps";
 import type { SessionRow } from "./store/schema";
@@ -40,6 +40,8 @@ const FORGET_SEEN_EVERY_MS = 10 * 60_000;
 export class SessionCore {
   private readonly deps: StepDeps;
   private seenForgottenAt = -Infinity;
+  /** The session incarnation (epoch) whose lanes were last made those of `laneEntries`. */
+  private lanesSyncedFor: string | null = null;
 
   constructor(
     deps: StepDeps,
@@ -53,14 +55,21 @@ export class SessionCore {
     return this.deps.store;
   }
 
-  private needsLink(): boolean {
-    if (this.deps.ownStore) return false;
+  /** Whether a lane's destination writes to a linked conversation (Intercom), so waits for the link. */
+  private needsLink(entry: string): boolean {
     try {
-      return this.deps.destination().needsLink;
+      return this.deps.destination(entry).needsLink;
     } catch {
       // Unusable settings: let the deliver step run and park with the configuration error.
       return false;
     }
+  }
+
+  /** The session's lanes are those of its configured destinations (checked once per incarnation and settings). */
+  private syncLanes(s: SessionRow, now: number): void {
+    if (this.lanesSyncedFor === s.epoch) return;
+    if (this.store.syncLanes(this.deps.laneEntries, now)) this.store.prune(this.deps.config.mode === "rolling");
+    this.lanesSyncedFor = s.epoch;
   }
 
   private sessionFor(productId: string, sessionId: string, now: number): SessionRow {
@@ -77,11 +86,22 @@ export class SessionCore {
     return this.store.session()!;
   }
 
+  /** In each lane that waits for a link, before there is one: what is older than the hold is left to the summary. */
   private holdBackUnlinked(now: number): void {
-    if (!this.needsLink()) return;
+    const waiting = this.deps.laneEntries.filter((entry) => this.needsLink(entry));
+    if (waiting.length === 0) return;
     const s = this.store.session();
     if (!s || s.link !== null) return;
-    this.store.holdBack(now - this.timings.preLinkWindowMs);
+    let held = 0;
+    for (const lane of this.store.lanes()) {
+      if (waiting.includes(lane.destination)) held = Math.max(held, this.store.holdBack(lane, s, now - this.timings.preLinkWindowMs));
+    }
+    this.store.countHeldBack(held);
+  }
+
+  /** No outbound destination: the session's own rows are all there is to write. */
+  private get ownStoreOnly(): boolean {
+    return this.deps.laneEntries.length === 0;
   }
 
   /**
@@ -94,6 +114,7 @@ export class SessionCore {
   ingest(payload: ActionsPayload, dedupe: Dedupe, now: number): IngestOutcome & { dueBy: number } {
     return this.store.tx(() => {
       const s = this.sessionFor(payload.product_id, payload.session_id!, now);
+      this.syncLanes(s, now);
       const since = now - this.deps.config.idempotencyTtlMs;
       if (now - this.seenForgottenAt >= FORGET_SEEN_EVERY_MS) {
         this.store.forgetSeenBefore(since);
@@ -110,10 +131,10 @@ export class SessionCore {
       // Before the append: a batch that brings the link must not send what the hold kept back.
       this.holdBackUnlinked(now);
       const identity = { user_id: payload.user_id, email: payload.email, link: payload.conversation_id };
-      const { closedWindow } = this.store.appendBatch(s, admitted.actions, identity, this.deps.config.threshold, now, this.deps.ownStore);
+      const { closedWindow } = this.store.appendBatch(s, admitted.actions, identity, this.deps.config.threshold, now, this.ownStoreOnly);
       // Remembered only once the batch is in, so a batch refused above can be retried.
       this.store.rememberSeen(admitted.remember, now);
-      const dueBy = closedWindow ? now : this.deps.ownStore ? Infinity : now + this.deps.config.debounceMs;
+      const dueBy = closedWindow ? now : this.ownStoreOnly ? Infinity : now + this.deps.config.debounceMs;
       return { outcome: "applied", actions: admitted.actions.length, seen: admitted.seen, dueBy };
     });
   }
@@ -148,6 +169,7 @@ export class SessionCore {
   link(productId: string, sessionId: string, conversationId: string, now: number, policy: LinkPolicy = "relink"): LinkResult | AlreadyLinked {
     return this.store.tx(() => {
       const s = this.sessionFor(productId, sessionId, now);
+      this.syncLanes(s, now);
       if (s.link === conversationId) return { conversation_id: conversationId, previous: s.link, changed: false };
       if (s.link !== null && policy === "first-link-only") return { already_linked: true };
       this.holdBackUnlinked(now);
@@ -172,8 +194,8 @@ export class SessionCore {
   state(alarmAt: number | null, destination: string): SessionState | null {
     const s = this.store.session();
     if (!s) return null;
-    const { config, summariser, breaker, ownStore } = this.deps;
-    return buildState(this.store, s, { config, destination, ownStore, alarmAt, summariser: summariser.name, breaker: breaker?.view() ?? null });
+    const { config, summariser, breaker } = this.deps;
+    return buildState(this.store, s, { config, destination, alarmAt, summariser: summariser.name, breaker: breaker?.view() ?? null });
   }
 
   /** The context an agent reads now, or null when there is no session. */
@@ -185,21 +207,23 @@ export class SessionCore {
   /** The plan's whole input, from one store read; null when there is no session. */
   private planInput(now: number): { session: SessionRow; input: PlanInput } | null {
     const { config, breaker } = this.deps;
-    const rows = this.store.planRows(config.mode === "rolling", !this.deps.ownStore);
+    const rows = this.store.planRows(config.mode === "rolling");
     if (!rows) return null;
     const s = rows.session;
     const input: PlanInput = {
       now,
       debounceMs: config.debounceMs,
       debounceMaxMs: config.debounceMaxMs,
-      outbound: !this.deps.ownStore,
-      canPost: s.link !== null || !this.needsLink(),
-      pending: rows.pending && { firstAt: rows.pending.firstAt, lastAt: rows.pending.lastAt, window: rows.pending.window },
-      inflightRawNote: rows.inflightRawNote,
+      lanes: rows.lanes.map((lane) => ({
+        id: lane.id,
+        canPost: s.link !== null || !this.needsLink(lane.destination),
+        pending: lane.pending && { firstAt: lane.pending.firstAt, lastAt: lane.pending.lastAt, window: lane.pending.window },
+        inflightRawNote: lane.inflightRawNote,
+        nextToPost: lane.nextToPost,
+        nextToRedact: lane.nextToRedact,
+      })),
       flushAt: s.flush_at,
       nextToSummarise: rows.nextToSummarise,
-      nextToPost: rows.nextToPost,
-      nextToRedact: rows.nextToRedact,
       // While the breaker holds LLM calls the LLM lane waits, and the alarm wakes when it lets a probe through.
       llmBlockedUntil: breaker?.blockedUntil(now) ?? null,
       idleCloseAt: s.open_count > 0 ? s.last_action_at + this.timings.idleMs : null,
@@ -225,17 +249,55 @@ export class SessionCore {
     return plan?.kind === "run" ? plan.step : null;
   }
 
-  /** Runs due steps in order until none is due (rest), the session expires, or `maxSteps` (yield). */
+  /**
+   * Runs due steps until none is due (rest), the session expires, or `maxSteps` (yield). Each
+   * runner (every destination lane, the LLM lane, the index lane, the idle close) runs its steps
+   * in order, and the runners run at once: a destination that takes 20 s to answer holds back
+   * only its own lane. A step that lands starts the runners it made work for (a summary to post,
+   * a window to summarise); a running one plans again after its own step anyway. The index step
+   * waits for the rest to be done, so the entry it writes shows the session settled.
+   */
   async drain(maxSteps: number): Promise<DrainResult> {
-    for (let i = 0; i < maxSteps; i++) {
-      const now = this.deps.now();
-      const planned = this.planInput(now);
-      if (!planned) return { kind: "rest" };
-      const plan = planNextStep(planned.input);
-      if (plan.kind !== "run") return { kind: "rest" };
-      if (plan.step.kind === "expire") return { kind: "expired", idleMs: now - planned.session.last_action_at };
-      await runStep(this.deps, planned.session, plan.step);
-    }
-    return { kind: "yield" };
+    const now = this.deps.now();
+    const first = this.planInput(now);
+    if (!first) return { kind: "rest" };
+    if (first.input.expireAt !== null && first.input.expireAt <= now) return { kind: "expired", idleMs: now - first.session.last_action_at };
+    this.syncLanes(first.session, now);
+    let steps = 0;
+    const running = new Map<Runner, Promise<void>>();
+    type Planned = NonNullable<ReturnType<SessionCore["planInput"]>>;
+    /** Plans once for every runner: starts those with a due step that are not running, and hands the plan on. */
+    const startDue = (planned: Planned | null): Planned | null => {
+      if (!planned) return null;
+      const due = runnersOf(planned.input).filter((r) => planRunner(planned.input, r).kind === "run");
+      for (const runner of due) {
+        if (running.has(runner)) continue;
+        // The index entry describes the session at rest: it is written once the other due work is done.
+        if (runner === "index" && (running.size > 0 || due.length > 1)) continue;
+        // Starts in a microtask, once it is in `running`. Its last plan and its removal from
+        // `running` happen with no await between them, so a runner is either running (and will
+        // plan again) or startable here.
+        const run = Promise.resolve().then(async () => {
+          let current: Planned | null = planned;
+          try {
+            while (current && steps < maxSteps) {
+              const plan = planRunner(current.input, runner);
+              if (plan.kind !== "run" || plan.step.kind === "expire") return;
+              await runStep(this.deps, current.session, plan.step);
+              steps += 1;
+              current = startDue(this.planInput(this.deps.now()));
+            }
+          } finally {
+            running.delete(runner);
+            if (running.size === 0 && steps < maxSteps) startDue(this.planInput(this.deps.now()));
+          }
+        });
+        running.set(runner, run);
+      }
+      return planned;
+    };
+    startDue(first);
+    while (running.size > 0) await Promise.all([...running.values()]);
+    return steps >= maxSteps ? { kind: "yield" } : { kind: "rest" };
   }
 }

@@ -1,85 +1,103 @@
 /**
  * @module
  * Every SQL statement the session actor runs, behind typed methods. One flat API, written by
- * concept in `store/` (session row and counters, steps, windows and batches, notes, seen keys), each layer
- * building on the one before; this top layer holds what spans every table: the one read the
- * plan needs, pruning, and storage figures.
+ * concept in `store/` (session row and counters, steps, windows and batches, notes, lanes, seen
+ * keys), each layer building on the one before; this top layer holds what spans every table: the
+ * one read the plan needs, pruning, and storage figures.
  */
-import { TABLES_000, type SessionRow, type StepRow } from "./store/schema";
+import { LANE_MAX_LAG_WINDOWS, summariesToPost } from "./lanes";
+import { CURRENT_TABLES, type SessionRow, type StepRow } from "./store/schema";
 import { SeenKeyRows } from "./store/seenKeyRows";
-import { HELD_BACK, type PendingBatches } from "./store/windowRows";
+import type { PendingBatches } from "./store/windowRows";
+
+/** What the plan reads of one lane. */
+export interface LanePlanRows {
+  id: number;
+  destination: string;
+  pending: PendingBatches | null;
+  /** A raw note prepared but not confirmed posted. */
+  inflightRawNote: number | null;
+  nextToPost: number | null;
+  nextToRedact: number | null;
+}
 
 /** What the plan reads from storage, in one call. */
 export interface PlanRows {
   session: SessionRow;
-  pending: PendingBatches | null;
-  /** A raw note prepared but not confirmed posted. */
-  inflightRawNote: number | null;
+  lanes: LanePlanRows[];
   nextToSummarise: number | null;
-  nextToPost: number | null;
-  nextToRedact: number | null;
   steps: StepRow[];
 }
 
 export class SessionStore extends SeenKeyRows {
-  /**
-   * Everything the plan needs, or null when there is no session. Without an outbound destination
-   * (the store) nothing is delivered or posted, so those reads are skipped; what is left to redact
-   * elsewhere (notes posted before the product switched to the store) is still read.
-   */
-  planRows(rolling: boolean, outbound: boolean): PlanRows | null {
+  /** Everything the plan needs, or null when there is no session. */
+  planRows(rolling: boolean): PlanRows | null {
     const session = this.session();
     if (!session) return null;
-    const covered = session.covered_window;
     return {
       session,
-      pending: outbound ? this.pending(covered) : null,
-      inflightRawNote: outbound ? (this.inflightRawNote()?.id ?? null) : null,
+      lanes: this.lanes().map((lane) => ({
+        id: lane.id,
+        destination: lane.destination,
+        pending: this.pending(lane, session),
+        inflightRawNote: this.inflightRawNote(lane.id)?.id ?? null,
+        nextToPost: this.nextToPost(lane, rolling),
+        nextToRedact: this.nextToRedact(lane.id, lane.covered_window, rolling),
+      })),
       nextToSummarise: this.nextToSummarise(),
-      nextToPost: outbound ? this.nextToPost(rolling) : null,
-      nextToRedact: this.nextToRedact(covered, rolling),
       steps: this.steps(),
     };
   }
 
   /**
-   * Keeps rows O(K): drops batches that a posted summary covers once their raw note is gone,
-   * held-back batches whose window is summarised, windows older than the covering one, and
-   * (independent mode) summary notes that are never redacted and no longer needed.
+   * Keeps rows O(K) per lane (`session/lanes.ts`): drops the batches of windows the session's own
+   * summary covers that no lane still sends raw (nor holds in a note it has not confirmed), the summarised windows no
+   * lane still posts (counting, in independent mode, those a lane skips), and (independent mode)
+   * summary notes a lane has superseded, which are never redacted.
    */
   prune(rolling: boolean): void {
     this.forgetBacklog();
     const s = this.session();
     if (!s) return;
-    const p = s.covered_window;
+    const own = s.covered_window;
     this.sql.exec(
-      `DELETE FROM batches WHERE window_id <= ? AND (note_id IS NULL OR note_id = ? OR note_id NOT IN (SELECT id FROM notes))`,
-      p,
-      HELD_BACK,
+      `DELETE FROM batches WHERE window_id <= ?
+         AND NOT EXISTS (SELECT 1 FROM lanes WHERE batches.seq > lanes.delivered_seq AND batches.window_id > MAX(lanes.covered_window, ? - ?))
+         AND NOT EXISTS (SELECT 1 FROM notes WHERE kind = 'raw' AND posted_at IS NULL AND batches.seq BETWEEN notes.seq_from AND notes.seq_to)`,
+      own,
+      own,
+      LANE_MAX_LAG_WINDOWS,
     );
-    this.sql.exec(
-      "DELETE FROM batches WHERE note_id = ? AND window_id IN (SELECT id FROM windows WHERE summary IS NOT NULL)",
-      HELD_BACK,
-    );
-    if (!rolling) this.sql.exec("DELETE FROM notes WHERE kind = 'summary' AND window_id < ? AND posted_at IS NOT NULL", p);
-    this.sql.exec(
-      "DELETE FROM windows WHERE id < ? AND NOT EXISTS (SELECT 1 FROM notes WHERE kind = 'summary' AND window_id = windows.id)",
-      p,
-    );
-    if (rolling) {
-      // Rolling summaries supersede older unposted ones; nothing will ever post those.
+    const lanes = this.lanes();
+    if (!rolling) {
       this.sql.exec(
-        `DELETE FROM windows WHERE posted_at IS NULL AND summary IS NOT NULL
-           AND id < (SELECT MAX(id) FROM windows WHERE summary IS NOT NULL)
-           AND NOT EXISTS (SELECT 1 FROM notes WHERE kind = 'summary' AND window_id = windows.id)
-           AND NOT EXISTS (SELECT 1 FROM batches WHERE window_id = windows.id AND note_id IS NULL)`,
+        "DELETE FROM notes WHERE kind = 'summary' AND posted_at IS NOT NULL AND window_id < (SELECT covered_window FROM lanes WHERE lanes.id = notes.lane)",
       );
     }
+    const summarised = this.summarisedWindows();
+    const older = summarised.filter((w) => w < own);
+    if (older.length === 0) return;
+    const needed = new Set<number>();
+    for (const lane of lanes) {
+      for (const w of summariesToPost({ covered: lane.covered_window }, summarised, this.rawNoteWindows(lane.id), rolling)) needed.add(w);
+    }
+    const noted = new Set(this.all<{ window_id: number }>("SELECT window_id FROM notes WHERE kind = 'summary'").map((r) => r.window_id));
+    const dropped = older.filter((w) => !needed.has(w) && !noted.has(w));
+    if (dropped.length === 0) return;
+    if (!rolling) {
+      for (const lane of lanes) {
+        const skipped = dropped.filter((w) => w > lane.covered_window).length;
+        if (skipped > 0) this.sql.exec("UPDATE lanes SET summaries_skipped = summaries_skipped + ? WHERE id = ?", skipped, lane.id);
+      }
+    }
+    this.sql.exec(`DELETE FROM windows WHERE id IN (${dropped.map(() => "?").join(",")})`, ...dropped);
   }
 
   /** `rows` are the O(K) tables; `seen_keys` grow with what arrived within the TTL, so they are counted apart. */
   storageFigures(): { rows: number; seen_keys: number; bytes: number } {
-    const rows = Object.keys(TABLES_000).map((t) => this.first<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t}`)!.n).reduce((a, b) => a + b, 0);
+    const tables = Object.keys(CURRENT_TABLES).filter((t) => t !== "seen_keys");
+    const rows = tables.map((t) => this.first<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t}`)!.n).reduce((a, b) => a + b, 0);
     return { rows, seen_keys: this.seenKeyCount(), bytes: this.sql.databaseSize };
   }
 }
+

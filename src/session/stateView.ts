@@ -7,6 +7,7 @@
 import type { CoreConfig } from "../config";
 import type { BreakerView } from "../llm/breaker";
 import { SUMMARY_ORIGIN } from "../llm/types";
+import { summariesToPost } from "./lanes";
 import type { SessionStore } from "./sessionStore";
 import type { SessionRow } from "./store/schema";
 
@@ -14,8 +15,6 @@ export interface StateOptions {
   config: CoreConfig;
   /** The configured destination's name (shown even when its settings are broken). */
   destination: string;
-  /** The store: nothing is ever pending delivery (its rows are the context). */
-  ownStore: boolean;
   alarmAt: number | null;
   /** The summariser's name (never a key). */
   summariser: string;
@@ -25,9 +24,31 @@ export interface StateOptions {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** The destination type of a lane's entry (JSON), never its settings. */
+function typeOf(entry: string): string {
+  try {
+    const parsed = JSON.parse(entry) as { type?: unknown };
+    return typeof parsed.type === "string" ? parsed.type : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Keys of a lane's steps: its new deliveries and summary posts by lane id, its notes' steps by note id. */
+function laneStepKeys(laneId: number, noteIds: readonly number[]): (key: string) => boolean {
+  const notes = new Set(noteIds.flatMap((n) => [`deliver:${n}`, `redact:${n}`]));
+  return (key) => notes.has(key) || key === `deliver:${laneId}:new` || key.startsWith(`post:${laneId}:`);
+}
+
 export function buildState(store: SessionStore, s: SessionRow, opts: StateOptions) {
-  const pending = opts.ownStore ? null : store.pending(s.covered_window);
   const latest = store.latestSummary();
+  const liveNotes = store.liveNotes();
+  const note = (n: (typeof liveNotes)[number]) => ({
+    part_id: n.part_id,
+    kind: n.kind,
+    window: n.window_id,
+    posted_at: iso(n.posted_at),
+  });
   const steps = store.steps().map((r) => ({
     key: r.key,
     kind: r.kind,
@@ -38,6 +59,33 @@ export function buildState(store: SessionStore, s: SessionRow, opts: StateOption
     next_attempt_at: iso(r.next_attempt_at),
   }));
   const windows = store.windowCounts();
+  const summarised = store.summarisedWindows();
+  const lanes = store.lanes().map((lane) => {
+    const pending = store.pending(lane, s);
+    const notes = liveNotes.filter((n) => n.lane === lane.id);
+    const mine = laneStepKeys(lane.id, notes.map((n) => n.id));
+    const laneSteps = steps.filter((r) => mine(r.key));
+    const unposted = summariesToPost({ covered: lane.covered_window }, summarised, store.rawNoteWindows(lane.id), opts.config.mode === "rolling").length;
+    return {
+      id: lane.id,
+      destination: typeOf(lane.destination),
+      added_at: iso(lane.added_at),
+      covered_through: lane.covered_window,
+      unposted_summaries: unposted,
+      pending: pending ?? { actions: 0, since: null },
+      notes: notes.map(note),
+      step: laneSteps[laneSteps.length - 1] ?? null,
+      counters: {
+        raw_notes_posted: lane.raw_notes_posted,
+        summary_notes_posted: lane.summary_notes_posted,
+        redactions: lane.redactions,
+        step_failures: lane.step_failures,
+        summaries_skipped: lane.summaries_skipped,
+      },
+    };
+  });
+  // The lane furthest behind.
+  const pending = lanes.reduce<(typeof lanes)[number]["pending"] | null>((most, l) => (most && most.actions >= l.pending.actions ? most : l.pending), null);
   return {
     product_id: s.product_id,
     session_id: s.session_id,
@@ -49,18 +97,19 @@ export function buildState(store: SessionStore, s: SessionRow, opts: StateOption
     summariser: opts.summariser,
     llm_breaker: opts.breaker,
     link: s.link === null ? null : { conversation_id: s.link, linked_at: iso(s.linked_at) },
-    pending: { actions: pending?.actions ?? 0, since: iso(pending?.firstAt ?? null) },
+    pending: pending ?? { actions: 0, since: null },
     // What ingest's bound counts: stored actions not yet covered by a posted summary (429 past the max).
     backlog: { ...store.backlog(s), max_actions: opts.config.maxPendingActions, max_bytes: opts.config.maxPendingBytes },
     open_window: { id: s.open_window, actions: s.open_count },
-    windows: { closed: windows.closed, unsummarised: windows.unsummarised, unposted: windows.unposted, covered_through: s.covered_window },
-    notes: store.liveNotes().map((n) => ({
-      part_id: n.part_id,
-      kind: n.kind,
-      window: n.window_id,
-      posted_at: iso(n.posted_at),
-      redacted_at: null,
-    })),
+    // `unposted`: summaries the lane furthest behind has still to post.
+    windows: {
+      closed: windows.closed,
+      unsummarised: windows.unsummarised,
+      unposted: Math.max(0, ...lanes.map((l) => l.unposted_summaries)),
+      covered_through: s.covered_window,
+    },
+    lanes,
+    notes: liveNotes.map((n) => ({ ...note(n), lane: n.lane, redacted_at: null })),
     latest_summary: latest && {
       window: latest.id,
       text: latest.summary,

@@ -72,7 +72,7 @@ describe("one typed config", () => {
     const env = { SUMMARY_THRESHOLD: "7" } as unknown as Env;
     expect(loadConfig(env)).toBe(loadConfig(env));
     expect(loadConfig({ ...env })).not.toBe(loadConfig(env));
-    expect(sessionConfig(env)).toMatchObject({ threshold: 7, destination: "store", destinationSettings: { kind: "store" } });
+    expect(sessionConfig(env)).toMatchObject({ threshold: 7, destination: "store", lanes: [] });
     expect(() => sessionConfig({ SUMMARY_MODE: "rolled" } as unknown as Env)).toThrow(/SUMMARY_MODE must be one of/);
   });
 
@@ -121,8 +121,8 @@ describe("destination settings", () => {
       {
         store,
         config: parseCore({}),
-        ownStore: false,
-        destination: () => createDestination({ destinationSettings: destination }, io),
+        laneEntries: ['{"type":"webhook"}'],
+        destination: () => createDestination(destination, io),
         summariser: createExtractiveSummariser(),
         now: () => 0,
         random: () => 0.5,

@@ -53,7 +53,7 @@ describe("migrations", () => {
     storage.sql.exec("INSERT INTO batches (window_id, received_at, action_count, actions, note_id) VALUES (1, 10, 1, '[]', NULL), (1, 11, 2, '[]', 7)");
     storage.sql.exec("INSERT INTO seen_keys (key, fingerprint, seen_at) VALUES ('sha:a', NULL, 10), ('idem:k', 'f', 11)");
     const before = schemaOf(storage);
-    migrate(storage);
+    migrate(storage, MIGRATIONS.slice(0, 5));
     const after = schemaOf(storage);
     expect(after.filter((sql) => !before.includes(sql))).toEqual([
       "CREATE TABLE \"batches\" (seq INTEGER PRIMARY KEY, window_id INTEGER NOT NULL, received_at INTEGER NOT NULL, action_count INTEGER NOT NULL, actions TEXT NOT NULL, note_id INTEGER)",
@@ -71,6 +71,41 @@ describe("migrations", () => {
     // New batches keep growing past every stored one.
     storage.sql.exec("INSERT INTO batches (window_id, received_at, action_count, actions) VALUES (2, 12, 1, '[]')");
     expect(storage.sql.exec("SELECT MAX(seq) AS m FROM batches").one()).toEqual({ m: 3 });
+  });
+
+  it("005_lanes gives a session that wrote to a destination its lane: how far its notes took the batches, what its summaries cover", () => {
+    const storage = createNodeStorage();
+    migrate(storage, MIGRATIONS.slice(0, 5));
+    const sql = storage.sql;
+    sql.exec("INSERT INTO session (id, product_id, session_id, epoch, created_at, last_action_at, covered_window, raw_notes_posted, summary_notes_posted) VALUES (1, 'p', 's', 'e', 5, 9, 1, 2, 1)");
+    sql.exec("INSERT INTO windows (id, action_count, closed_at, summary, summarised_at, posted_at) VALUES (1, 2, 6, 'one', 6, 7), (2, 2, 8, 'two', 8, NULL), (3, 1, 9, NULL, NULL, NULL)");
+    // Window 1's raw note (batches 1-2) awaits redaction, window 2's raw note (3) is posted, batch 4 is pending.
+    sql.exec("INSERT INTO batches (seq, window_id, received_at, action_count, actions, note_id) VALUES (1, 1, 5, 1, '[]', 1), (2, 1, 5, 1, '[]', 1), (3, 2, 7, 2, '[]', 2), (4, 3, 9, 1, '[]', NULL)");
+    sql.exec("INSERT INTO notes (id, kind, window_id, body, created_at, part_id, posted_at, destination) VALUES (1, 'raw', 1, 'r1', 5, 'm1', 5, '{\"type\":\"webhook\"}'), (2, 'raw', 2, 'r2', 7, 'm2', 7, '{\"type\":\"webhook\"}'), (3, 'summary', 1, 'one', 7, 'm3', 7, '{\"type\":\"webhook\"}')");
+    migrate(storage);
+    expect(sql.exec("SELECT id, destination, delivered_seq, covered_window, raw_notes_posted FROM lanes").toArray()).toEqual([
+      { id: 1, destination: '{"type":"webhook"}', delivered_seq: 3, covered_window: 1, raw_notes_posted: 2 },
+    ]);
+    expect(sql.exec("SELECT id, lane, seq_from, seq_to FROM notes ORDER BY id").toArray()).toEqual([
+      { id: 1, lane: 1, seq_from: 1, seq_to: 2 },
+      { id: 2, lane: 1, seq_from: 3, seq_to: 3 },
+      { id: 3, lane: 1, seq_from: null, seq_to: null },
+    ]);
+    // The session's own copy now holds window 2's stored summary.
+    expect(sql.exec("SELECT covered_window FROM session").one()).toEqual({ covered_window: 2 });
+    expect(sql.exec("SELECT id, posted_at FROM windows ORDER BY id").toArray()).toEqual([
+      { id: 1, posted_at: 7 },
+      { id: 2, posted_at: 8 },
+      { id: 3, posted_at: null },
+    ]);
+  });
+
+  it("005_lanes gives a store session (it never wrote a note) no lane", () => {
+    const storage = createNodeStorage();
+    migrate(storage, MIGRATIONS.slice(0, 5));
+    storage.sql.exec("INSERT INTO session (id, product_id, session_id, epoch, created_at, last_action_at) VALUES (1, 'p', 's', 'e', 5, 9)");
+    migrate(storage);
+    expect(storage.sql.exec("SELECT COUNT(*) AS n FROM lanes").one()).toEqual({ n: 0 });
   });
 
   it("a new session gets in one step exactly the schema the migrations add up to, every migration recorded", () => {

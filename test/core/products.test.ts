@@ -114,17 +114,18 @@ describe("product settings", () => {
     const config = parseConfig(vars);
     expect(productConfig(config, vars, null)).toEqual(sessionConfigOf(config));
     expect(productConfig(config, vars, {})).toEqual(sessionConfigOf(config));
-    expect(sessionConfigOf(config).destinationEntry).toEqual({ type: "webhook", url: "https://env.test/hook", secret: { env: "WEBHOOK_SECRET" } });
+    expect(sessionConfigOf(config).lanes.map((l) => JSON.parse(l.entry))).toEqual([{ type: "webhook", url: "https://env.test/hook", secret: { env: "WEBHOOK_SECRET" } }]);
   });
 
   it("overlay the environment: own K and destination, the rest inherited; secrets resolved by name at use", () => {
     const config = parseConfig(withSecrets);
     const entry = { type: "webhook" as const, url: "https://acme.test/hook", secret: { env: "HOOK_ACME" } };
     const own = productConfig(config, withSecrets, { threshold: 3, destinations: [entry] });
-    expect(own).toMatchObject({ threshold: 3, mode: "rolling", destination: "webhook", destinationEntry: entry });
-    expect(own.destinationSettings).toMatchObject({ kind: "webhook", url: "https://acme.test/hook" });
+    expect(own).toMatchObject({ threshold: 3, mode: "rolling", destination: "webhook" });
+    expect(own.lanes.map((l) => JSON.parse(l.entry))).toEqual([entry]);
+    expect(own.lanes[0]!.settings).toMatchObject({ kind: "webhook", url: "https://acme.test/hook" });
     // The secret was removed since the PUT: the destination's steps park with a message naming the field.
-    const gone = productConfig(parseConfig(vars), vars, { destinations: [entry] }).destinationSettings;
+    const gone = productConfig(parseConfig(vars), vars, { destinations: [entry] }).lanes[0]!.settings;
     expect(gone).toBeInstanceOf(Error);
     expect((gone as Error).message).toMatch(/destinations\[0\]\.secret/);
   });

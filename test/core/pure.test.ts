@@ -6,7 +6,7 @@ import { composeContext, enrich } from "../../src/session/context";
 import { formatActions, formatByPage, formatNumbered } from "../../src/session/format";
 import { actionsPayloadFromDict } from "../../src/session/model";
 import { backlogRetryAfterMs, exceedsBound, footprintOf, hasRoom } from "../../src/session/backlog";
-import { computeNextAlarm, deliverDueAt, expiresAt, LINK_ONLY_RETENTION_MS, planNextStep, type PlanInput } from "../../src/session/plan";
+import { computeNextAlarm, deliverDueAt, expiresAt, LINK_ONLY_RETENTION_MS, planNextStep, planRunner, type LaneInput, type PlanInput } from "../../src/session/plan";
 import { buildPrompt, DEFAULT_PROMPT, windowsThatFit } from "../../src/session/prompt";
 import { checkSummary, MAX_SUMMARY_CHARS } from "../../src/session/summaryGate";
 
@@ -18,19 +18,17 @@ const actions = actionsPayloadFromDict({
   ],
 }).actions;
 
-function input(over: Partial<PlanInput> = {}): PlanInput {
+const lane = (over: Partial<LaneInput> = {}): LaneInput => ({ id: 1, canPost: true, pending: null, inflightRawNote: null, nextToPost: null, nextToRedact: null, ...over });
+
+/** A session with one destination lane (`laneOver`), or none (`null`: the store only). */
+function input(over: Partial<PlanInput> = {}, laneOver: Partial<LaneInput> | null = {}): PlanInput {
   return {
     now: 1_000_000,
-    outbound: true,
     debounceMs: 0,
     debounceMaxMs: 5_000,
-    canPost: true,
-    pending: null,
-    inflightRawNote: null,
+    lanes: laneOver === null ? [] : [lane(laneOver)],
     flushAt: null,
     nextToSummarise: null,
-    nextToPost: null,
-    nextToRedact: null,
     llmBlockedUntil: null,
     idleCloseAt: null,
     expireAt: null,
@@ -110,7 +108,7 @@ describe("summary gate", () => {
 describe("plan", () => {
   it("is idle with nothing to do, and waits for the debounce of pending batches", () => {
     expect(planNextStep(input())).toEqual({ kind: "idle" });
-    const pending = input({ debounceMs: 200, pending: { firstAt: 999_900, lastAt: 999_950, window: 1 } });
+    const pending = input({ debounceMs: 200 }, { pending: { firstAt: 999_900, lastAt: 999_950, window: 1 } });
     expect(planNextStep(pending)).toEqual({ kind: "wait", until: 1_000_150 });
     expect(computeNextAlarm(pending)).toBe(1_000_150);
   });
@@ -121,46 +119,53 @@ describe("plan", () => {
   });
 
   it("runs the destination lane in order: resume an in-flight note before anything else", () => {
-    const plan = planNextStep(input({ inflightRawNote: 4, nextToPost: 2, nextToRedact: 1, pending: { firstAt: 0, lastAt: 0, window: 1 } }));
-    expect(plan).toEqual({ kind: "run", step: { kind: "deliver", key: "deliver:4", noteId: 4 } });
+    const plan = planNextStep(input({}, { inflightRawNote: 4, nextToPost: 2, nextToRedact: 1, pending: { firstAt: 0, lastAt: 0, window: 1 } }));
+    expect(plan).toEqual({ kind: "run", step: { kind: "deliver", key: "deliver:4", lane: 1, noteId: 4 } });
   });
 
   it("a destination step in backoff holds the destination lane, not the LLM lane", () => {
-    const steps = new Map([["post:2", { attempts: 2, nextAttemptAt: 1_005_000, parked: false }]]);
-    const plan = planNextStep(input({ nextToPost: 2, nextToRedact: 1, nextToSummarise: 3, steps }));
+    const steps = new Map([["post:1:2", { attempts: 2, nextAttemptAt: 1_005_000, parked: false }]]);
+    const plan = planNextStep(input({ nextToSummarise: 3, steps }, { nextToPost: 2, nextToRedact: 1 }));
     expect(plan).toEqual({ kind: "run", step: { kind: "summarise", key: "summarise:3", window: 3 } });
-    expect(planNextStep(input({ nextToPost: 2, nextToRedact: 1, steps }))).toEqual({ kind: "wait", until: 1_005_000 });
+    expect(planNextStep(input({ steps }, { nextToPost: 2, nextToRedact: 1 }))).toEqual({ kind: "wait", until: 1_005_000 });
+  });
+
+  it("a lane in backoff holds only itself: another destination's lane runs its own steps", () => {
+    const steps = new Map([["post:1:2", { attempts: 3, nextAttemptAt: 1_060_000, parked: false }]]);
+    const two = input({ steps, lanes: [lane({ nextToPost: 2, nextToRedact: 5 }), lane({ id: 2, nextToPost: 2 })] });
+    expect(planNextStep(two)).toEqual({ kind: "run", step: { kind: "post-summary", key: "post:2:2", lane: 2, window: 2 } });
+    expect(planRunner(two, 1)).toEqual({ kind: "wait", until: 1_060_000 });
+    expect(planRunner(two, 2)).toEqual({ kind: "run", step: { kind: "post-summary", key: "post:2:2", lane: 2, window: 2 } });
+    expect(planRunner(two, "llm")).toEqual({ kind: "idle" });
   });
 
   it("a debouncing delivery does not hold back a due redaction", () => {
-    const plan = planNextStep(input({ debounceMs: 500, pending: { firstAt: 999_990, lastAt: 999_990, window: 1 }, nextToRedact: 7 }));
-    expect(plan).toEqual({ kind: "run", step: { kind: "redact", key: "redact:7", noteId: 7 } });
+    const plan = planNextStep(input({ debounceMs: 500 }, { pending: { firstAt: 999_990, lastAt: 999_990, window: 1 }, nextToRedact: 7 }));
+    expect(plan).toEqual({ kind: "run", step: { kind: "redact", key: "redact:7", lane: 1, noteId: 7 } });
   });
 
   it("posts a summary only after the raw notes of its windows, and lets one of an earlier window pass a debounce", () => {
-    const debouncing = { debounceMs: 500, pending: { firstAt: 999_990, lastAt: 999_990, window: 2 } };
-    expect(planNextStep(input({ ...debouncing, nextToPost: 2 }))).toEqual({ kind: "wait", until: 1_000_490 });
-    expect(planNextStep(input({ ...debouncing, nextToPost: 1 }))).toEqual({ kind: "run", step: { kind: "post-summary", key: "post:1", window: 1 } });
+    const pending = { firstAt: 999_990, lastAt: 999_990, window: 2 };
+    expect(planNextStep(input({ debounceMs: 500 }, { pending, nextToPost: 2 }))).toEqual({ kind: "wait", until: 1_000_490 });
+    expect(planNextStep(input({ debounceMs: 500 }, { pending, nextToPost: 1 }))).toEqual({ kind: "run", step: { kind: "post-summary", key: "post:1:1", lane: 1, window: 1 } });
   });
 
   it("holds summaries while the LLM breaker is open, and wakes when it lets a probe through", () => {
     expect(planNextStep(input({ nextToSummarise: 1, llmBlockedUntil: 1_060_000 }))).toEqual({ kind: "wait", until: 1_060_000 });
   });
 
-  it("the store delivers and posts nothing: only summaries run, and redactions of notes an earlier destination holds", () => {
-    const store = { outbound: false, pending: { firstAt: 0, lastAt: 0, window: 1 }, nextToPost: 1 };
-    expect(planNextStep(input(store))).toEqual({ kind: "idle" });
-    expect(planNextStep(input({ ...store, nextToSummarise: 2 }))).toEqual({ kind: "run", step: { kind: "summarise", key: "summarise:2", window: 2 } });
-    expect(planNextStep(input({ ...store, nextToRedact: 3 }))).toEqual({ kind: "run", step: { kind: "redact", key: "redact:3", noteId: 3 } });
+  it("with no lane (the store only) nothing is delivered or posted: only summaries run", () => {
+    expect(planNextStep(input({}, null))).toEqual({ kind: "idle" });
+    expect(planNextStep(input({ nextToSummarise: 2 }, null))).toEqual({ kind: "run", step: { kind: "summarise", key: "summarise:2", window: 2 } });
   });
 
   it("nothing goes out before a link when the destination needs one", () => {
-    expect(planNextStep(input({ canPost: false, pending: { firstAt: 0, lastAt: 0, window: 1 }, nextToPost: 1 }))).toEqual({ kind: "idle" });
+    expect(planNextStep(input({}, { canPost: false, pending: { firstAt: 0, lastAt: 0, window: 1 }, nextToPost: 1 }))).toEqual({ kind: "idle" });
   });
 
   it("closes an idle window, and expires a session past retention before anything else", () => {
     expect(planNextStep(input({ idleCloseAt: 1_000_000 }))).toEqual({ kind: "run", step: { kind: "close-idle", key: "close-idle" } });
-    expect(planNextStep(input({ expireAt: 999_999, nextToRedact: 1 }))).toEqual({ kind: "run", step: { kind: "expire", key: "expire" } });
+    expect(planNextStep(input({ expireAt: 999_999 }, { nextToRedact: 1 }))).toEqual({ kind: "run", step: { kind: "expire", key: "expire" } });
   });
 
   it("expires a session that only ever received a link within a day of its creation, one with actions after retention", () => {

@@ -17,7 +17,7 @@ const T0 = 1_700_000_000_000;
 function coreOn(storage: DurableObjectStorage, vars: Record<string, string> = {}) {
   const store = new SessionStore(storage);
   const core = new SessionCore(
-    { store, config: parseCore(vars), ownStore: true, destination: () => { throw new Error("no destination in this test"); }, summariser: createExtractiveSummariser(), now: () => T0, random: () => 0.5, log: () => {} },
+    { store, config: parseCore(vars), laneEntries: [], destination: () => { throw new Error("no destination in this test"); }, summariser: createExtractiveSummariser(), now: () => T0, random: () => 0.5, log: () => {} },
     { preLinkWindowMs: 120_000, idleMs: 30 * 60_000, retentionMs: 365 * 24 * HOUR },
   );
   return { store, core };

@@ -22,7 +22,7 @@ function harness() {
     random: () => 0,
     log: (event: string, fields?: Record<string, unknown>) => void logs.push(`${event} ${JSON.stringify(fields)}`),
   } as unknown as StepDeps;
-  const run = (outcome: StepOutcome, s = store.session()!) => settle(deps, s, "summarise", outcome, NOW - 5);
+  const run = (outcome: StepOutcome, s = store.session()!) => settle(deps, s, { kind: "summarise" }, outcome, NOW - 5);
   return { storage, store, logs, run };
 }
 

@@ -7,7 +7,7 @@ import type { PostResult } from "../../destinations/types";
 import { done } from "../../result";
 import { mergePayloads, payloadToText, type ActionsPayload, type SlimAction } from "../model";
 import type { StepOf } from "../plan";
-import type { NoteRow, SessionRow } from "../store/schema";
+import type { LaneRow, NoteRow, SessionRow } from "../store/schema";
 import { postNote } from "./notes";
 import { thrown, type StepDeps, type StepFn } from "./stepDeps";
 
@@ -32,21 +32,23 @@ function rawText(s: SessionRow, actions: SlimAction[], debounced: boolean): stri
   return payloadToText(debounced ? mergePayloads([payload]) : payload);
 }
 
-/** Prepares the next raw note from the oldest pending batches (one window at most), or null if none wait. */
-function prepareRawNote(deps: StepDeps, s: SessionRow): NoteRow | null {
+/** Prepares the lane's next raw note from its oldest pending batches (one window at most), or null if none wait. */
+function prepareRawNote(deps: StepDeps, s: SessionRow, lane: LaneRow): NoteRow | null {
   const { store } = deps;
-  const batches = store.pendingBatches(s.covered_window, MAX_NOTE_ACTIONS);
+  const batches = store.pendingBatches(lane, s, MAX_NOTE_ACTIONS);
   if (batches.length === 0) return null;
   const actions = batches.flatMap((b) => JSON.parse(b.actions) as SlimAction[]);
-  const id = store.tx(() => store.createRawNote(batches, rawText(s, actions, deps.config.debounceMs > 0), s.link, deps.now(), deps.destinationEntry));
+  const id = store.tx(() => store.createRawNote(lane.id, batches, rawText(s, actions, deps.config.debounceMs > 0), s.link, deps.now(), lane.destination));
   return store.note(id);
 }
 
 export const deliver: StepFn<StepOf<"deliver">> = async (deps, s, step) => {
   const { store } = deps;
-  deps.destination(); // unusable settings fail here, before a note is prepared
+  const lane = store.lane(step.lane);
+  if (!lane) return null;
+  deps.destination(lane.destination); // unusable settings fail here, before a note is prepared
   const resumed = step.noteId === null ? null : store.note(step.noteId);
-  const note = resumed ?? prepareRawNote(deps, s);
+  const note = resumed ?? prepareRawNote(deps, s, lane);
   if (!note) return null;
   // From here on the step is the note's: a retry, even after a throw, resumes this note.
   const key = `deliver:${note.id}`;
@@ -64,8 +66,7 @@ export const deliver: StepFn<StepOf<"deliver">> = async (deps, s, step) => {
     onDone: () => {
       const current = store.note(note.id);
       if (!current || current.posted_at !== null) return;
-      store.markNotePosted(note.id, partId, deps.now());
-      store.bump("raw_notes_posted");
+      store.markRawPosted(lane.id, note.id, partId, deps.now());
       store.prune(deps.config.mode === "rolling");
     },
   };

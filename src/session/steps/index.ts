@@ -45,8 +45,8 @@ export async function runStep(deps: StepDeps, s: SessionRow, step: RunnableStep)
     const outcome = await (STEPS[step.kind] as StepFn<RunnableStep>)(deps, s, step);
     if (!outcome) return;
     key = outcome.key;
-    settle(deps, s, step.kind, outcome, startedAt);
+    settle(deps, s, step, outcome, startedAt);
   } catch (err) {
-    settle(deps, s, step.kind, thrown(key, err), startedAt);
+    settle(deps, s, step, thrown(key, err), startedAt);
   }
 }

@@ -3,7 +3,8 @@
  * The index step, in its own lane: the session writes its entry to its product's index (one RPC
  * to the product actor), so listing sessions never asks every session and ingest never writes the
  * index. A failure backs off and retries as any step does, and never holds back the destination
- * or the LLM lane. What it sent is recorded, so the plan knows when the entry is due again.
+ * or the LLM lanes; it runs once their due work is done, so the entry shows the session settled.
+ * What it sent is recorded, so the plan knows when the entry is due again.
  */
 import type { StepOf } from "../plan";
 import { indexEntry, indexState } from "../indexing";

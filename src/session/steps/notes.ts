@@ -21,7 +21,7 @@ function outgoing(deps: StepDeps, s: SessionRow, note: NoteRow, extractive: bool
     key: noteKey(s.epoch, note.id),
     kind: note.kind,
     text: note.body,
-    actions: note.kind === "raw" ? deps.store.noteActions(note.id) : [],
+    actions: note.kind === "raw" ? deps.store.noteActions(note) : [],
     summary: note.kind === "summary" ? note.body : null,
     window: note.window_id,
     extractive,
@@ -42,7 +42,9 @@ export async function postNote(
   extractive: boolean,
   preparedNow: boolean,
 ): Promise<PostResult> {
-  const destination = deps.destination(note.destination);
+  const lane = deps.store.lane(note.lane ?? 0);
+  if (!lane) throw new Error("the note's lane is gone");
+  const destination = deps.destination(lane.destination);
   const out = outgoing(deps, s, note, extractive);
   const ref = sessionRef(s, note.link);
   const record = deps.store.step(key);

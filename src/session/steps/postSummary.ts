@@ -1,8 +1,8 @@
 /**
  * @module
- * Step 3, post summary: the stored summary becomes a summary note (prepared before any I/O, so a
- * rerun resumes the same note), posted to the destination. Once confirmed, its window and every
- * earlier one are covered.
+ * Step 3, post summary: in one lane, the stored summary becomes a summary note (prepared before
+ * any I/O, so a rerun resumes the same note), posted to the lane's destination. Once confirmed,
+ * its window and every earlier one are covered in that lane.
  */
 import { SUMMARY_ORIGIN } from "../../llm/types";
 import { done } from "../../result";
@@ -12,12 +12,13 @@ import type { StepFn } from "./stepDeps";
 
 export const postSummary: StepFn<StepOf<"post-summary">> = async (deps, s, step) => {
   const { store } = deps;
+  const lane = store.lane(step.lane);
   const window = store.window(step.window);
-  if (!window || window.summary === null || window.posted_at !== null) return null;
+  if (!lane || lane.covered_window >= step.window || !window || window.summary === null) return null;
   const { summary } = window;
-  deps.destination(); // unusable settings fail here, before a note is prepared
-  const resumed = store.summaryNote(step.window);
-  const note = resumed ?? store.note(store.tx(() => store.createSummaryNote(step.window, summary, s.link, deps.now(), deps.destinationEntry)))!;
+  deps.destination(lane.destination); // unusable settings fail here, before a note is prepared
+  const resumed = store.summaryNote(lane.id, step.window);
+  const note = resumed ?? store.note(store.tx(() => store.createSummaryNote(lane.id, step.window, summary, s.link, deps.now(), lane.destination)))!;
   const result = await postNote(deps, s, note, step.key, window.extractive !== SUMMARY_ORIGIN.llm, resumed === null);
   if (result.kind !== "done") return { key: step.key, result };
   const { partId } = result;
@@ -27,8 +28,7 @@ export const postSummary: StepFn<StepOf<"post-summary">> = async (deps, s, step)
     onDone: () => {
       const current = store.note(note.id);
       if (!current || current.posted_at !== null) return;
-      store.markSummaryPosted(note.id, step.window, partId, deps.now());
-      store.bump("summary_notes_posted");
+      store.markSummaryPosted(lane.id, note.id, step.window, partId, deps.now());
       store.prune(deps.config.mode === "rolling");
     },
   };

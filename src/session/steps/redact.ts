@@ -1,6 +1,7 @@
 /**
  * @module
- * Step 4, redact: a posted note that posted summaries now cover is removed from the destination.
+ * Step 4, redact: a posted note that the summaries posted in its lane now cover is removed from
+ * the lane's destination.
  * Summary first: the note is re-read, and goes only if it is still covered.
  */
 import type { StepOf } from "../plan";
@@ -9,12 +10,13 @@ import type { StepFn } from "./stepDeps";
 
 export const redact: StepFn<StepOf<"redact">> = async (deps, s, step) => {
   const { store, config } = deps;
+  const lane = store.lane(step.lane);
   const note = store.note(step.noteId);
-  if (!note || note.posted_at === null || note.part_id === null) return null;
+  if (!lane || !note || note.lane !== lane.id || note.posted_at === null || note.part_id === null) return null;
   const rolling = config.mode === "rolling";
-  const covered = note.kind === "raw" ? note.window_id <= s.covered_window : rolling && note.window_id < s.covered_window;
+  const covered = note.kind === "raw" ? note.window_id <= lane.covered_window : rolling && note.window_id < lane.covered_window;
   if (!covered) return null;
-  const result = await deps.destination(note.destination).redact(sessionRef(s, note.link), {
+  const result = await deps.destination(lane.destination).redact(sessionRef(s, note.link), {
     key: noteKey(s.epoch, note.id),
     kind: note.kind,
     partId: note.part_id,
@@ -25,8 +27,7 @@ export const redact: StepFn<StepOf<"redact">> = async (deps, s, step) => {
     result,
     onDone: () => {
       if (!store.note(step.noteId)) return;
-      store.deleteNote(step.noteId);
-      store.bump("redactions");
+      store.markRedacted(lane.id, step.noteId);
       store.prune(rolling);
     },
   };

@@ -4,7 +4,7 @@
  * still the one the step started with (it may have been erased while the step was out).
  */
 import { nextAttempt } from "../backoff";
-import { laneOf, type StepKind } from "../plan";
+import { laneOf, type Step } from "../plan";
 import type { SessionRow } from "../store/schema";
 import type { StepDeps, StepOutcome } from "./stepDeps";
 
@@ -26,8 +26,9 @@ export function commit(deps: StepDeps, epoch: string, fn: () => void): boolean {
  * - retry or failed: count the attempt (a paced retry, 429, waits as told but does not count),
  *   back off from the attempt count or park, and keep the error (`step:retry` or `step:parked`).
  */
-export function settle(deps: StepDeps, s: SessionRow, kind: StepKind, outcome: StepOutcome, startedAt: number): void {
+export function settle(deps: StepDeps, s: SessionRow, step: Pick<Step, "kind"> & { lane?: number }, outcome: StepOutcome, startedAt: number): void {
   const { store } = deps;
+  const { kind } = step;
   const { key, result } = outcome;
   const now = deps.now();
   const row = store.step(key);
@@ -68,6 +69,7 @@ export function settle(deps: StepDeps, s: SessionRow, kind: StepKind, outcome: S
     outcome.onFailure?.();
     store.recordStep({ key, kind, attempts: attempt, nextAttemptAt, error: result.error, parked, unknownOutcome }, now);
     store.bump("step_failures");
+    if (step.lane !== undefined) store.bumpLane(step.lane, "step_failures");
   });
   const event = parked ? "parked" : "retry";
   deps.log(`step:${event}`, { ...common, outcome: event, error: outcome.logError ?? result.error, retry_in_ms: nextAttemptAt - now });

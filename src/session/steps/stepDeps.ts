@@ -19,17 +19,12 @@ export interface StepDeps {
   store: SessionStore;
   config: CoreConfig;
   /**
-   * True for the store destination: the session's own rows are the destination (the context route
-   * reads them), so there is nothing to deliver or redact, and a stored summary is posted.
+   * The session's outbound destinations, as entries (JSON): one lane each, in this order. None:
+   * the session's own rows are its only destination (the store; the context route reads them).
    */
-  ownStore: boolean;
-  /**
-   * The destination a note was prepared for (its stored entry, JSON), or the configured one when
-   * none is given; throws when its settings are unusable (the step parks with that error).
-   */
-  destination: (entry?: string | null) => Destination;
-  /** The configured destination's entry (JSON), recorded on each note prepared; absent: notes record none (the configured one). */
-  destinationEntry?: string;
+  laneEntries: readonly string[];
+  /** The destination of a lane's entry (JSON); throws when its settings are unusable (the step parks with that error). */
+  destination: (entry: string) => Destination;
   /**
    * Writes the session's entry to its product's index (one RPC), as one result: done, or retry.
    * Absent: the session keeps no index entry (Node tests), and the plan never plans the step.

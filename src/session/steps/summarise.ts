@@ -44,12 +44,8 @@ function storing(deps: StepDeps, step: StepOf<"summarise">, span: Span, summary:
       const last = store.window(span.last);
       if (!first || first.summary !== null || !last || last.summary !== null) return;
       store.absorbWindows(span.first, span.last);
-      // The store is the session itself: a stored summary is already where the context is read.
-      if (deps.ownStore) store.storePostedSummary(span.last, summary, origin, deps.now());
-      else {
-        store.storeSummary(span.last, summary, origin, deps.now());
-        store.bump("summaries");
-      }
+      // Stored is in the session's own copy (the context reads it); each lane posts it in turn.
+      store.storeSummary(span.last, summary, origin, deps.now());
       onStored?.();
       store.prune(config.mode === "rolling");
     },

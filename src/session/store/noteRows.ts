@@ -1,36 +1,50 @@
 /**
  * @module
- * Notes: raw and summary notes, from prepared (before any I/O) to posted (with the destination's
- * part id) to redacted (deleted). Which note the destination lane handles next is read here too.
+ * Notes: raw and summary notes, each in one lane, from prepared (before any I/O) to posted (with
+ * the destination's part id) to redacted (deleted).
  */
 import type { SlimAction } from "../model";
 import type { BatchRow, NoteRow } from "./schema";
 import { WindowRows } from "./windowRows";
 
 export class NoteRows extends WindowRows {
-  /** Prepares a raw note for the given batches and assigns them to it, before any I/O. */
-  createRawNote(batches: readonly BatchRow[], body: string, link: string | null, now: number, destination: string | null = null): number {
+  /** Prepares a raw note of the given batches (consecutive, oldest first) in a lane, before any I/O; the lane has now taken them. */
+  createRawNote(lane: number, batches: readonly BatchRow[], body: string, link: string | null, now: number, destination: string | null = null): number {
     const windowId = Math.max(...batches.map((b) => b.window_id));
-    const id = this.insertNote("raw", windowId, body, link, now, destination);
-    const seqs = batches.map((b) => b.seq);
-    this.sql.exec(`UPDATE batches SET note_id = ? WHERE seq IN (${seqs.map(() => "?").join(",")})`, id, ...seqs);
+    const from = batches[0]!.seq;
+    const to = batches[batches.length - 1]!.seq;
+    const id = this.insertNote(lane, "raw", windowId, body, link, now, destination, from, to);
+    this.sql.exec("UPDATE lanes SET delivered_seq = MAX(delivered_seq, ?) WHERE id = ?", to, lane);
     return id;
   }
 
-  createSummaryNote(windowId: number, body: string, link: string | null, now: number, destination: string | null = null): number {
-    return this.insertNote("summary", windowId, body, link, now, destination);
+  createSummaryNote(lane: number, windowId: number, body: string, link: string | null, now: number, destination: string | null = null): number {
+    return this.insertNote(lane, "summary", windowId, body, link, now, destination, null, null);
   }
 
-  /** `destination`: the entry (JSON) the note is prepared for; it is posted, found and redacted there. */
-  private insertNote(kind: NoteRow["kind"], windowId: number, body: string, link: string | null, now: number, destination: string | null): number {
+  /** `destination`: the lane's entry (JSON); the note is posted, found and redacted there. */
+  private insertNote(
+    lane: number,
+    kind: NoteRow["kind"],
+    windowId: number,
+    body: string,
+    link: string | null,
+    now: number,
+    destination: string | null,
+    from: number | null,
+    to: number | null,
+  ): number {
     return this.first<{ id: number }>(
-      "INSERT INTO notes (kind, window_id, body, link, created_at, destination) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+      "INSERT INTO notes (lane, kind, window_id, body, link, created_at, destination, seq_from, seq_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      lane,
       kind,
       windowId,
       body,
       link,
       now,
       destination,
+      from,
+      to,
     )!.id;
   }
 
@@ -38,62 +52,71 @@ export class NoteRows extends WindowRows {
     return this.first<NoteRow>("SELECT * FROM notes WHERE id = ?", id);
   }
 
-  summaryNote(windowId: number): NoteRow | null {
-    return this.first<NoteRow>("SELECT * FROM notes WHERE kind = 'summary' AND window_id = ?", windowId);
+  summaryNote(lane: number, windowId: number): NoteRow | null {
+    return this.first<NoteRow>("SELECT * FROM notes WHERE lane = ? AND kind = 'summary' AND window_id = ?", lane, windowId);
   }
 
-  inflightRawNote(): NoteRow | null {
-    return this.first<NoteRow>("SELECT * FROM notes WHERE kind = 'raw' AND posted_at IS NULL ORDER BY id LIMIT 1");
+  inflightRawNote(lane: number): NoteRow | null {
+    return this.first<NoteRow>("SELECT * FROM notes WHERE lane = ? AND kind = 'raw' AND posted_at IS NULL ORDER BY id LIMIT 1", lane);
+  }
+
+  /** The oldest summary note of the lane prepared but not confirmed posted: settled before any newer one. */
+  inflightSummaryWindow(lane: number): number | null {
+    return this.first<{ window_id: number }>("SELECT window_id FROM notes WHERE lane = ? AND kind = 'summary' AND posted_at IS NULL ORDER BY id LIMIT 1", lane)?.window_id ?? null;
   }
 
   liveNotes(): NoteRow[] {
     return this.all<NoteRow>("SELECT * FROM notes ORDER BY id");
   }
 
-  noteActions(noteId: number): SlimAction[] {
-    return this.actionsOf("SELECT actions FROM batches WHERE note_id = ? ORDER BY seq", noteId);
+  /** Windows of the lane's live raw notes. */
+  rawNoteWindows(lane: number): number[] {
+    return this.all<{ window_id: number }>("SELECT DISTINCT window_id FROM notes WHERE lane = ? AND kind = 'raw'", lane).map((r) => r.window_id);
+  }
+
+  noteActions(note: Pick<NoteRow, "id" | "seq_from" | "seq_to">): SlimAction[] {
+    if (note.seq_from === null || note.seq_to === null) return this.actionsOf("SELECT actions FROM batches WHERE note_id = ? ORDER BY seq", note.id);
+    return this.actionsOf("SELECT actions FROM batches WHERE seq BETWEEN ? AND ? ORDER BY seq", note.seq_from, note.seq_to);
   }
 
   markNotePosted(id: number, partId: string, now: number): void {
     this.sql.exec("UPDATE notes SET part_id = ?, posted_at = ? WHERE id = ?", partId, now, id);
   }
 
-  /** The summary note is confirmed: its window and every earlier one are now covered. */
-  markSummaryPosted(noteId: number, windowId: number, partId: string, now: number): void {
+  /** The raw note is confirmed in its lane. */
+  markRawPosted(lane: number, noteId: number, partId: string, now: number): void {
     this.markNotePosted(noteId, partId, now);
-    this.markCovered(windowId, now);
+    this.sql.exec("UPDATE lanes SET raw_notes_posted = raw_notes_posted + 1 WHERE id = ?", lane);
+    this.bump("raw_notes_posted");
   }
 
-  deleteNote(id: number): void {
-    this.sql.exec("DELETE FROM notes WHERE id = ?", id);
-  }
-
-  /**
-   * The next summary to post. Independent summaries go out one by one in window order; a rolling
-   * summary covers everything before it, so only the newest summarised window needs posting.
-   */
-  nextToPost(rolling: boolean): number | null {
-    // A summary note already prepared (maybe posted, outcome unknown) is settled before any newer one.
-    const inflight = this.first<{ window_id: number }>(
-      "SELECT window_id FROM notes WHERE kind = 'summary' AND posted_at IS NULL ORDER BY id LIMIT 1",
+  /** The summary note is confirmed: in its lane, its window and every earlier one are now covered. */
+  markSummaryPosted(lane: number, noteId: number, windowId: number, partId: string, now: number): void {
+    this.markNotePosted(noteId, partId, now);
+    this.sql.exec(
+      "UPDATE lanes SET covered_window = MAX(covered_window, ?), summary_notes_posted = summary_notes_posted + 1 WHERE id = ?",
+      windowId,
+      lane,
     );
-    if (inflight) return inflight.window_id;
-    const order = rolling ? "DESC" : "ASC";
-    return (
-      this.first<{ id: number }>(
-        `SELECT id FROM windows WHERE summary IS NOT NULL AND posted_at IS NULL ORDER BY id ${order} LIMIT 1`,
-      )?.id ?? null
-    );
+    this.bump("summary_notes_posted");
   }
 
-  /** Oldest posted note that posted summaries cover: raw notes of covered windows, superseded rolling summaries. */
-  nextToRedact(coveredWindow: number, rolling: boolean): number | null {
+  /** The note is gone from its lane's destination. */
+  markRedacted(lane: number, noteId: number): void {
+    this.sql.exec("DELETE FROM notes WHERE id = ?", noteId);
+    this.sql.exec("UPDATE lanes SET redactions = redactions + 1 WHERE id = ?", lane);
+    this.bump("redactions");
+  }
+
+  /** Oldest posted note of the lane that its posted summaries cover: raw notes of covered windows, superseded rolling summaries. */
+  nextToRedact(lane: number, coveredWindow: number, rolling: boolean): number | null {
     const summaries = rolling ? "OR (kind = 'summary' AND window_id < ?)" : "";
     const bindings = rolling ? [coveredWindow, coveredWindow] : [coveredWindow];
     return (
       this.first<{ id: number }>(
-        `SELECT id FROM notes WHERE posted_at IS NOT NULL AND ((kind = 'raw' AND window_id <= ?) ${summaries})
+        `SELECT id FROM notes WHERE lane = ? AND posted_at IS NOT NULL AND ((kind = 'raw' AND window_id <= ?) ${summaries})
          ORDER BY id LIMIT 1`,
+        lane,
         ...bindings,
       )?.id ?? null
     );

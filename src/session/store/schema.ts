@@ -131,14 +131,48 @@ export const TABLES_003 = {
   seen_keys_003: TABLES_001.seen_keys,
 } as const satisfies Record<string, Columns>;
 
+/**
+ * `005_lanes`: one lane per outbound destination of the session (fan-out). The lane is the
+ * destination's entry (JSON, its identity); `delivered_seq` is how far its raw notes have taken
+ * the batches (every batch with a seq up to it is in a raw note of the lane, or skipped for it),
+ * `covered_window` how far the summaries posted in it cover. A note belongs to one lane; a raw
+ * note holds the batches with seq from `seq_from` to `seq_to`. `batches.note_id` is no longer
+ * written, and `session.covered_window` becomes the session's own coverage (its newest stored
+ * summary: the context endpoint reads the session's own copy whatever its lanes hold).
+ */
+export const TABLES_005 = {
+  lanes: {
+    id: "INTEGER PRIMARY KEY",
+    // One lane per entry (`LaneRows.syncLanes`); no UNIQUE index, which would cost a write per lane.
+    destination: "TEXT NOT NULL",
+    delivered_seq: "INTEGER NOT NULL DEFAULT 0",
+    covered_window: "INTEGER NOT NULL DEFAULT 0",
+    added_at: "INTEGER NOT NULL",
+    raw_notes_posted: "INTEGER NOT NULL DEFAULT 0",
+    summary_notes_posted: "INTEGER NOT NULL DEFAULT 0",
+    redactions: "INTEGER NOT NULL DEFAULT 0",
+    step_failures: "INTEGER NOT NULL DEFAULT 0",
+    summaries_skipped: "INTEGER NOT NULL DEFAULT 0",
+  },
+} as const satisfies Record<string, Columns>;
+
+export const COLUMNS_005 = {
+  notes: {
+    lane: "INTEGER",
+    seq_from: "INTEGER",
+    seq_to: "INTEGER",
+  },
+} as const satisfies Record<string, Columns>;
+
 /** The schema every migration above adds up to, for a new session in one step (`CURRENT_SQL`). */
 export const CURRENT_TABLES = {
   session: { ...TABLES_000.session, ...COLUMNS_002.session },
   batches: TABLES_003.batches_003,
   windows: TABLES_000.windows,
-  notes: { ...TABLES_000.notes, ...COLUMNS_002.notes },
+  notes: { ...TABLES_000.notes, ...COLUMNS_002.notes, ...COLUMNS_005.notes },
   steps: TABLES_000.steps,
   seen_keys: TABLES_003.seen_keys_003,
+  lanes: TABLES_005.lanes,
 } as const satisfies Record<string, Columns>;
 /**
  * None: 004 drops `batches_by_window`. A session holds few batches at a time (its backlog is
@@ -150,6 +184,7 @@ export const CURRENT_INDEXES = [] as const;
 export type SessionRow = RowOf<typeof TABLES_000.session> & RowOf<typeof COLUMNS_002.session>;
 export type BatchRow = RowOf<typeof TABLES_000.batches>;
 export type WindowRow = RowOf<typeof TABLES_000.windows>;
-export type NoteRow = RowOf<typeof TABLES_000.notes> & RowOf<typeof COLUMNS_002.notes>;
+export type NoteRow = RowOf<typeof TABLES_000.notes> & RowOf<typeof COLUMNS_002.notes> & RowOf<typeof COLUMNS_005.notes>;
+export type LaneRow = RowOf<typeof TABLES_005.lanes>;
 export type StepRow = RowOf<typeof TABLES_000.steps>;
 export type SeenKeyRow = RowOf<typeof TABLES_001.seen_keys>;

@@ -7,7 +7,7 @@
  */
 import { batchRow, keyVerdict, requestRow, type Dedupe, type KeyVerdict } from "../dedupe";
 import type { SlimAction } from "../model";
-import { NoteRows } from "./noteRows";
+import { LaneRows } from "./laneRows";
 
 /** A key to remember once its batch is applied. */
 export interface SeenKey {
@@ -21,7 +21,7 @@ export type Admission =
   | { verdict: "duplicate"; seen: number }
   | { verdict: "fresh"; actions: SlimAction[]; seen: number; remember: SeenKey[] };
 
-export class SeenKeyRows extends NoteRows {
+export class SeenKeyRows extends LaneRows {
   /** The fingerprint stored for a live key: undefined if not seen, null if stored without one. */
   private fingerprintOf(key: string, since: number): string | null | undefined {
     const row = this.first<{ fingerprint: string | null }>("SELECT fingerprint FROM seen_keys WHERE key = ? AND seen_at >= ?", key, since);

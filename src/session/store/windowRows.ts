@@ -6,20 +6,10 @@
 import type { SummaryOrigin } from "../../llm/types";
 import type { Footprint } from "../backlog";
 import type { SlimAction } from "../model";
-import type { BatchRow, SessionRow, WindowRow } from "./schema";
+import type { SessionRow, WindowRow } from "./schema";
 import { StepRows } from "./stepRows";
 
-/** Batch marker for actions held before a link and expired from the hold: never sent raw. */
-export const HELD_BACK = -1;
-
-/**
- * Batches waiting for a raw note: not in one yet, not held back, and not covered by a posted
- * summary. A window that is closed, even summarised, still has its batches sent raw first: every
- * burst reaches the destination as it happens, as the SDK writes it before summarising.
- */
-const PENDING = "note_id IS NULL AND window_id > ?";
-
-/** Undelivered batches not yet covered by a posted summary: first and last arrival, action count, oldest window. */
+/** A lane's undelivered batches: first and last arrival, action count, oldest window. */
 export interface PendingBatches {
   firstAt: number;
   lastAt: number;
@@ -42,7 +32,7 @@ export class WindowRows extends StepRows {
 
   /**
    * Appends a batch to the open window; closes the window when it reaches the threshold. With
-   * `merge` (the store: no raw note ever takes a batch) the open window's actions are one row,
+   * `merge` (no lane: no raw note ever takes a batch) the open window's actions are one row,
    * extended in place, so a batch writes that row and not a new one (and pruning deletes one row
    * per window, not one per batch).
    */
@@ -64,13 +54,22 @@ export class WindowRows extends StepRows {
         merge &&
         this.all(
           `UPDATE batches SET actions = substr(actions, 1, length(actions) - 1) || ',' || substr(?, 2), action_count = action_count + ?
-           WHERE window_id = ? AND note_id IS NULL RETURNING seq`,
+           WHERE window_id = ? RETURNING seq`,
           json,
           actions.length,
           openWindow,
         ).length > 0;
       if (!merged) {
-        this.sql.exec("INSERT INTO batches (window_id, received_at, action_count, actions) VALUES (?, ?, ?, ?)", openWindow, now, actions.length, json);
+        // The seq is the session's batch count, so it never repeats even once every batch is pruned
+        // (a plain rowid would restart below a lane's `delivered_seq`).
+        this.sql.exec(
+          "INSERT INTO batches (seq, window_id, received_at, action_count, actions) VALUES (?, ?, ?, ?, ?)",
+          s.batches_accepted + 1,
+          openWindow,
+          now,
+          actions.length,
+          json,
+        );
       }
       const cache = this.backlogCache;
       if (cache && cache.epoch === s.epoch && cache.covered === s.covered_window) {
@@ -113,44 +112,6 @@ export class WindowRows extends StepRows {
     this.closeWindow(s.open_window, s.open_count, now);
     this.sql.exec("UPDATE session SET open_window = open_window + 1, open_count = 0 WHERE id = 1");
     return true;
-  }
-
-  /**
-   * Before a link, raw actions are held for a sliding window; older ones, and those a summary
-   * already holds (a link after whole windows were summarised shows that summary, nothing older),
-   * are left to the summary.
-   */
-  holdBack(cutoff: number): number {
-    const unsent = "note_id IS NULL AND (received_at < ? OR window_id IN (SELECT id FROM windows WHERE summary IS NOT NULL))";
-    const held = this.first<{ n: number | null }>(`SELECT SUM(action_count) AS n FROM batches WHERE ${unsent}`, cutoff)?.n;
-    if (!held) return 0;
-    this.sql.exec(`UPDATE batches SET note_id = ? WHERE ${unsent}`, HELD_BACK, cutoff);
-    this.sql.exec("UPDATE session SET actions_held_back = actions_held_back + ? WHERE id = 1", held);
-    return held;
-  }
-
-  /** Batches waiting for a raw note, oldest first, up to `maxActions` and within one window. */
-  pendingBatches(coveredWindow: number, maxActions = Infinity): BatchRow[] {
-    const rows = this.all<BatchRow>(`SELECT * FROM batches WHERE ${PENDING} ORDER BY seq`, coveredWindow);
-    const picked: BatchRow[] = [];
-    let total = 0;
-    for (const r of rows) {
-      // A raw note never spans windows, so the summary of its window is exactly what covers it.
-      if (picked.length > 0 && (total + r.action_count > maxActions || r.window_id !== picked[0]!.window_id)) break;
-      picked.push(r);
-      total += r.action_count;
-    }
-    return picked;
-  }
-
-  pending(coveredWindow: number): PendingBatches | null {
-    const r = this.first<{ firstAt: number | null; lastAt: number | null; actions: number | null; oldestWindow: number | null }>(
-      `SELECT MIN(received_at) AS firstAt, MAX(received_at) AS lastAt, SUM(action_count) AS actions, MIN(window_id) AS oldestWindow
-       FROM batches WHERE ${PENDING}`,
-      coveredWindow,
-    );
-    if (!r || r.firstAt === null || r.lastAt === null || r.oldestWindow === null) return null;
-    return { firstAt: r.firstAt, lastAt: r.lastAt, actions: r.actions ?? 0, window: r.oldestWindow };
   }
 
   /**
@@ -217,21 +178,11 @@ export class WindowRows extends StepRows {
     );
   }
 
-  storeSummary(id: number, summary: string, origin: SummaryOrigin, now: number): void {
-    this.sql.exec(
-      "UPDATE windows SET summary = ?, summarised_at = ?, extractive = ? WHERE id = ? AND summary IS NULL",
-      summary,
-      now,
-      origin,
-      id,
-    );
-  }
-
   /**
-   * The store's summary: stored and posted at once (the session's rows are the destination), and
-   * counted, in two rows written: the window and the session row.
+   * A summary is stored, and with it in the session's own copy (what the context reads): its
+   * window and every earlier one are covered there. Two rows written: the window and the session.
    */
-  storePostedSummary(id: number, summary: string, origin: SummaryOrigin, now: number): void {
+  storeSummary(id: number, summary: string, origin: SummaryOrigin, now: number): void {
     this.sql.exec(
       "UPDATE windows SET summary = ?, summarised_at = ?, extractive = ?, posted_at = ? WHERE id = ? AND summary IS NULL",
       summary,
@@ -244,10 +195,9 @@ export class WindowRows extends StepRows {
     this.sql.exec("UPDATE session SET summaries = summaries + 1, covered_window = MAX(covered_window, ?) WHERE id = 1", id);
   }
 
-  /** A posted summary covers this window and every earlier one. */
-  markCovered(windowId: number, now: number): void {
-    this.sql.exec("UPDATE windows SET posted_at = ? WHERE id <= ? AND posted_at IS NULL", now, windowId);
-    this.sql.exec("UPDATE session SET covered_window = MAX(covered_window, ?) WHERE id = 1", windowId);
+  /** The stored summaries' windows, ascending. */
+  summarisedWindows(): number[] {
+    return this.all<{ id: number }>("SELECT id FROM windows WHERE summary IS NOT NULL ORDER BY id").map((r) => r.id);
   }
 
   /** Every summary still stored (posted or not), oldest first. */
@@ -259,10 +209,9 @@ export class WindowRows extends StepRows {
     return this.first<WindowRow>("SELECT * FROM windows WHERE posted_at IS NOT NULL ORDER BY id DESC LIMIT 1");
   }
 
-  windowCounts(): { closed: number; unsummarised: number; unposted: number } {
-    return this.first<{ closed: number; unsummarised: number; unposted: number }>(
-      `SELECT COUNT(*) AS closed, COALESCE(SUM(summary IS NULL), 0) AS unsummarised,
-              COALESCE(SUM(summary IS NOT NULL AND posted_at IS NULL), 0) AS unposted FROM windows`,
+  windowCounts(): { closed: number; unsummarised: number } {
+    return this.first<{ closed: number; unsummarised: number }>(
+      "SELECT COUNT(*) AS closed, COALESCE(SUM(summary IS NULL), 0) AS unsummarised FROM windows",
     )!;
   }
 }

@@ -104,10 +104,10 @@ export function createSim(seed: number, options: SimOptions = {}) {
   // The LLM client calls the global fetch; the destination is handed the world's (its clock is real
   // time, for the webhook-timestamp the receiver checks; the core keeps the simulated clock).
   vi.spyOn(globalThis, "fetch").mockImplementation(world.fetch);
-  const webhook = createDestination(config, { fetch: world.fetch, now: () => Date.now(), timeoutMs: config.destinationTimeoutMs });
+  const webhook = createDestination(config.lanes[0]!.settings, { fetch: world.fetch, now: () => Date.now(), timeoutMs: config.destinationTimeoutMs });
   const target: Destination = options.needsLink ? { ...webhook, needsLink: true } : webhook;
   const core = new SessionCore(
-    { store, config, ownStore: false, destination: () => target, summariser: createSummariser(config.llm), now: () => now, random, log: () => {} },
+    { store, config, laneEntries: [config.lanes[0]!.entry], destination: () => target, summariser: createSummariser(config.llm), now: () => now, random, log: () => {} },
     // Retention (erasing idle sessions) is tested in workerd; here it would only end the run early.
     { preLinkWindowMs: 120_000, idleMs: 30 * 60_000, retentionMs: options.retentionMs ?? 365 * 24 * 3_600_000 },
   );
