@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run campaign -- --seeds N [--first S]`: runs the fault campaign (test/campaign) for N seeds
-// in the workerd test pool and prints one table: seeds, operations, faults injected by kind,
-// invariant violations (must be 0) and actions accepted vs covered. Exits non-zero on any violation.
+// in the workerd test pool and prints one table: seeds, sessions and their lanes (two destinations
+// each, one faulty), operations, faults injected by kind, invariant violations (must be 0) and
+// actions accepted vs covered. Exits non-zero on any violation.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -61,6 +62,7 @@ const fmt = (n) => n.toLocaleString("en-US");
 const rows = [
   ["seeds", `${fmt(runs.length)} (${first}–${first + seeds - 1}); ${fmt(runs.length - failedTests.length)} clean, ${fmt(failedTests.length)} failed`],
   ["sessions", fmt(sum((m) => m.sessions))],
+  ["lanes (sessions × destinations, one faulty)", fmt(sum((m) => m.lanes))],
   ["operations (steps driven)", fmt(sum((m) => m.ops))],
   ["faults injected", fmt([...faults.values()].reduce((a, b) => a + b, 0))],
   ...[...faults.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([kind, n]) => [`  ${kind}`, fmt(n)]),
@@ -72,7 +74,7 @@ const rows = [
   ["invariant violations", fmt(violations)],
   ...[...byInvariant.entries()].sort().map(([id, n]) => [`  ${id}`, fmt(n)]),
   ["actions accepted", fmt(accepted)],
-  ["actions covered by a posted summary", `${fmt(covered)} (${accepted ? ((100 * covered) / accepted).toFixed(1) : "100.0"}%)`],
+  ["actions covered by a posted summary in every lane", `${fmt(covered)} (${accepted ? ((100 * covered) / accepted).toFixed(1) : "100.0"}%)`],
   ["wall time", `${seconds.toFixed(1)} s`],
 ];
 const width = Math.max(...rows.map(([k]) => k.length));

@@ -1,9 +1,10 @@
 /**
  * @module
  * One Durable Object per session (`{product_id}:{session_id}`). Requests only write and arm the
- * alarm; the lane runs due steps in order until none is due, from `alarm()`, or started by a
- * request that made a step due now, once that request has answered (the alarm is then its
- * backstop, so a run lost to eviction resumes within `KICK_BACKSTOP_MS`).
+ * alarm; the lanes (one per destination, the LLM's, the index's) run their due steps until none is
+ * due, from `alarm()`, or started by a request that made a step due now, once that request has
+ * answered (the alarm is then their backstop, so a run lost to eviction resumes within
+ * `KICK_BACKSTOP_MS`).
  * The behaviour lives in `session/sessionCore.ts`, the pure plan and the pure alarm policy
  * (`session/alarm.ts`); this class wires them to the real storage, destination, LLM, clock and
  * product (its settings over the environment's, its session index), with RPC and lazy schema setup.
@@ -27,10 +28,10 @@ import { SessionCore, type BacklogFull } from "./session/sessionCore";
 import { SessionStore } from "./session/sessionStore";
 import type { SessionState } from "./session/stateView";
 
-/** Steps one run of the lane takes before yielding (it re-arms the alarm to continue). */
+/** Steps one run of the lanes takes before yielding (it re-arms the alarm to continue). */
 const MAX_STEPS_PER_ALARM = 50;
 /**
- * When a request starts the lane, the alarm is set no later than this, in case that run is lost.
+ * When a request starts the lanes, the alarm is set no later than this, in case that run is lost.
  * The store waits for the alarm it already has (its idle close, at most `SESSION_IDLE_MS` ahead):
  * what a lost run delays there is only a summary, since every accepted action is in the context
  * at once; an outbound destination would miss raw context, so it gets a minute.
@@ -212,19 +213,26 @@ export class SessionActor extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     meter.alarm();
     this.alarmAt = null;
-    await this.runLane();
+    await this.runLanes();
   }
 
-  /** One run of the lane at a time: the alarm, a kick, a test or a retry calling in meanwhile joins it. */
-  private runLane(): Promise<void> {
-    this.draining ??= this.drain().finally(() => {
+  /**
+   * One run of the lanes at a time: the alarm, a kick, a test or a retry calling in meanwhile joins
+   * it, and starts the lanes that now have work (the run may be waiting on a slow call in another).
+   */
+  private runLanes(): Promise<void> {
+    if (this.draining) {
+      this.core.wake();
+      return this.draining;
+    }
+    this.draining = this.drain().finally(() => {
       this.draining = null;
     });
     return this.draining;
   }
 
   /**
-   * A step is due now (a window closed, or a batch to deliver without a debounce): the lane runs
+   * A step is due now (a window closed, or a batch to deliver without a debounce): the lanes run
    * right after this request answers, so a stream does not set and fire an alarm per batch. The
    * alarm stays no later than the backstop; a failing run only logs, the backstop retries it.
    */
@@ -232,7 +240,7 @@ export class SessionActor extends DurableObject<Env> {
     const backstopMs = this.config.lanes.length === 0 ? this.config.idleMs : KICK_BACKSTOP_MS;
     await this.applyAlarm(nextAlarmAt({ phase: "kick", current: this.alarmAt, now, backstopAt: now + backstopMs }));
     setTimeout(() => {
-      this.runLane().catch((err: unknown) => log("lane:error", { actor: this.ctx.id.name, error: err instanceof Error ? err.name : typeof err }));
+      this.runLanes().catch((err: unknown) => log("lane:error", { actor: this.ctx.id.name, error: err instanceof Error ? err.name : typeof err }));
     }, 0);
   }
 

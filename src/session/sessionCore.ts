@@ -40,6 +40,8 @@ const FORGET_SEEN_EVERY_MS = 10 * 60_000;
 export class SessionCore {
   private readonly deps: StepDeps;
   private seenForgottenAt = -Infinity;
+  /** While a drain runs: starts its runners that have work now (a request made some due). */
+  private wakeDrain: (() => void) | null = null;
   /** The session incarnation (epoch) whose lanes were last made those of `laneEntries`. */
   private lanesSyncedFor: string | null = null;
 
@@ -250,6 +252,16 @@ export class SessionCore {
   }
 
   /**
+   * A request made work due while a drain runs: the runners that were resting start now, so a
+   * lane waiting on a slow call elsewhere does not hold back a lane that has a note to send.
+   * Says whether a drain was running.
+   */
+  wake(): boolean {
+    this.wakeDrain?.();
+    return this.wakeDrain !== null;
+  }
+
+  /**
    * Runs due steps until none is due (rest), the session expires, or `maxSteps` (yield). Each
    * runner (every destination lane, the LLM lane, the index lane, the idle close) runs its steps
    * in order, and the runners run at once: a destination that takes 20 s to answer holds back
@@ -296,8 +308,13 @@ export class SessionCore {
       }
       return planned;
     };
-    startDue(first);
-    while (running.size > 0) await Promise.all([...running.values()]);
+    this.wakeDrain = () => void startDue(this.planInput(this.deps.now()));
+    try {
+      startDue(first);
+      while (running.size > 0) await Promise.all([...running.values()]);
+    } finally {
+      this.wakeDrain = null;
+    }
     return steps >= maxSteps ? { kind: "yield" } : { kind: "rest" };
   }
 }

@@ -9,13 +9,15 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { stubFor } from "../helpers/api";
 import { crash, retryAlarm } from "../helpers/platform";
 import type { World } from "../world";
-import { snapshot, type ActorSnapshot } from "./invariants";
+import { snapshot, type ActorSnapshot } from "./snapshot";
 
 export interface SessionHandle {
   index: number;
   productId: string;
   sessionId: string;
   actor: string;
+  /** Its product's destinations (host and path), one lane each. */
+  destinations: readonly string[];
   stub: ReturnType<typeof stubFor>;
   nextToken: number;
   /** Alarm runs the driver has in flight on this actor. */
@@ -36,9 +38,13 @@ export class Actors {
   readonly sessions: readonly SessionHandle[];
   private readonly world: World;
 
-  constructor(sessions: readonly SessionHandle[], world: World) {
+  /** The project's summary mode: which summaries a lane still has to post. */
+  private readonly rolling: boolean;
+
+  constructor(sessions: readonly SessionHandle[], world: World, rolling: boolean) {
     this.sessions = sessions;
     this.world = world;
+    this.rolling = rolling;
   }
 
   touch(h: SessionHandle): void {
@@ -126,7 +132,7 @@ export class Actors {
   /** A snapshot, taking a fresh stub if the actor was just crashed under the old one. */
   async snapshotOf(h: SessionHandle, trace: readonly string[]): Promise<ActorSnapshot> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const res = await this.settle(snapshot(h.stub, h.actor, this.world.receiver));
+      const res = await this.settle(snapshot(h.stub, h.actor, this.world, h.destinations, this.rolling));
       if (res.ok) return res.value;
       h.stub = stubFor(h.productId, h.sessionId);
     }
@@ -144,7 +150,8 @@ export class Actors {
           running: h.running,
           inFlight: [...this.world.inFlight.values()],
           session: sql.exec("SELECT covered_window, open_window, open_count, flush_at FROM session").toArray(),
-          notes: sql.exec("SELECT id, kind, window_id, part_id, posted_at FROM notes").toArray(),
+          lanes: sql.exec("SELECT id, destination, delivered_seq, covered_window FROM lanes").toArray(),
+          notes: sql.exec("SELECT id, lane, kind, window_id, seq_from, seq_to, part_id, posted_at FROM notes").toArray(),
           windows: sql.exec("SELECT id, summary IS NOT NULL AS summarised, posted_at FROM windows").toArray(),
           steps: sql.exec("SELECT key, attempts, next_attempt_at, parked_at, last_error FROM steps").toArray(),
         });

@@ -2,9 +2,10 @@
  * The fault campaign's driver: one seed runs several sessions (two products) through a random
  * interleaving of ingest (duplicates and concurrent POSTs included), alarms, graceful eviction,
  * crashes at any await (an actor aborted while a request of it hangs), flushes and backoffs made
- * due, while the destination and the LLM misbehave; then it heals every fault but one session's
- * destination (the others must finish regardless), heals that too, flushes, runs to quiescence,
- * and checks every invariant after each operation and at the end.
+ * due, while the LLM and one of each session's two destinations misbehave (the other is healthy:
+ * `destinations.ts`); then it heals every fault but one session's faulty destination (the other
+ * sessions, and that session's healthy lane, must finish regardless), heals that too, flushes,
+ * runs to quiescence, and checks every invariant per lane after each operation and at the end.
  */
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
@@ -12,14 +13,16 @@ import { loadConfig, need } from "../../src/config";
 import { CircuitBreaker, llmBreaker } from "../../src/llm/breaker";
 import { MAX_WINDOWS_PER_CALL } from "../../src/session/steps/summarise";
 import { stubFor } from "../helpers/api";
-import { createWorld, type Violation, type World } from "../world";
-import { HEALED, seededFaults } from "../world/faults";
+import { createWorld, destinationOf, type Violation, type World } from "../world";
+import { HEALED, seededFaults, type DestCall } from "../world/faults";
 import { Ledger } from "../world/ledger";
 import { Rng } from "../world/prng";
 import { Actors, sleep, type SessionHandle } from "./actors";
 import { Client } from "./client";
-import { checkSnapshot, type ActorSnapshot } from "./invariants";
+import { configureProducts, DESTINATION_URLS, FAULTY, PRODUCT_DESTINATIONS } from "./destinations";
+import { checkAtRest, checkLaneCurrent, checkSnapshot } from "./invariants";
 import { OPERATIONS, perform, type OperationContext } from "./operations";
+import { busyExcept, type ActorSnapshot } from "./snapshot";
 
 /** What a deliberately broken build puts between the actors and the outside world (teeth.test.ts). */
 export type Outbound = (send: (request: Request) => Promise<Response>) => (request: Request) => Promise<Response>;
@@ -33,9 +36,12 @@ export interface SeedResult {
   seed: number;
   ops: number;
   sessions: number;
+  /** Sessions × destinations. */
+  lanes: number;
   faults: Record<string, number>;
   violations: Violation[];
   accepted: number;
+  /** Accepted actions covered by a live summary in every lane of their session. */
   covered: number;
   crashes: number;
   evictions: number;
@@ -68,11 +74,13 @@ export class Campaign {
     this.seed = seed;
     this.outbound = outbound;
     this.rng = new Rng(seed);
-    // Keyed by the actor's place in the seed and the webhook-id without the actor's random epoch
-    // ({epoch}-n{id}), so a seed replays the same faults.
-    this.faults = seededFaults(seed, (call) => `${this.sessions.findIndex((h) => h.actor === call.actor)}|${call.webhookId.replace(/^[^-]*-/, "")}`);
+    // Keyed by the actor's place in the seed, the destination and the webhook-id without the
+    // actor's random epoch ({epoch}-n{id}), so a seed replays the same faults.
+    const identity = (call: DestCall) => `${this.sessions.findIndex((h) => h.actor === call.actor)}|${call.destination}|${call.webhookId.replace(/^[^-]*-/, "")}`;
+    this.faults = seededFaults(seed, identity, FAULTY);
     this.world = createWorld({
       secret: env.WEBHOOK_SECRET,
+      destinations: DESTINATION_URLS,
       ledger: this.ledger,
       faults: this.faults,
       // A window closes at the batch reaching K, so it holds at most K - 1 + the largest batch.
@@ -87,15 +95,17 @@ export class Campaign {
       const productId = index % 2 === 0 ? "p-alpha" : "p-beta";
       const sessionId = `c${seed}-${index}-${run}`;
       const actor = `${productId}:${sessionId}`;
-      this.sessions.push({ index, productId, sessionId, actor, stub: stubFor(productId, sessionId), nextToken: 1, running: 0 });
+      const destinations = PRODUCT_DESTINATIONS[productId]!.map(destinationOf);
+      this.sessions.push({ index, productId, sessionId, actor, destinations, stub: stubFor(productId, sessionId), nextToken: 1, running: 0 });
     }
-    this.actors = new Actors(this.sessions, this.world);
+    this.actors = new Actors(this.sessions, this.world, this.config.mode === "rolling");
     this.client = new Client(this.rng, this.ledger, this.actors, this.violations, seed);
     this.operationContext = { rng: this.rng, sessions: this.sessions, client: this.client, actors: this.actors, faults: this.faults, note: (line) => this.note(line) };
   }
 
   /** Runs the whole seed with the fakes installed; always uninstalls them. */
   async run(): Promise<SeedResult> {
+    await configureProducts();
     const send = this.outbound ? this.outbound((r) => this.world.handle(r)) : (r: Request) => this.world.handle(r);
     const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => send(new Request(input, init)));
     this.world.llm.tickets = 0;
@@ -142,7 +152,8 @@ export class Campaign {
 
   private async faultPhase(): Promise<void> {
     const { rng } = this;
-    const sick = this.sessions.length > 2 || rng.chance(0.6) ? new Set([rng.pick(this.sessions).actor]) : new Set<string>();
+    // One session's faulty destination fails every request: the isolation phase keeps it failing.
+    const sick = new Set([rng.pick(this.sessions).actor]);
     this.faults.plan = { destRate: 0.1 + rng.float() * 0.4, llmRate: 0.1 + rng.float() * 0.5, sick };
     this.note(`plan dest=${this.faults.plan.destRate.toFixed(2)} llm=${this.faults.plan.llmRate.toFixed(2)} sick=${[...sick].join(",")}`);
     const total = rng.int(25, 45);
@@ -157,25 +168,35 @@ export class Campaign {
     }
   }
 
-  /** Every fault healed but the sick session's destination: the other sessions must finish anyway. */
+  /**
+   * Every fault healed but the sick session's faulty destination: the other sessions must finish
+   * anyway, and so must the sick session's healthy lane, which must then hold everything accepted.
+   */
   private async isolationPhase(): Promise<void> {
     const sick = this.faults.plan.sick;
     this.faults.plan = { ...HEALED, sick };
-    this.note("isolation: healed all but the sick destination");
-    const healthy = this.sessions.filter((h) => !sick.has(h.actor));
-    const unfinished = await this.quiesce(healthy, this.sessions);
+    this.note("isolation: healed all but the sick session's faulty destination");
+    const targets = this.sessions.map((h) => ({ h, except: sick.has(h.actor) ? FAULTY : null }));
+    const unfinished = await this.quiesce(targets);
     for (const snap of unfinished) {
-      this.violations.push({ invariant: "6-isolated", actor: snap.actor, message: `not finished while another session's destination fails: ${snap.busy.join(", ")}` });
+      const why = sick.has(snap.actor) ? "while its other lane's destination fails" : "while another session's destination fails";
+      this.violations.push({ invariant: "6-isolated", actor: snap.actor, message: `not finished ${why}: ${busyExcept(snap, targets.find((t) => t.h.actor === snap.actor)!.except).join(", ")}` });
+    }
+    if (!this.clean()) return;
+    for (const h of this.sessions.filter((s) => sick.has(s.actor))) {
+      const snap = await this.actors.snapshotOf(h, this.trace);
+      for (const d of h.destinations.filter((d) => d !== FAULTY)) this.violations.push(...checkLaneCurrent(snap, this.ledger, d));
     }
   }
 
   private async finalPhase(): Promise<void> {
     this.faults.plan = HEALED;
     this.note("final: healed everything");
-    await this.quiesce(this.sessions, this.sessions);
+    const everything = this.sessions.map((h) => ({ h, except: null }));
+    await this.quiesce(everything);
     for (const h of this.sessions) await this.actors.settle(h.stub.flush());
     this.note("final: flushed");
-    const unfinished = await this.quiesce(this.sessions, this.sessions);
+    const unfinished = await this.quiesce(everything);
     for (const snap of unfinished) {
       const h = this.sessions.find((s) => s.actor === snap.actor)!;
       this.violations.push({ invariant: "liveness", actor: snap.actor, message: `not quiescent after healing: ${snap.busy.join(", ")}; ${await this.actors.describe(h)}` });
@@ -184,29 +205,11 @@ export class Campaign {
     for (const h of this.sessions) await this.finalCheck(h);
   }
 
-  /** After a flush and quiescence everything accepted is covered by the one live summary. */
+  /** After a flush and quiescence, in every lane, everything accepted is covered by its live summaries. */
   private async finalCheck(h: SessionHandle): Promise<void> {
     const snap = await this.actors.snapshotOf(h, this.trace);
-    const accepted = this.ledger.acceptedFor(h.actor);
-    const uncovered = accepted.filter((t) => !snap.coverage.has(t));
-    if (uncovered.length) {
-      this.violations.push({ invariant: "2-nothing-lost", actor: h.actor, message: `${uncovered.length} accepted action(s) never covered: ${uncovered.slice(0, 4).join(", ")}` });
-    }
-    if (snap.liveRaw.size) this.violations.push({ invariant: "liveness", actor: h.actor, message: `${snap.liveRaw.size} covered action(s) still in raw notes` });
-    const actions = this.client.acceptedActions(h);
-    if (snap.actionsAccepted !== actions) {
-      this.violations.push({ invariant: "3-exactly-once", actor: h.actor, message: `actor counted ${snap.actionsAccepted} actions accepted, client had ${actions} accepted` });
-    }
-    // Only the session row and the latest summary (its window and note) remain.
-    const bound = accepted.length ? 3 : snap.exists ? 1 : 0;
-    if (snap.rows > bound) this.violations.push({ invariant: "5-bounded", actor: h.actor, message: `${snap.rows} rows kept at rest (expected at most ${bound})` });
-    if (snap.exists) {
-      const state = await h.stub.state();
-      const { threshold, mode } = this.config;
-      if (state?.storage.rows !== snap.rows || state.llm_breaker === undefined || state.threshold !== threshold || state.mode !== mode) {
-        this.violations.push({ invariant: "protocol", actor: h.actor, message: `state shows rows ${state?.storage.rows} (snapshot ${snap.rows}), K ${state?.threshold}/${threshold}, ${state?.mode}/${mode}, llm_breaker ${JSON.stringify(state?.llm_breaker)}` });
-      }
-    }
+    const state = snap.exists ? await h.stub.state() : null;
+    this.violations.push(...checkAtRest(snap, this.ledger, this.client.acceptedActions(h), state, this.config));
   }
 
   // ---- checking and settling -----------------------------------------------------------------
@@ -219,29 +222,30 @@ export class Campaign {
   }
 
   /**
-   * Runs `sessions` to quiescence: backoffs made due, the breaker's pause waited out, alarms fired
-   * (only where one is set, so a session that lost its alarm shows up as unfinished; one the
-   * platform is running shows none, so a round that fired nothing waits a moment for those).
-   * `alarms` also get their alarms fired, finished or not. Returns the sessions still busy.
+   * Runs every session to quiescence, each but its `except` lane (whose destination keeps
+   * failing meanwhile): backoffs made due, the breaker's pause waited out, alarms fired (only
+   * where one is set, so a session that lost its alarm shows up as unfinished; one the platform
+   * is running shows none, so a round that fired nothing waits a moment for those). Returns the
+   * sessions still busy.
    */
-  private async quiesce(sessions: SessionHandle[], alarms: SessionHandle[]): Promise<ActorSnapshot[]> {
+  private async quiesce(targets: { h: SessionHandle; except: string | null }[]): Promise<ActorSnapshot[]> {
     let busy: ActorSnapshot[] = [];
     for (let round = 0; round < QUIESCE_ROUNDS; round++) {
       await this.actors.crashHung();
       busy = [];
-      for (const h of sessions) {
+      for (const { h, except } of targets) {
         const snap = await this.actors.snapshotOf(h, this.trace);
-        if (!snap.quiescent) busy.push(snap);
+        if (busyExcept(snap, except).length) busy.push(snap);
       }
       if (busy.length === 0) return [];
       const until = this.breaker.blockedUntil(Date.now());
       if (until !== null) await sleep(until - Date.now() + 1);
-      const busyActors = new Set(busy.map((b) => b.actor));
       let fired = false;
-      for (const h of alarms) {
-        // A finished session needs no alarm; one outside `sessions` (the sick one) keeps failing meanwhile.
-        if (sessions.includes(h) && !busyActors.has(h.actor)) continue;
-        if (!sessions.includes(h) || (busy.find((b) => b.actor === h.actor)?.steps ?? 0) > 0) await this.actors.makeDue(h);
+      for (const { h, except } of targets) {
+        const snap = busy.find((b) => b.actor === h.actor);
+        // A finished session needs no alarm; one whose faulty lane is left failing keeps trying it.
+        if (!snap && except === null) continue;
+        if (except !== null || (snap?.steps ?? 0) > 0) await this.actors.makeDue(h);
         if (await this.actors.alarm(h)) fired = true;
       }
       if (!fired) await sleep(QUIESCE_PAUSE_MS);
@@ -270,15 +274,19 @@ export class Campaign {
   }
 
   private result(): SeedResult {
-    const covered = this.sessions.reduce((n, h) => n + this.ledger.acceptedFor(h.actor).filter((t) => this.world.receiver.liveCoverage(h.actor).has(t)).length, 0);
+    const coveredEverywhere = (h: SessionHandle) => {
+      const lanes = h.destinations.map((d) => this.world.receivers.get(d)!.liveCoverage(h.actor));
+      return this.ledger.acceptedFor(h.actor).filter((t) => lanes.every((c) => c.has(t))).length;
+    };
     return {
       seed: this.seed,
       ops: this.ops,
       sessions: this.sessions.length,
+      lanes: this.sessions.reduce((n, h) => n + h.destinations.length, 0),
       faults: Object.fromEntries(this.world.injected),
       violations: this.allViolations(),
       accepted: this.sessions.reduce((n, h) => n + this.ledger.acceptedFor(h.actor).length, 0),
-      covered,
+      covered: this.sessions.reduce((n, h) => n + coveredEverywhere(h), 0),
       crashes: this.actors.stats.crashes,
       evictions: this.actors.stats.evictions,
       breakerOpens: this.breakerOpens,

@@ -1,5 +1,5 @@
 /**
- * Deliberately broken builds, to show the campaign has teeth. Five break the build's wire: they sit
+ * Deliberately broken builds, to show the campaign has teeth. Seven break the build's wire: they sit
  * between the actors and the outside world (the campaign's `fetch`) and send what a buggy
  * destination would, signed with the Worker's own secret. One breaks storage: it patches the
  * store class the actors run in this isolate (the only mutation that needs to know an internal).
@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { SessionStore } from "../../src/session/sessionStore";
 import type { InvariantId } from "../world/receiver";
+import { HEALTHY_URL } from "./destinations";
 import type { Outbound } from "./driver";
 
 export interface Mutation {
@@ -60,7 +61,8 @@ export const MUTATIONS: readonly Mutation[] = [
         const delivery = await readDelivery(request);
         if (!delivery) return send(request);
         const { data, type } = delivery.event;
-        const actor = `${data.product_id}:${data.session_id}`;
+        // Per lane: the notes this session posted to this destination.
+        const actor = `${request.url} ${data.product_id}:${data.session_id}`;
         if (type === "context.summary") {
           const covered = (posted.get(actor) ?? []).filter((n) => n.window <= data.window!);
           for (const n of covered) {
@@ -143,6 +145,40 @@ export const MUTATIONS: readonly Mutation[] = [
           throw err;
         }
       };
+    }),
+  },
+  {
+    name: "holds a session's other lanes back while one of its destinations fails",
+    expect: "6-isolated",
+    install: wireOnly((send) => {
+      // Per session, until when every delivery to another destination waits (a backoff shared across lanes).
+      const blocked = new Map<string, { url: string; until: number }>();
+      return async (request) => {
+        const delivery = await readDelivery(request);
+        if (!delivery) return send(request);
+        const actor = `${delivery.event.data.product_id}:${delivery.event.data.session_id}`;
+        const block = blocked.get(actor);
+        if (block && block.url !== request.url && Date.now() < block.until) return new Response("shared backoff", { status: 503 });
+        const fail = () => blocked.set(actor, { url: request.url, until: Date.now() + 60_000 });
+        try {
+          const res = await send(request);
+          if (!res.ok) fail();
+          return res;
+        } catch (err) {
+          fail();
+          throw err;
+        }
+      };
+    }),
+  },
+  {
+    name: "posts each summary to one destination only, and redacts in both",
+    expect: "1-summary-first",
+    install: wireOnly((send) => async (request) => {
+      const delivery = await readDelivery(request);
+      // The build believes the summary went out in this lane too, so it redacts what it covers here.
+      if (delivery?.event.type === "context.summary" && request.url === HEALTHY_URL) return new Response(null, { status: 204 });
+      return send(request);
     }),
   },
 ];

@@ -26,6 +26,8 @@ export type BadSummary = "empty" | "error-text" | "refusal" | "too-long";
 export interface DestCall {
   actor: string;
   webhookId: string;
+  /** Where it goes: host and path of the destination URL. */
+  destination: string;
 }
 
 export interface LlmCall {
@@ -111,7 +113,7 @@ export interface FaultPlan {
   destRate: number;
   /** Share of LLM calls that misbehave. */
   llmRate: number;
-  /** Actors whose every destination request fails (the isolation check). */
+  /** Actors whose every request to the (faulty) destination fails (the isolation checks). */
   sick: ReadonlySet<string>;
 }
 
@@ -121,8 +123,10 @@ export const HEALED: FaultPlan = { destRate: 0, llmRate: 0, sick: new Set() };
  * The campaign's faults: decided per request identity and attempt from the seed, so that a seed
  * replays the same faults however alarms interleaved. `identity` names a destination request
  * without anything random per run (the actor's place in the seed, the webhook-id without its epoch).
+ * With `faulty` (a destination, host and path) only requests to it misbehave; every other
+ * destination is healthy (its requests still pause now and then, so that they interleave).
  */
-export function seededFaults(seed: number, identity: (call: DestCall) => string) {
+export function seededFaults(seed: number, identity: (call: DestCall) => string, faulty?: string) {
   const attempts = new Map<string, number>();
   const draws = (key: string): [number, number, number] => {
     const nth = (attempts.get(key) ?? 0) + 1;
@@ -135,6 +139,7 @@ export function seededFaults(seed: number, identity: (call: DestCall) => string)
     dest(call: DestCall): DestFault | null {
       const [r, kind, delay] = draws(`dest|${identity(call)}`);
       delays.set(call, delay);
+      if (faulty !== undefined && call.destination !== faulty) return null;
       if (source.plan.sick.has(call.actor)) return pickWeighted(SICK_WEIGHTS, kind);
       return r < source.plan.destRate ? pickWeighted(DEST_WEIGHTS, kind) : null;
     },

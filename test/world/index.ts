@@ -8,8 +8,11 @@
  * runs it as it is.
  *
  * Requests are told apart by what they are, not by host: `…/chat/completions` is the LLM, a request
- * with a `webhook-id` is a delivery, anything else is answered 599 (deny by default).
+ * with a `webhook-id` is a delivery, anything else is answered 599 (deny by default). A world given
+ * several `destinations` (webhook URLs) runs one receiver per URL, so each lane of a session is
+ * checked on its own; without, one receiver takes every delivery.
  */
+import { SummaryCoverage } from "./coverage.ts";
 import { NO_FAULTS, type DestCall, type FaultSource, type LlmCall } from "./faults.ts";
 import type { Ledger } from "./ledger.ts";
 import { Llm, type LlmRequest } from "./llm.ts";
@@ -30,6 +33,14 @@ export interface WorldOptions {
   maxPromptChars?: number;
   /** A fixed text for every good LLM answer (the benchmark). */
   summaryText?: string;
+  /** Webhook URLs, one receiver each; a delivery to any other URL is refused (599). */
+  destinations?: readonly string[];
+}
+
+/** A delivery's destination, as receivers and fault sources name it: host and path. */
+export function destinationOf(url: string): string {
+  const { host, pathname } = new URL(url);
+  return `${host}${pathname}`;
 }
 
 type Channel = "dest" | "llm";
@@ -56,7 +67,11 @@ function statusAnswer(channel: Channel, status: number): Response {
 
 export class World {
   readonly events: WorldEvent[] = [];
+  /** The first destination's receiver (the only one, without `destinations`). */
   readonly receiver: Receiver;
+  /** One receiver per destination (host and path); empty without `destinations`. */
+  readonly receivers = new Map<string, Receiver>();
+  readonly coverage = new SummaryCoverage();
   readonly llm: Llm;
   faults: FaultSource;
   /** Extra latency before every answer, per channel (ms). */
@@ -72,13 +87,27 @@ export class World {
 
   constructor(options: WorldOptions = {}) {
     const badSummaries = new Set<string>();
-    this.receiver = new Receiver({ secret: options.secret, ledger: options.ledger, events: this.events, badSummaries });
+    const receiver = (label?: string) => {
+      const windowTokens = (actor: string, window: number) => [...this.allReceivers()].flatMap((r) => r.windowTokens(actor, window));
+      return new Receiver({ secret: options.secret, ledger: options.ledger, events: this.events, badSummaries, coverage: this.coverage, label, windowTokens });
+    };
+    for (const url of options.destinations ?? []) this.receivers.set(destinationOf(url), receiver(destinationOf(url)));
+    this.receiver = this.receivers.values().next().value ?? receiver();
     this.llm = new Llm({ ledger: options.ledger, events: this.events, badSummaries, maxPromptActions: options.maxPromptActions, maxPromptChars: options.maxPromptChars, summaryText: options.summaryText });
     this.faults = options.faults ?? NO_FAULTS;
   }
 
   get violations(): Violation[] {
-    return [...this.receiver.violations, ...this.llm.violations];
+    return [...[...this.allReceivers()].flatMap((r) => r.violations), ...this.llm.violations];
+  }
+
+  /** The receiver of a destination URL: its own, or the only one; undefined for a URL this world does not serve. */
+  receiverFor(url: string): Receiver | undefined {
+    return this.receivers.size === 0 ? this.receiver : this.receivers.get(destinationOf(url));
+  }
+
+  private allReceivers(): Iterable<Receiver> {
+    return this.receivers.size === 0 ? [this.receiver] : this.receivers.values();
   }
 
   /** `fetch`, answered by this world. */
@@ -136,13 +165,15 @@ export class World {
     } catch {
       // Not JSON: the receiver refuses it below.
     }
-    const call: DestCall = { actor, webhookId: request.headers.get("webhook-id") ?? "" };
+    const receiver = this.receiverFor(request.url);
+    if (!receiver) return new Response(`world: no destination at ${destinationOf(request.url)}`, { status: 599 });
+    const call: DestCall = { actor, webhookId: request.headers.get("webhook-id") ?? "", destination: destinationOf(request.url) };
     const fault = this.faults.dest(call);
     if (fault) this.count("dest", fault);
     this.inFlight.set(id, `${actor} webhook ${call.webhookId} ${fault ?? "ok"}`);
     await this.pause("dest", call, request.signal);
     const landed = fault === null || fault.endsWith("-landed");
-    const delivery = landed ? this.receiver.receive(request.headers, body) : null;
+    const delivery = landed ? receiver.receive(request.headers, body) : null;
     switch (fault) {
       case null:
         return delivery === "bad-signature" ? new Response("bad signature", { status: 401 }) : new Response(null, { status: 204 });
@@ -168,7 +199,7 @@ export class World {
     try {
       const asked: LlmCall = { actor: call.actor, prompt: call.prompt };
       // A rolling prompt that builds on an extractive fallback covers what that fallback covered.
-      const inherited = call.prompt.includes("Extractive summary (") ? (this.receiver.fallbackCoverage.get(call.actor) ?? []) : [];
+      const inherited = call.prompt.includes("Extractive summary (") ? (this.coverage.fallback.get(call.actor) ?? []) : [];
       if (call.chars > llm.contextChars) {
         this.refused(call, inherited);
         const error = { message: "This model's maximum context length was exceeded", type: "invalid_request_error", code: "context_length_exceeded" };
@@ -208,8 +239,7 @@ export class World {
 
   /** Remembers what a refused prompt covered, for the extractive summary the service posts instead. */
   private refused(call: LlmRequest, inherited: Iterable<string>): void {
-    const { fallbackCoverage } = this.receiver;
-    fallbackCoverage.set(call.actor, new Set([...(fallbackCoverage.get(call.actor) ?? []), ...this.llm.coverage(call, inherited)]));
+    this.coverage.refused(call.actor, this.llm.coverage(call, inherited));
   }
 }
 

@@ -4,6 +4,7 @@
  * summary's coverage included when the prompt carries it), so coverage can be checked where the
  * summary lands. It counts calls, keeps prompts and checks that prompts stay O(K).
  */
+import { ELIDED_MARK } from "./coverage.ts";
 import type { BadSummary } from "./faults.ts";
 import { decodeCoverage, encodeCoverage, tokensIn, type Ledger } from "./ledger.ts";
 import type { Violation, WorldEvent } from "./receiver.ts";
@@ -28,9 +29,8 @@ export interface LlmOptions {
   summaryText?: string;
 }
 
-/** The service's line for the middle of an over-long window, and how a summary of one says so. */
+/** The service's line for the middle of an over-long window (a summary of one says so: ELIDED_MARK). */
 const ELIDED_RE = /\u2026 \d+ actions elided/;
-export const ELIDED_MARK = "(some of the window's actions were elided from the prompt)";
 
 /** The part of a prompt that lists the window's actions (the whole prompt if it has no such part). */
 function actionsPart(prompt: string): string {

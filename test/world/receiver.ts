@@ -1,13 +1,15 @@
 /**
- * The destination of the fake world: a Standard Webhooks receiver, as an agent's backend would
+ * A destination of the fake world: a Standard Webhooks receiver, as an agent's backend would
  * run one. It verifies each signature with the reference `standardwebhooks` package, dedupes on
  * `webhook-id`, keeps notes and applies redactions. Invariants about the order of events (summary
  * first, exactly once, per-session order, isolation) are checked as each event is applied; those
- * that need to know what the client sent (tokens) are checked only when a ledger is given.
+ * that need to know what the client sent (tokens) are checked only when a ledger is given. A
+ * world with several destinations has one receiver each: every invariant holds per lane
+ * (session × destination), so each receiver checks its own notes only.
  */
 import { Webhook } from "standardwebhooks";
-import { decodeCoverage, tokensIn, type Ledger } from "./ledger.ts";
-import { ELIDED_MARK } from "./llm.ts";
+import { SummaryCoverage } from "./coverage.ts";
+import { tokensIn, type Ledger } from "./ledger.ts";
 
 export type InvariantId = "1-summary-first" | "2-nothing-lost" | "3-exactly-once" | "4-order" | "5-bounded" | "6-isolated" | "liveness" | "protocol";
 
@@ -72,6 +74,12 @@ export interface ReceiverOptions {
   events: WorldEvent[];
   /** Texts the fake LLM produced that must never be posted (empty, error-looking, too long). */
   badSummaries: Set<string>;
+  /** What summaries cover, shared with the LLM and every other receiver of the world. */
+  coverage?: SummaryCoverage;
+  /** The destination this receiver stands for, named in its violations when the world has several. */
+  label?: string;
+  /** The raw tokens of an actor's window as they landed anywhere in the world (default: here). */
+  windowTokens?: (actor: string, window: number) => Iterable<string>;
 }
 
 /** `{epoch}-n{id}` → its epoch and note number. */
@@ -83,14 +91,7 @@ function parseKey(key: string): { epoch: string; n: number } | null {
 export type Delivery = "applied" | "duplicate" | "bad-signature";
 
 export class Receiver {
-  /** Per actor, what the prompts the LLM refused (400) covered: the service's extractive fallback covers the same. */
-  readonly fallbackCoverage = new Map<string, Set<string>>();
-  /**
-   * Per actor, what summaries covered beyond the tokens their text lists (a window whose prompt
-   * elided actions covers every action of that window): a later summary builds on it, so it
-   * covers the same.
-   */
-  private readonly creditedCoverage = new Map<string, Set<string>>();
+  readonly coverage: SummaryCoverage;
   readonly notes = new Map<string, ReceivedNote>();
   readonly violations: Violation[] = [];
   /** Deliveries of an id already seen (retries after a lost answer), deduped. */
@@ -102,11 +103,17 @@ export class Receiver {
 
   constructor(options: ReceiverOptions) {
     this.options = options;
+    this.coverage = options.coverage ?? new SummaryCoverage();
     this.webhook = options.secret ? new Webhook(options.secret) : null;
   }
 
   private violation(invariant: InvariantId, actor: string, message: string): void {
-    this.violations.push({ invariant, actor, message });
+    this.violations.push({ invariant, actor, message: this.options.label ? `at ${this.options.label}: ${message}` : message });
+  }
+
+  /** The raw tokens of an actor's window that landed here. */
+  windowTokens(actor: string, window: number): string[] {
+    return [...this.notes.values()].filter((n) => n.actor === actor && n.kind === "raw" && n.window === window).flatMap((n) => n.tokens);
   }
 
   /** Live notes, of one actor and/or one event type. */
@@ -171,17 +178,10 @@ export class Receiver {
       note.tokens = (event.data.actions ?? []).flatMap((a) => tokensIn(a.description ?? ""));
       this.checkRaw(actor, lane, id, note.tokens);
     } else {
-      // An extractive fallback (the LLM refused the window) covers what the refused prompts did.
-      const fallback = event.data.extractive ? this.fallbackCoverage.get(actor) : undefined;
-      const quoted = decodeCoverage(text);
-      if (quoted !== null && text.includes(ELIDED_MARK)) {
-        const credited = this.creditedCoverage.get(actor) ?? new Set<string>();
-        for (const n of this.notes.values()) if (n.actor === actor && n.kind === "raw" && n.window === window) for (const t of n.tokens) credited.add(t);
-        this.creditedCoverage.set(actor, credited);
-      }
+      const windowTokens = this.options.windowTokens ?? ((a: string, w: number) => this.windowTokens(a, w));
+      this.coverage.landed(actor, text, () => windowTokens(actor, window));
       // A text that lists no coverage is a bad summary, unless it is a fallback (which lists none).
-      const carried = [...(fallback ?? []), ...(this.creditedCoverage.get(actor) ?? [])];
-      note.covers = quoted === null && !fallback ? null : new Set([...(quoted ?? []), ...carried]);
+      note.covers = this.coverage.of(actor, text, Boolean(event.data.extractive));
       if (this.options.badSummaries.has(text) || this.options.badSummaries.has(text.trim()) || note.covers === null) {
         this.violation("1-summary-first", actor, `bad summary posted for window ${window}: ${JSON.stringify(text.slice(0, 60))}`);
       }
