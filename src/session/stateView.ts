@@ -72,7 +72,7 @@ export function buildState(store: SessionStore, s: SessionRow, opts: StateOption
       added_at: iso(lane.added_at),
       covered_through: lane.covered_window,
       unposted_summaries: unposted,
-      pending: pending ?? { actions: 0, since: null },
+      pending: { actions: pending?.actions ?? 0, since: iso(pending?.firstAt ?? null) },
       notes: notes.map(note),
       step: laneSteps[laneSteps.length - 1] ?? null,
       counters: {
