@@ -78,7 +78,7 @@ async function start(destinations: unknown[]) {
   };
 }
 
-type Lane = { id: number; destination: string; covered_through: number; notes: { part_id: string }[]; step: Record<string, unknown> | null; counters: Record<string, number> };
+type Lane = { id: number; destination: string; covered_through: number; pending: { actions: number; since: string | null }; notes: { part_id: string }[]; step: Record<string, unknown> | null; counters: Record<string, number> };
 const laneOf = (state: { lanes: Lane[] }, destination: string) => {
   const lanes = state.lanes.filter((l) => l.destination === destination);
   expect(lanes).toHaveLength(1);
@@ -128,8 +128,11 @@ describe("two destinations, one failing for minutes", () => {
     expect(failing.counters.step_failures).toBe(4);
     expect(failing.counters.raw_notes_posted).toBe(0);
     expect(failing.covered_through).toBe(0);
+    // Actions 2-9 wait for this lane (0-1 are in its note in flight), since the batch of action 2 arrived.
+    expect(failing.pending).toEqual({ actions: 8, since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    expect(state.pending).toEqual(failing.pending);
     const current = laneOf(state, "intercom");
-    expect(current).toMatchObject({ step: null, covered_through: 2, counters: { step_failures: 0, summary_notes_posted: 2 } });
+    expect(current).toMatchObject({ step: null, covered_through: 2, pending: { actions: 0, since: null }, counters: { step_failures: 0, summary_notes_posted: 2 } });
     expect(partIds(current)).toEqual(ids(x.intercom()));
     expect(live(x.intercom(), "summary").map((n) => n.window)).toEqual([2]);
     expect(rawTokens(x.intercom())).toEqual(x.tokens(0, 9));
@@ -172,6 +175,7 @@ describe("two destinations, one failing for minutes", () => {
       expect(live(log).map((n) => [n.kind, n.window])).toEqual([["summary", 3]]);
     }
   });
+
   it("a webhook call that hangs holds back only its own lane: Intercom gets the note meanwhile", async () => {
     const x = await start([webhook, intercom]);
     const release = world.hold("dest");
