@@ -58,7 +58,7 @@ describe("GET /v1/meter", () => {
       llm: { calls: 0, prompt_tokens: 0, completion_tokens: 0 },
     });
     // Creating the schema is most of a new session's first batch.
-    expect(first.storage).toEqual({ sql_statements: 32, rows_read: 32, rows_written: 20, alarm_writes: 1 });
+    expect(first.storage).toEqual({ sql_statements: 31, rows_read: 31, rows_written: 20, alarm_writes: 1 });
 
     expect((await postActions(batch(P, s, 3, 3))).status).toBe(202);
     const second = await readMeter();
@@ -79,7 +79,7 @@ describe("GET /v1/meter", () => {
       llm: { calls: 1, prompt_tokens: Math.ceil(prompt.length / 4), completion_tokens: 40 },
     });
     // The flush and the alarm (four steps and the index entry; the flush's alarm fired and was re-armed once, for retention).
-    expect(delta(after.storage, second.storage)).toEqual({ sql_statements: 171, rows_read: 185, rows_written: 29, alarm_writes: 1 });
+    expect(delta(after.storage, second.storage)).toEqual({ sql_statements: 163, rows_read: 176, rows_written: 29, alarm_writes: 1 });
   });
 
   it("answers 401 to a wrong or missing token (a deployment without METER: test/api.test.ts)", async () => {

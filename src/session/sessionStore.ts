@@ -34,14 +34,16 @@ export class SessionStore extends SeenKeyRows {
   planRows(rolling: boolean): PlanRows | null {
     const session = this.session();
     if (!session) return null;
+    const lanes = this.lanes();
+    const summarised = lanes.length > 0 ? this.summarisedWindows() : [];
     return {
       session,
-      lanes: this.lanes().map((lane) => ({
+      lanes: lanes.map((lane) => ({
         id: lane.id,
         destination: lane.destination,
         pending: this.pending(lane, session),
         inflightRawNote: this.inflightRawNote(lane.id)?.id ?? null,
-        nextToPost: this.nextToPost(lane, rolling),
+        nextToPost: this.nextToPost(lane, rolling, summarised),
         nextToRedact: this.nextToRedact(lane.id, lane.covered_window, rolling),
       })),
       nextToSummarise: this.nextToSummarise(),

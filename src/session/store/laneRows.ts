@@ -126,11 +126,14 @@ export class LaneRows extends NoteRows {
 
   /**
    * The next summary the lane posts: one it prepared and has not confirmed first, else the oldest
-   * it still needs (`session/lanes.ts`).
+   * it still needs (`session/lanes.ts`). `summarised`: the stored summaries' windows, when read already.
    */
-  nextToPost(lane: LaneRow, rolling: boolean): number | null {
+  nextToPost(lane: LaneRow, rolling: boolean, summarised: readonly number[] = this.summarisedWindows()): number | null {
     const inflight = this.inflightSummaryWindow(lane.id);
     if (inflight !== null) return inflight;
-    return summariesToPost({ covered: lane.covered_window }, this.summarisedWindows(), this.rawNoteWindows(lane.id), rolling)[0] ?? null;
+    const newest = summarised.at(-1);
+    // Nothing newer than what the lane covers: no need to read its raw notes.
+    if (newest === undefined || newest <= lane.covered_window) return null;
+    return summariesToPost({ covered: lane.covered_window }, summarised, this.rawNoteWindows(lane.id), rolling)[0] ?? null;
   }
 }
