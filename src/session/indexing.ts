@@ -13,6 +13,7 @@
  */
 import type { IndexEntry, IndexedStep } from "../product/sessionIndex";
 import { expiresAt } from "./plan";
+import type { NoteCounts } from "./store/laneRows";
 import type { SessionRow, StepRow } from "./store/schema";
 
 export const INDEX_ACTIVITY_INTERVAL_MS = 60_000;
@@ -43,7 +44,7 @@ function stepInTrouble(steps: readonly StepRow[]): IndexedStep | null {
   return r ? { key: r.key, kind: r.kind, attempts: r.attempts, last_error: r.last_error, parked: r.parked_at !== null } : null;
 }
 
-export function indexEntry(s: SessionRow, steps: readonly StepRow[], retentionMs: number): IndexEntry {
+export function indexEntry(s: SessionRow, steps: readonly StepRow[], notes: NoteCounts, retentionMs: number): IndexEntry {
   return {
     session_id: s.session_id,
     epoch: s.epoch,
@@ -55,10 +56,10 @@ export function indexEntry(s: SessionRow, steps: readonly StepRow[], retentionMs
     counts: {
       actions: s.actions_accepted,
       batches: s.batches_accepted,
-      raw_notes: s.raw_notes_posted,
+      raw_notes: notes.raw_notes_posted,
       // Summaries made (posted, for the store, the moment they are stored).
       summaries: s.summaries,
-      redactions: s.redactions,
+      redactions: notes.redactions,
     },
     step: stepInTrouble(steps),
   };

@@ -84,6 +84,9 @@ export function buildState(store: SessionStore, s: SessionRow, opts: StateOption
       },
     };
   });
+  // The session's note counters are its lanes' sums.
+  const totals = { raw_notes_posted: 0, summary_notes_posted: 0, redactions: 0 };
+  for (const l of lanes) for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += l.counters[k];
   // The lane furthest behind.
   const pending = lanes.reduce<(typeof lanes)[number]["pending"] | null>((most, l) => (most && most.actions >= l.pending.actions ? most : l.pending), null);
   return {
@@ -125,10 +128,10 @@ export function buildState(store: SessionStore, s: SessionRow, opts: StateOption
       actions_accepted: s.actions_accepted,
       batches_accepted: s.batches_accepted,
       duplicates: s.duplicates,
-      raw_notes_posted: s.raw_notes_posted,
+      raw_notes_posted: totals.raw_notes_posted,
       summaries: s.summaries,
-      summary_notes_posted: s.summary_notes_posted,
-      redactions: s.redactions,
+      summary_notes_posted: totals.summary_notes_posted,
+      redactions: totals.redactions,
       llm_calls: s.llm_calls,
       llm_failures: s.llm_failures,
       summaries_rejected: s.summaries_rejected,

@@ -14,7 +14,7 @@ export const indexSession: StepFn<StepOf<"index">> = async (deps, s, step) => {
   if (!deps.index) return null;
   const steps = deps.store.steps();
   const state = indexState(s, steps);
-  const result = await deps.index(indexEntry(s, steps, deps.config.retentionMs));
+  const result = await deps.index(indexEntry(s, steps, deps.store.noteCounts(), deps.config.retentionMs));
   return {
     key: step.key,
     result,

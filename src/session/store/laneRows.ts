@@ -9,12 +9,22 @@ import type { BatchRow, LaneRow, SessionRow } from "./schema";
 import { NoteRows } from "./noteRows";
 import type { PendingBatches } from "./windowRows";
 
+export type NoteCounts = Pick<LaneRow, "raw_notes_posted" | "summary_notes_posted" | "redactions">;
+
 /** A lane's pending batches: not taken by its raw notes, in windows it has not covered nor skipped (`rawFloor`). */
 const LANE_PENDING = "seq > ? AND window_id > ?";
 
 export class LaneRows extends NoteRows {
   lanes(): LaneRow[] {
     return this.all<LaneRow>("SELECT * FROM lanes ORDER BY id");
+  }
+
+  /** The session's note counters: the sums over its lanes (a removed lane's go with it). */
+  noteCounts(): NoteCounts {
+    return this.first<NoteCounts>(
+      `SELECT COALESCE(SUM(raw_notes_posted), 0) AS raw_notes_posted, COALESCE(SUM(summary_notes_posted), 0) AS summary_notes_posted,
+              COALESCE(SUM(redactions), 0) AS redactions FROM lanes`,
+    )!;
   }
 
   lane(id: number): LaneRow | null {

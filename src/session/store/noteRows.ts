@@ -1,7 +1,9 @@
 /**
  * @module
  * Notes: raw and summary notes, each in one lane, from prepared (before any I/O) to posted (with
- * the destination's part id) to redacted (deleted).
+ * the destination's part id) to redacted (deleted). Their counters are the lane's only (the
+ * session's are the sums over its lanes, `LaneRows.noteCounts`), so a note's step writes one row
+ * fewer.
  */
 import type { SlimAction } from "../model";
 import type { BatchRow, NoteRow } from "./schema";
@@ -87,7 +89,6 @@ export class NoteRows extends WindowRows {
   markRawPosted(lane: number, noteId: number, partId: string, now: number): void {
     this.markNotePosted(noteId, partId, now);
     this.sql.exec("UPDATE lanes SET raw_notes_posted = raw_notes_posted + 1 WHERE id = ?", lane);
-    this.bump("raw_notes_posted");
   }
 
   /** The summary note is confirmed: in its lane, its window and every earlier one are now covered. */
@@ -98,14 +99,12 @@ export class NoteRows extends WindowRows {
       windowId,
       lane,
     );
-    this.bump("summary_notes_posted");
   }
 
   /** The note is gone from its lane's destination. */
   markRedacted(lane: number, noteId: number): void {
     this.sql.exec("DELETE FROM notes WHERE id = ?", noteId);
     this.sql.exec("UPDATE lanes SET redactions = redactions + 1 WHERE id = ?", lane);
-    this.bump("redactions");
   }
 
   /** Oldest posted note of the lane that its posted summaries cover: raw notes of covered windows, superseded rolling summaries. */

@@ -6,10 +6,7 @@ import type { SessionRow } from "./schema";
 import { SqlStore } from "./sqlStore";
 
 export type Counter =
-  | "raw_notes_posted"
   | "summaries"
-  | "summary_notes_posted"
-  | "redactions"
   | "llm_calls"
   | "llm_failures"
   | "summaries_rejected"
