@@ -10,7 +10,8 @@ import type { Dedupe, IngestOutcome, KeyVerdict } from "./dedupe";
 import type { AlreadyLinked, LinkPolicy, LinkResult } from "./linkResult";
 import type { ActionsPayload } from "./model";
 import { indexDueAt } from "./indexing";
-import { computeNextAlarm, expiresAt, planNextStep, planRunner, runnersOf, type PlanInput, type Runner, type Step } from "./plan";
+import { computeNextAlarm, expiresAt, planNextStep, type PlanInput, type Step } from "./plan";
+import { runRunners } from "./runners";
 import { buildState, type SessionState } from "./stateView";
 import { runStep, type StepDeps } from "./steps";
 import type { SessionRow } from "./store/schema";
@@ -262,12 +263,8 @@ export class SessionCore {
   }
 
   /**
-   * Runs due steps until none is due (rest), the session expires, or `maxSteps` (yield). Each
-   * runner (every destination lane, the LLM lane, the index lane, the idle close) runs its steps
-   * in order, and the runners run at once: a destination that takes 20 s to answer holds back
-   * only its own lane. A step that lands starts the runners it made work for (a summary to post,
-   * a window to summarise); a running one plans again after its own step anyway. The index step
-   * waits for the rest to be done, so the entry it writes shows the session settled.
+   * Runs due steps until none is due (rest), the session expires, or `maxSteps` (yield): every
+   * lane at once, each in order (`session/runners.ts`).
    */
   async drain(maxSteps: number): Promise<DrainResult> {
     const now = this.deps.now();
@@ -275,46 +272,15 @@ export class SessionCore {
     if (!first) return { kind: "rest" };
     if (first.input.expireAt !== null && first.input.expireAt <= now) return { kind: "expired", idleMs: now - first.session.last_action_at };
     this.syncLanes(first.session, now);
-    let steps = 0;
-    const running = new Map<Runner, Promise<void>>();
-    type Planned = NonNullable<ReturnType<SessionCore["planInput"]>>;
-    /** Plans once for every runner: starts those with a due step that are not running, and hands the plan on. */
-    const startDue = (planned: Planned | null): Planned | null => {
-      if (!planned) return null;
-      const due = runnersOf(planned.input).filter((r) => planRunner(planned.input, r).kind === "run");
-      for (const runner of due) {
-        if (running.has(runner)) continue;
-        // The index entry describes the session at rest: it is written once the other due work is done.
-        if (runner === "index" && (running.size > 0 || due.length > 1)) continue;
-        // Starts in a microtask, once it is in `running`. Its last plan and its removal from
-        // `running` happen with no await between them, so a runner is either running (and will
-        // plan again) or startable here.
-        const run = Promise.resolve().then(async () => {
-          let current: Planned | null = planned;
-          try {
-            while (current && steps < maxSteps) {
-              const plan = planRunner(current.input, runner);
-              if (plan.kind !== "run" || plan.step.kind === "expire") return;
-              await runStep(this.deps, current.session, plan.step);
-              steps += 1;
-              current = startDue(this.planInput(this.deps.now()));
-            }
-          } finally {
-            running.delete(runner);
-            if (running.size === 0 && steps < maxSteps) startDue(this.planInput(this.deps.now()));
-          }
-        });
-        running.set(runner, run);
-      }
-      return planned;
-    };
-    this.wakeDrain = () => void startDue(this.planInput(this.deps.now()));
-    try {
-      startDue(first);
-      while (running.size > 0) await Promise.all([...running.values()]);
-    } finally {
-      this.wakeDrain = null;
-    }
+    const steps = await runRunners({
+      first,
+      plan: () => this.planInput(this.deps.now()),
+      run: (session, step) => runStep(this.deps, session, step),
+      maxSteps,
+      onWake: (wake) => {
+        this.wakeDrain = wake;
+      },
+    });
     return steps >= maxSteps ? { kind: "yield" } : { kind: "rest" };
   }
 }
