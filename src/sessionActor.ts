@@ -32,9 +32,8 @@ import type { SessionState } from "./session/stateView";
 const MAX_STEPS_PER_ALARM = 50;
 /**
  * When a request starts the lanes, the alarm is set no later than this, in case that run is lost.
- * The store waits for the alarm it already has (its idle close, at most `SESSION_IDLE_MS` ahead):
- * what a lost run delays there is only a summary, since every accepted action is in the context
- * at once; an outbound destination would miss raw context, so it gets a minute.
+ * A session with no lane (the store) keeps its idle-close alarm: a lost run there delays only a
+ * summary, as every accepted action is in the context at once.
  */
 const KICK_BACKSTOP_MS = 60_000;
 

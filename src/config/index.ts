@@ -97,7 +97,7 @@ export interface LaneConfig {
 }
 
 /** The lane of one destination: none for the store. An unknown `DESTINATION` is a lane whose steps park with its error. */
-export function laneOf(entry: DestinationEntry | null, name: string, settings: Section<DestinationConfig>): LaneConfig[] {
+export function lanesOfEntry(entry: DestinationEntry | null, name: string, settings: Section<DestinationConfig>): LaneConfig[] {
   if (entry?.type === "store" || (entry === null && name === "store")) return [];
   return [{ entry: JSON.stringify(entry ?? { type: name }), settings }];
 }
@@ -112,6 +112,6 @@ export function sessionConfigOf(config: Config): SessionConfig {
   return {
     ...need(config.core),
     destination: config.destinationName,
-    lanes: laneOf(config.destinationEntry, config.destinationName, config.destination),
+    lanes: lanesOfEntry(config.destinationEntry, config.destinationName, config.destination),
   };
 }

@@ -9,7 +9,7 @@
  */
 import { parseCore } from "./core";
 import { envValue, fieldOfDestinationVar, renamed, resolveDestination, secretRefProblem, type DestinationEntry, type SecretRef } from "./destinationEntry";
-import { laneOf, sessionConfigOf, type Config, type SessionConfig } from "./index";
+import { lanesOfEntry, sessionConfigOf, type Config, type SessionConfig } from "./index";
 import { ConfigError, section, type SettingName, type Vars } from "./settings";
 
 export type { DestinationEntry, SecretRef } from "./destinationEntry";
@@ -105,7 +105,7 @@ export function productConfig(config: Config, vars: Vars, settings: ProductSetti
     ...(entries.length > 0
       ? {
           destination: entries.map((e) => e.type).join("+"),
-          lanes: entries.flatMap((e, i) => laneOf(e, e.type, resolveDestination(e, vars, `destinations[${i}]`))),
+          lanes: entries.flatMap((e, i) => lanesOfEntry(e, e.type, resolveDestination(e, vars, `destinations[${i}]`))),
         }
       : {}),
   };

@@ -219,6 +219,15 @@ export const BreakerViewSchema = z
   })
   .openapi("LlmBreaker");
 
+const NoteViewSchema = z.object({
+  part_id: z.string().nullable(),
+  kind: z.enum(["raw", "summary"]),
+  window: z.number().int(),
+  posted_at: z.string().nullable(),
+});
+
+const StepViewSchema = z.object({ key: z.string(), kind: z.string(), attempts: z.number().int(), last_error: z.string().nullable(), parked: z.boolean() });
+
 export const SessionStateSchema = z
   .object({
     product_id: z.string(),
@@ -228,15 +237,28 @@ export const SessionStateSchema = z
     pending: z.object({ actions: z.number().int(), since: z.string().nullable() }),
     backlog: z.object({ actions: z.number().int(), bytes: z.number().int(), max_actions: z.number().int(), max_bytes: z.number().int() }),
     open_window: z.object({ id: z.number().int(), actions: z.number().int() }),
-    notes: z.array(
-      z.object({
-        part_id: z.string().nullable(),
-        kind: z.enum(["raw", "summary"]),
-        window: z.number().int(),
-        posted_at: z.string().nullable(),
-        redacted_at: z.string().nullable(),
-      }),
-    ),
+    lanes: z
+      .array(
+        z.object({
+          id: z.number().int(),
+          destination: z.string().openapi({ description: "The destination's type (webhook, intercom), never its settings" }),
+          added_at: z.string(),
+          covered_through: z.number().int().openapi({ description: "The summaries posted in this lane cover the windows up to this one" }),
+          unposted_summaries: z.number().int(),
+          pending: z.object({ actions: z.number().int(), since: z.string().nullable() }),
+          notes: z.array(NoteViewSchema),
+          step: StepViewSchema.nullable().openapi({ description: "The lane's step in trouble" }),
+          counters: z.object({
+            raw_notes_posted: z.number().int(),
+            summary_notes_posted: z.number().int(),
+            redactions: z.number().int(),
+            step_failures: z.number().int(),
+            summaries_skipped: z.number().int().openapi({ description: "Independent mode: summaries this lane skipped after falling more than 32 windows behind" }),
+          }),
+        }),
+      )
+      .openapi({ description: "One per outbound destination (fan-out); none for the store" }),
+    notes: z.array(NoteViewSchema.extend({ lane: z.number().int().nullable(), redacted_at: z.string().nullable() })),
     latest_summary: z
       .object({
         window: z.number().int(),
@@ -252,10 +274,8 @@ export const SessionStateSchema = z
     llm_breaker: BreakerViewSchema.nullable().openapi({
       description: "The breaker of the isolate running this session's actor; null with the extractive summariser",
     }),
-    step: z
-      .object({ key: z.string(), kind: z.string(), attempts: z.number().int(), last_error: z.string().nullable(), parked: z.boolean() })
-      .nullable(),
-    counters: z.record(z.string(), z.number()),
+    step: StepViewSchema.nullable(),
+    counters: z.record(z.string(), z.number()).openapi({ description: "The note counters are the sums over the current lanes" }),
   })
   .passthrough()
   .openapi("SessionState");

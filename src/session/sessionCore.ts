@@ -11,7 +11,7 @@ import type { AlreadyLinked, LinkPolicy, LinkResult } from "./linkResult";
 import type { ActionsPayload } from "./model";
 import { indexDueAt } from "./indexing";
 import { computeNextAlarm, expiresAt, planNextStep, type PlanInput, type Step } from "./plan";
-import { runRunners } from "./runners";
+import { runRunners, type Planned } from "./runners";
 import { buildState, type SessionState } from "./stateView";
 import { runStep, type StepDeps } from "./steps";
 import type { SessionRow } from "./store/schema";
@@ -208,7 +208,7 @@ export class SessionCore {
   }
 
   /** The plan's whole input, from one store read; null when there is no session. */
-  private planInput(now: number): { session: SessionRow; input: PlanInput } | null {
+  private planInput(now: number): Planned | null {
     const { config, breaker } = this.deps;
     const rows = this.store.planRows(config.mode === "rolling");
     if (!rows) return null;

@@ -106,9 +106,10 @@ describe("when the index entry is due", () => {
 });
 
 describe("product settings", () => {
-  const vars: Vars = { WEBHOOK_URL: "https://env.test/hook", WEBHOOK_SECRET: "whsec_ZW52LXdlYmhvb2stc2VjcmV0LTMyLWJ5dGVzISE=", DESTINATION: "webhook" };
+  // Fake, test-only secrets: "whsec_" and the base64 of "FAKE-test-only-…-webhook-secret".
+  const vars: Vars = { WEBHOOK_URL: "https://env.test/hook", WEBHOOK_SECRET: "whsec_RkFLRS10ZXN0LW9ubHktZW52LXdlYmhvb2stc2VjcmV0", DESTINATION: "webhook" };
   // Secrets a deployment adds for its products, under names `Env` does not declare.
-  const withSecrets = { ...vars, HOOK_ACME: "whsec_YWNtZS13ZWJob29rLXNlY3JldC0zMi1ieXRlcyEhIQ==", BAD_WHSEC: "whsec_!!" } as Vars;
+  const withSecrets = { ...vars, HOOK_ACME: "whsec_RkFLRS10ZXN0LW9ubHktYWNtZS13ZWJob29rLXNlY3JldA==", BAD_WHSEC: "whsec_!!" } as Vars;
 
   it("with none, a product runs exactly as the environment is configured", () => {
     const config = parseConfig(vars);

@@ -38,7 +38,7 @@ function prepareRawNote(deps: StepDeps, s: SessionRow, lane: LaneRow): NoteRow |
   const batches = store.pendingBatches(lane, s, MAX_NOTE_ACTIONS);
   if (batches.length === 0) return null;
   const actions = batches.flatMap((b) => JSON.parse(b.actions) as SlimAction[]);
-  const id = store.tx(() => store.createRawNote(lane.id, batches, rawText(s, actions, deps.config.debounceMs > 0), s.link, deps.now(), lane.destination));
+  const id = store.tx(() => store.createRawNote(lane.id, batches, rawText(s, actions, deps.config.debounceMs > 0), s.link, deps.now()));
   return store.note(id);
 }
 

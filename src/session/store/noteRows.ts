@@ -11,20 +11,20 @@ import { WindowRows } from "./windowRows";
 
 export class NoteRows extends WindowRows {
   /** Prepares a raw note of the given batches (consecutive, oldest first) in a lane, before any I/O; the lane has now taken them. */
-  createRawNote(lane: number, batches: readonly BatchRow[], body: string, link: string | null, now: number, destination: string | null = null): number {
+  createRawNote(lane: number, batches: readonly BatchRow[], body: string, link: string | null, now: number): number {
     const windowId = Math.max(...batches.map((b) => b.window_id));
     const from = batches[0]!.seq;
     const to = batches[batches.length - 1]!.seq;
-    const id = this.insertNote(lane, "raw", windowId, body, link, now, destination, from, to);
+    const id = this.insertNote(lane, "raw", windowId, body, link, now, from, to);
     this.sql.exec("UPDATE lanes SET delivered_seq = MAX(delivered_seq, ?) WHERE id = ?", to, lane);
     return id;
   }
 
-  createSummaryNote(lane: number, windowId: number, body: string, link: string | null, now: number, destination: string | null = null): number {
-    return this.insertNote(lane, "summary", windowId, body, link, now, destination, null, null);
+  createSummaryNote(lane: number, windowId: number, body: string, link: string | null, now: number): number {
+    return this.insertNote(lane, "summary", windowId, body, link, now, null, null);
   }
 
-  /** `destination`: the lane's entry (JSON); the note is posted, found and redacted there. */
+  /** The note is posted, found and redacted at its lane's destination (`notes.destination` is no longer written). */
   private insertNote(
     lane: number,
     kind: NoteRow["kind"],
@@ -32,19 +32,17 @@ export class NoteRows extends WindowRows {
     body: string,
     link: string | null,
     now: number,
-    destination: string | null,
     from: number | null,
     to: number | null,
   ): number {
     return this.first<{ id: number }>(
-      "INSERT INTO notes (lane, kind, window_id, body, link, created_at, destination, seq_from, seq_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      "INSERT INTO notes (lane, kind, window_id, body, link, created_at, seq_from, seq_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
       lane,
       kind,
       windowId,
       body,
       link,
       now,
-      destination,
       from,
       to,
     )!.id;

@@ -136,8 +136,8 @@ export const TABLES_003 = {
  * destination's entry (JSON, its identity); `delivered_seq` is how far its raw notes have taken
  * the batches (every batch with a seq up to it is in a raw note of the lane, or skipped for it),
  * `covered_window` how far the summaries posted in it cover. A note belongs to one lane; a raw
- * note holds the batches with seq from `seq_from` to `seq_to`. `batches.note_id` is no longer
- * written, and `session.covered_window` becomes the session's own coverage (its newest stored
+ * note holds the batches with seq from `seq_from` to `seq_to`. `batches.note_id` and
+ * `notes.destination` (the lane holds it) are no longer written, and `session.covered_window` becomes the session's own coverage (its newest stored
  * summary: the context endpoint reads the session's own copy whatever its lanes hold).
  */
 export const TABLES_005 = {
