@@ -10,6 +10,7 @@
  * product (its settings over the environment's, its session index), with RPC and lazy schema setup.
  */
 import { DurableObject } from "cloudflare:workers";
+import { sessionActivity, type SessionActivity } from "./agents/sessionActivity";
 import { loadConfig, sessionConfig, type SessionConfig } from "./config";
 import { productConfig } from "./config/product";
 import { DestinationsByEntry } from "./destinations/byEntry";
@@ -205,6 +206,13 @@ export class SessionActor extends DurableObject<Env> {
     meter.rpc("context");
     const context = this.hasSchema() ? this.core.context(query) : null;
     return context === null ? null : { context };
+  }
+
+  /** For its user's activity (MCP, `…/users/:u/activity`): the latest summary and the newest uncovered actions. */
+  async activity(maxActions: number): Promise<SessionActivity | null> {
+    meter.rpc("activity");
+    const s = this.hasSchema() ? this.store.session() : null;
+    return s ? sessionActivity(s, this.store.latestSummary(), this.store.uncoveredActions(s.covered_window), maxActions) : null;
   }
 
   // ---- alarm ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import { configureLogging, log } from "./log";
 import { configureMeter, meter } from "./meter";
 import { registerHealth } from "./routes/health";
 import { registerKeyRoutes } from "./routes/keyRoutes";
+import { registerMcp } from "./routes/mcpRoute";
 import { registerMeter } from "./routes/meter";
 import { registerPostActions } from "./routes/postActions";
 import { registerPosthogWebhook } from "./routes/postPosthogWebhook";
@@ -20,6 +21,7 @@ import { registerSegment } from "./routes/postSegment";
 import { registerSessionLink } from "./routes/postSessionLink";
 import { registerSessionIndexRoutes } from "./routes/sessionIndexRoutes";
 import { registerSessionRoutes } from "./routes/sessionRoutes";
+import { registerUserActivity } from "./routes/userActivityRoute";
 
 export { ProductActor } from "./productActor";
 export { SessionActor } from "./sessionActor";
@@ -39,6 +41,8 @@ export function createApp() {
   registerPostActions(app);
   registerSessionRoutes(app);
   registerSessionIndexRoutes(app);
+  registerUserActivity(app);
+  registerMcp(app);
   registerProductRoutes(app);
   registerKeyRoutes(app);
   registerPosthogWebhook(app);
