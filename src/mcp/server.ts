@@ -6,8 +6,8 @@
  * it is asked about against that caller's key and answers a refusal as a tool error naming the
  * scope, before anything is read.
  */
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { McpServer, type CallToolResult } from "@modelcontextprotocol/server";
+import { z } from "@hono/zod-openapi";
 import { sessionContextText, userActivityText, userSessionsText } from "../agents/activityText";
 import { readSessionContext, readUserActivity, readUserSessions } from "../agents/reads";
 import { USER_ACTIVITY } from "../agents/userActivity";
@@ -48,7 +48,7 @@ export function buildMcpServer(env: Env, principal: Principal): McpServer {
         "most recent actions (page, element, what they did), newest first, with session ids and UTC times. Use this first when you " +
         "know the customer's user id, e.g. to answer a support question with what they just tried. An unknown user gives an empty " +
         `result that says so. At most ${USER_ACTIVITY.maxSessions} sessions and ${USER_ACTIVITY.maxTextChars} characters.`,
-      inputSchema: { product_id: arg.product_id, user_id: arg.user_id, limit: arg.activityLimit },
+      inputSchema: z.object({ product_id: arg.product_id, user_id: arg.user_id, limit: arg.activityLimit }),
       outputSchema: UserActivitySchema,
       annotations: readOnly,
     },
@@ -67,7 +67,7 @@ export function buildMcpServer(env: Env, principal: Principal): McpServer {
         "The context of one browser session, as an agent should read it: its latest summary, then every action the summary does not " +
         "cover yet, oldest first. Pass query (the question you are answering) to get the context wrapped around it. Use it after " +
         "list_user_sessions or get_live_user_activity named the session. An unknown session gives an empty result that says so.",
-      inputSchema: { product_id: arg.product_id, session_id: arg.session_id, query: arg.query },
+      inputSchema: z.object({ product_id: arg.product_id, session_id: arg.session_id, query: arg.query }),
       outputSchema: SessionContextReadSchema,
       annotations: readOnly,
     },
@@ -85,7 +85,7 @@ export function buildMcpServer(env: Env, principal: Principal): McpServer {
       description:
         "The browser sessions of a user of the product, newest activity first, each with its status (active, linked, parked, idle), " +
         "times, linked conversation and counts. Use it to pick a session for get_session_context. An unknown user gives an empty list that says so.",
-      inputSchema: { product_id: arg.product_id, user_id: arg.user_id, limit: arg.sessionsLimit },
+      inputSchema: z.object({ product_id: arg.product_id, user_id: arg.user_id, limit: arg.sessionsLimit }),
       outputSchema: UserSessionsSchema,
       annotations: readOnly,
     },

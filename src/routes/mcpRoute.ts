@@ -1,14 +1,14 @@
 /**
  * @module
- * `POST /mcp`: the MCP server over Streamable HTTP, stateless (no MCP session: each request
- * builds the server for its caller and answers with JSON), so any isolate serves any request.
- * The bearer credential is checked first, as on every key-scoped route: none or an unknown one is
- * a 401 before MCP is spoken; a key without the read scope a 403. Which products the key covers is
- * checked per tool call (`mcp/server.ts`). `GET` and `DELETE /mcp` (a server-sent stream, ending
- * an MCP session) do not apply to a stateless server: 405.
+ * `POST /mcp`: the MCP server over Streamable HTTP, stateless (no MCP session: each request builds
+ * the server for its caller), so any isolate serves any request; 2025-era clients (`initialize`)
+ * and 2026-07-28 ones (`server/discover`) alike. The bearer credential is checked first, as on
+ * every key-scoped route: none or an unknown one is a 401 before MCP is spoken, a key without the
+ * read scope a 403. Which products the key covers is checked per tool call (`mcp/server.ts`).
+ * `GET` and `DELETE /mcp` (a server-sent stream, ending an MCP session) do not apply: 405.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { createMcpHandler } from "@modelcontextprotocol/server";
 import type { App } from "../http/app";
 import { requireAccess } from "../http/auth";
 import { ApiError } from "../http/errors";
@@ -40,11 +40,10 @@ const route = createRoute({
 
 export function registerMcp(app: App): void {
   app.openapi(route, async (c) => {
-    const server = buildMcpServer(c.env, c.get("principal"));
-    const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true, maxRequestBodySize: MAX_MCP_BODY_BYTES });
-    await server.connect(transport);
-    // The transport's own answer (JSON-RPC result or error, 202, 406, 413), typed as any route's.
-    return (await transport.handleRequest(c.req.raw)) as never;
+    const principal = c.get("principal");
+    const handler = createMcpHandler(() => buildMcpServer(c.env, principal), { maxRequestBodySize: MAX_MCP_BODY_BYTES });
+    // The SDK's own answer (JSON-RPC result or error, 202, 406, 413), typed as any route's.
+    return (await handler.fetch(c.req.raw)) as never;
   });
   app.on(["GET", "DELETE"], "/mcp", requireAccess("POST /mcp"), () => {
     throw new ApiError(405, "method_not_allowed", "this MCP server is stateless: POST JSON-RPC messages to /mcp", { allow: "POST" });
