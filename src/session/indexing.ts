@@ -30,6 +30,18 @@ export function indexState(s: Pick<SessionRow, "user_id" | "link">, steps: reado
   return JSON.stringify([s.user_id, s.link, parked]);
 }
 
+/**
+ * The session has a user the index cannot find it by yet (its first entry, or its user changed):
+ * the entry is written at once, without waiting for the other lanes to settle, so what the
+ * session accepted reaches `get_live_user_activity` within a second however slow its destination.
+ */
+export function userUnindexed(s: Pick<SessionRow, "user_id" | "indexed_state">): boolean {
+  if (s.user_id === null) return false;
+  if (s.indexed_state === null) return true;
+  const [indexedUser] = JSON.parse(s.indexed_state) as [string | null];
+  return indexedUser !== s.user_id;
+}
+
 /** When the entry is due (0: at once), or null when the index already says what the session is. */
 export function indexDueAt(s: SessionRow, steps: readonly StepRow[]): number | null {
   if (s.indexed_state === null || s.indexed_state !== indexState(s, steps)) return 0;

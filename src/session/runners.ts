@@ -7,6 +7,7 @@
  * step anyway. The index step waits for the rest to be done, so the entry it writes shows the
  * session settled. Free of storage: the core hands in its plan and its step runner.
  */
+import { userUnindexed } from "./indexing";
 import { planRunner, runnersOf, type PlanInput, type Runner, type Step } from "./plan";
 import type { RunnableStep } from "./steps";
 import type { SessionRow } from "./store/schema";
@@ -40,8 +41,9 @@ export async function runRunners({ first, plan, run, maxSteps, onWake }: Runners
     const due = runnersOf(planned.input).filter((r) => planRunner(planned.input, r).kind === "run");
     for (const runner of due) {
       if (running.has(runner)) continue;
-      // The index entry describes the session at rest: it is written once the other due work is done.
-      if (runner === "index" && (running.size > 0 || due.length > 1)) continue;
+      // The index entry describes the session at rest: it is written once the other due work is
+      // done, except while the index cannot find the session by its user (`userUnindexed`).
+      if (runner === "index" && !userUnindexed(planned.session) && (running.size > 0 || due.length > 1)) continue;
       // Starts in a microtask, once it is in `running`. Its last plan and its removal from
       // `running` happen with no await between them, so a runner is either running (and will
       // plan again) or startable here.

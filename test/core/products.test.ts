@@ -6,7 +6,7 @@ import { decodeCursor, encodeCursor } from "../../src/product/cursor";
 import { outOfScope, ROUTE_ACCESS, type Principal } from "../../src/product/scopes";
 import { statusOf } from "../../src/product/sessionIndex";
 import { TtlCache } from "../../src/product/ttlCache";
-import { INDEX_ACTIVITY_INTERVAL_MS, indexDueAt, indexState } from "../../src/session/indexing";
+import { INDEX_ACTIVITY_INTERVAL_MS, indexDueAt, indexState, userUnindexed } from "../../src/session/indexing";
 import type { SessionRow, StepRow } from "../../src/session/store/schema";
 
 describe("the route → scope table", () => {
@@ -104,6 +104,16 @@ describe("when the index entry is due", () => {
     expect(indexDueAt({ ...written, last_action_at: 7_000 }, [])).toBe(6_000 + INDEX_ACTIVITY_INTERVAL_MS);
     // The index step's own trouble never makes it due (it could not report itself).
     expect(indexDueAt(written, [step("index", true, "index")])).toBeNull();
+  });
+
+  it("a session the index cannot find by its user yet is written without waiting for the other lanes, and again a minute later", () => {
+    expect(userUnindexed(session())).toBe(true);
+    expect(userUnindexed(session({ user_id: null }))).toBe(false);
+    const written = session({ indexed_state: indexState(session(), []), indexed_activity_at: 5_000, indexed_at: 6_000 });
+    expect(userUnindexed(written)).toBe(false);
+    expect(userUnindexed({ ...written, user_id: "someone-else" })).toBe(true);
+    // An early write records no activity (indexSession.ts): the settled entry follows with the next activity write.
+    expect(indexDueAt({ ...written, indexed_activity_at: null }, [])).toBe(6_000 + INDEX_ACTIVITY_INTERVAL_MS);
   });
 });
 

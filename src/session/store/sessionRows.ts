@@ -41,7 +41,7 @@ export class SessionRows extends SqlStore {
   }
 
   /** What the index step last wrote: its state and the activity it reported (`session/indexing.ts`). */
-  markIndexed(state: string, activityAt: number, now: number): void {
+  markIndexed(state: string, activityAt: number | null, now: number): void {
     this.sql.exec("UPDATE session SET indexed_state = ?, indexed_activity_at = ?, indexed_at = ? WHERE id = 1", state, activityAt, now);
   }
 
