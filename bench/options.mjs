@@ -1,12 +1,12 @@
 // Command-line options and the load profile they select (quick for CI, full for the figures).
 import { parseArgs } from "node:util";
 
-export const SCENARIOS = ["ingest", "floor", "isolation", "coalescing", "long", "burst", "price", "idle", "bundle"];
+export const SCENARIOS = ["ingest", "floor", "isolation", "coalescing", "long", "burst", "price", "idle", "bundle", "userActivity"];
 /** Run only when named in --only: fanout (12 phases of the ingest load) would add about 4 minutes to a full run. */
 export const OPT_IN_SCENARIOS = ["fanout"];
 const KNOWN = [...SCENARIOS, ...OPT_IN_SCENARIOS];
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only ingest,floor,isolation,coalescing,long,burst,price,idle,bundle,fanout]
+export const USAGE = `usage: npm run bench -- [--quick] [--only ingest,floor,isolation,coalescing,long,burst,price,idle,bundle,userActivity,fanout]
   [--rounds N] [--concurrency N] [--seconds S] [--sessions N] [--actions-per-batch N]
   [--long-actions N] [--out DIR] [--ours-config wrangler.toml] [--ref GIT-REF] [--keep] [--logs] [--profile]
 Without --only every scenario runs except fanout (one webhook vs two per product), which runs
@@ -89,6 +89,8 @@ function profileFor(argv) {
     burstWaitMaxMs: pick(90_000, 600_000),
     // idle: sessions simulated over a week (plain Node, test/core/idleWeek.test.ts).
     idleSessions: pick(20, 1_000),
+    // userActivity: sequential get_live_user_activity calls (MCP and REST) for a user with 10 sessions.
+    userActivityRequests: pick(30, 300),
     actionsPerBatch: num(argv["actions-per-batch"], 5),
     startupMaxMs: pick(60_000, 120_000),
     threshold: 10,

@@ -44,6 +44,7 @@ function markdown(results) {
   if (S.ingest?.summary) lines.push(...ingestSection(S.ingest));
   if (S.isolation?.summary) lines.push(...isolationSection(S.isolation, p));
   if (S.fanout?.summary) lines.push(...fanoutSection(S.fanout));
+  if (S.userActivity?.mcp) lines.push(...userActivitySection(S.userActivity));
   if (S.price?.rows) lines.push(...priceSection(S.price));
   if (S.idle?.rows) lines.push(...idleSection(S.idle));
   lines.push(...figuresSection(results));
@@ -112,6 +113,20 @@ function fanoutSection(fanout) {
   }
   lines.push("", "One server; a product with one webhook and a product with two, the same load each, in rotating order. Figures: medians over rounds; ratios: the median of the per-round ratios. Deliveries: calls each webhook received in the phase, counted once it drained; the LLM is shared (one summary per window for both lanes).", "");
   return lines;
+}
+
+function userActivitySection(u) {
+  return [
+    `## A user's activity (get_live_user_activity, ${u.sessions} sessions)`,
+    "",
+    "| surface | requests | p50 ms | p99 ms | max ms | failed |",
+    "|---|---:|---:|---:|---:|---:|",
+    row(["MCP: POST /mcp tools/call", fmt(u.requests), fmt(u.mcp.p50Ms), fmt(u.mcp.p99Ms), fmt(u.mcp.maxMs), fmt(u.mcp.failed)]),
+    row(["REST: GET …/users/:u/activity", fmt(u.requests), fmt(u.rest.p50Ms), fmt(u.rest.p99Ms), fmt(u.rest.maxMs), fmt(u.rest.failed)]),
+    "",
+    `One client, sequential requests, limit ${u.limit}; each of the user's sessions holds ${u.actionsPerSession} actions, a posted summary and the actions it does not cover. Each call reads the product's index, then the ${u.sessions} sessions at once.`,
+    "",
+  ];
 }
 
 function figuresSection(results) {

@@ -14,7 +14,8 @@
 // alone), floor (same load, ratios), isolation (slow destination / slow LLM), coalescing
 // (DEBOUNCE_MS=200), long session (K=10), burst (10,000 actions against a 300 ms LLM), price (exact
 // counts per million actions, priced, per destination and debounce, and the floor), idle week
-// (alarms per idle session, simulated in Node), bundle size; and, only with --only fanout, fan-out
+// (alarms per idle session, simulated in Node), bundle size, a user's activity (get_live_user_activity
+// over MCP and REST for a user with 10 sessions); and, only with --only fanout, fan-out
 // (the same ingest load against a product with one webhook and one with two, ratio two ÷ one). Exit code: 0 when every scenario ran
 // (targets missed or not), 1 when a scenario failed (a server did not start, requests failed),
 // 2 on bad options.
@@ -38,6 +39,7 @@ import { scenarioIngest } from "./scenarios/ingest.mjs";
 import { scenarioIsolation } from "./scenarios/isolation.mjs";
 import { scenarioLong } from "./scenarios/long.mjs";
 import { scenarioPrice } from "./scenarios/price.mjs";
+import { scenarioUserActivity } from "./scenarios/userActivity.mjs";
 import { startServers, stopServer } from "./servers.mjs";
 import { round } from "./stats.mjs";
 
@@ -127,9 +129,12 @@ async function main() {
     await runScenario("price", async () => (results.scenarios.price = await scenarioPrice(ctx, servers, fakes, stop)));
   }
 
-  const ingestServers = { ours: oursStore, oursIngestOnly, floor: only.has("floor") ? floor : null };
+  const ingestServers = { ours: only.has("ingest") ? oursStore : null, oursIngestOnly, floor: only.has("floor") ? floor : null };
   if (Object.values(ingestServers).some(Boolean)) {
     await runScenario("ingest", async () => (results.scenarios.ingest = await scenarioIngest(ctx, ingestServers)));
+  }
+  if (oursStore && only.has("userActivity")) {
+    await runScenario("userActivity", async () => (results.scenarios.userActivity = await scenarioUserActivity(ctx, oursStore)));
   }
   await stopServer(results, floor);
   await stopServer(results, oursStore);

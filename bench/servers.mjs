@@ -53,7 +53,7 @@ export async function startServers(ctx) {
   const { only, profile, tmp } = ctx;
   const oursEntry = ctx.oursConfig ?? path.join(ROOT, "src/worker.ts");
   const haveOurs = fs.existsSync(oursEntry);
-  const needOurs = ["ingest", "isolation", "long", "burst", "price", "fanout"].some((s) => only.has(s));
+  const needOurs = ["ingest", "isolation", "long", "burst", "price", "fanout", "userActivity"].some((s) => only.has(s));
   const needCoalescing = only.has("coalescing");
   const missing = `${path.relative(ROOT, oursEntry)} does not exist yet`;
   if ((needOurs || needCoalescing) && !haveOurs) recordError(ctx.results, "ours", new Error(`${missing}: scenarios against our worker skipped`));
@@ -78,8 +78,8 @@ export async function startServers(ctx) {
   const [ours, oursStore, oursIngestOnly, coalescing, burstStore, burstWebhook, fanout] = await Promise.all([
     // Webhook + LLM fakes: the isolation scenario slows them down; the long session counts their calls.
     startOurs("ours", ["isolation", "long"].some((s) => only.has(s))),
-    // The issue's ingest figures are for the store destination (the default), LLM on the fake.
-    startOurs("ours-store", only.has("ingest"), { DESTINATION: "store" }),
+    // The issue's ingest figures are for the store destination (the default), LLM on the fake; a user's activity is read from it too.
+    startOurs("ours-store", only.has("ingest") || only.has("userActivity"), { DESTINATION: "store" }),
     startOurs("ours-ingest-only", only.has("ingest"), { DEBOUNCE_MS: "600000", DEBOUNCE_MAX_MS: "600000", SUMMARY_THRESHOLD: "1000" }),
     startOurs("coalescing", needCoalescing, { DEBOUNCE_MS: "200", SUMMARY_THRESHOLD: "1000" }),
     // The default backlog bound: the burst is refused (429) while the LLM catches up.

@@ -10,6 +10,8 @@
  * - only newer activity: due `INDEX_ACTIVITY_INTERVAL_MS` after the last write, so activity costs
  *   at most one write a minute however fast events arrive;
  * - otherwise: not due.
+ * A session with a user the index does not know yet is written without waiting for its other
+ * lanes (`userUnindexed`), and once more, settled, a minute later.
  */
 import type { IndexEntry, IndexedStep } from "../product/sessionIndex";
 import { expiresAt } from "./plan";

@@ -5,7 +5,7 @@
  * takes 20 s to answer holds back only its own lane. A step that lands starts the runners it made
  * work for (a summary to post, a window to summarise); a running one plans again after its own
  * step anyway. The index step waits for the rest to be done, so the entry it writes shows the
- * session settled. Free of storage: the core hands in its plan and its step runner.
+ * session settled, unless the index cannot find the session by its user yet. Free of storage: the core hands in its plan and its step runner.
  */
 import { userUnindexed } from "./indexing";
 import { planRunner, runnersOf, type PlanInput, type Runner, type Step } from "./plan";
