@@ -209,10 +209,10 @@ export class SessionActor extends DurableObject<Env> {
   }
 
   /** For its user's activity (MCP, `…/users/:u/activity`): the latest summary and the newest uncovered actions. */
-  async activity(maxActions: number): Promise<SessionActivity | null> {
+  async activity(query: { maxActions: number; userId: string }): Promise<SessionActivity | null> {
     meter.rpc("activity");
     const s = this.hasSchema() ? this.store.session() : null;
-    return s ? sessionActivity(s, this.store.latestSummary(), this.store.uncoveredActions(s.covered_window), maxActions) : null;
+    return s ? sessionActivity(s, this.store.latestSummary(), this.store.uncoveredActions(s.covered_window), query) : null;
   }
 
   // ---- alarm ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  * hangs (its index entry does not wait for the delivery).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { auth, batch, postActions, request, settle, TOKEN, uniqueSession } from "./helpers/api";
+import { action, auth, batch, postActions, request, settle, TOKEN, uniqueSession } from "./helpers/api";
 import { callTool, mcpClient } from "./helpers/mcp";
 import { bearer, createKey, json, putSettings, sleep, type Json } from "./helpers/products";
 import { installWorld } from "./helpers/world";
@@ -74,6 +74,19 @@ describe("GET …/users/:user_id/activity", () => {
     expect(listed.every((x) => x.latest_summary !== null && x.latest_summary.text.length > 0)).toBe(true);
     // The summaries cover every action: none is left to list.
     expect(body).toMatchObject({ truncated: true, recent_actions: [] });
+  });
+
+  it("never another user's data: a session whose user changed, actions stamped with another user", async () => {
+    const [first, second] = [uniqueSession("first"), uniqueSession("second")];
+    const s = uniqueSession("shared");
+    await postActions(batch(P, s, 0, 2, { user_id: first }));
+    await settle(P, s);
+    expect(actionsOf((await activity(P, first)).body)).toEqual([`${s} User did thing 1`, `${s} User did thing 0`]);
+    // The same browser session, now someone else's, with one action stamped with a third user.
+    await postActions({ ...batch(P, s, 2, 1, { user_id: second }), actions: [action(2), action(3, { user_id: "third" })] });
+    await settle(P, s);
+    expect((await activity(P, first)).body).toMatchObject({ found: false, sessions: [] });
+    expect(actionsOf((await activity(P, second)).body)).toEqual([`${s} User did thing 2`, `${s} User did thing 1`, `${s} User did thing 0`]);
   });
 
   it("an unknown user or product: 200, found false, a message that says so", async () => {

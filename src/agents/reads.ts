@@ -15,8 +15,10 @@ import { shapeUserActivity, USER_ACTIVITY, type UserActivity } from "./userActiv
 /** The user's newest sessions (at most `USER_ACTIVITY.maxSessions`), each read at once, merged. */
 export async function readUserActivity(env: Env, productId: string, userId: string, limit: number = USER_ACTIVITY.defaultActions): Promise<UserActivity> {
   const { entries, more } = await productStub(env, productId).listSessions({ userId, limit: USER_ACTIVITY.maxSessions });
-  const reads: (SessionActivity | null)[] = await Promise.all(entries.map((e) => sessionStub(env, productId, e.session_id).activity(limit)));
-  // A session erased since the index was read answers null.
+  const reads: (SessionActivity | null)[] = await Promise.all(
+    entries.map((e) => sessionStub(env, productId, e.session_id).activity({ maxActions: limit, userId })),
+  );
+  // A session erased since the index was read, or whose user changed, answers null.
   return shapeUserActivity(productId, userId, reads.filter((r) => r !== null), limit, more);
 }
 

@@ -48,9 +48,20 @@ export function activityAction(a: SlimAction): ActivityAction {
   };
 }
 
-/** `uncovered`: the actions no posted summary covers, in arrival order. */
-export function sessionActivity(s: SessionRow, latest: WindowRow | null, uncovered: readonly SlimAction[], maxActions: number): SessionActivity {
-  const newest = uncovered.slice(Math.max(0, uncovered.length - maxActions)).reverse();
+/**
+ * What the session tells about `userId`: nothing once its user is someone else (the index may be
+ * behind a session whose user changed), and none of the actions stamped with another user.
+ * @param uncovered the actions no posted summary covers, in arrival order
+ */
+export function sessionActivity(
+  s: SessionRow,
+  latest: WindowRow | null,
+  uncovered: readonly SlimAction[],
+  { maxActions, userId }: { maxActions: number; userId: string },
+): SessionActivity | null {
+  if (s.user_id !== userId) return null;
+  const theirs = uncovered.filter((a) => a.user_id === null || a.user_id === userId);
+  const newest = theirs.slice(Math.max(0, theirs.length - maxActions)).reverse();
   return {
     session_id: s.session_id,
     created_at: iso(s.created_at),
@@ -58,6 +69,6 @@ export function sessionActivity(s: SessionRow, latest: WindowRow | null, uncover
     link: s.link,
     latest_summary: latest?.summary ? { text: clip(latest.summary, MAX_SUMMARY_CHARS), posted_at: latest.posted_at === null ? null : iso(latest.posted_at) } : null,
     recent_actions: newest.map(activityAction),
-    more_actions: uncovered.length - newest.length,
+    more_actions: theirs.length - newest.length,
   };
 }
