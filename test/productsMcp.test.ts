@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { auth, batch, postActions, request, settle, TOKEN, uniqueSession } from "./helpers/api";
-import { callTool, mcpClient, textOf } from "./helpers/mcp";
+import { callTool, mcpClient, modernMcpClient, textOf } from "./helpers/mcp";
 import { bearer, createKey } from "./helpers/products";
 
 const P = "acme-mcp";
@@ -42,6 +42,18 @@ describe("the MCP server", () => {
       expect(t.outputSchema, t.name).toMatchObject({ type: "object" });
       expect(t.annotations, t.name).toMatchObject({ readOnlyHint: true });
     }
+    await client.close();
+  });
+
+  it("serves a 2026-07-28 client too (the SDK's v2 client package)", async () => {
+    const user = uniqueSession("user");
+    const [, b] = await userWithSessions(user);
+    const client = await modernMcpClient(TOKEN);
+    expect(client.getNegotiatedProtocolVersion()).toBe("2026-07-28");
+    const { tools } = await client.listTools();
+    expect(tools).toHaveLength(3);
+    const result = await client.callTool({ name: "get_live_user_activity", arguments: { product_id: P, user_id: user, limit: 1 } });
+    expect(result.structuredContent).toMatchObject({ found: true, recent_actions: [{ session_id: b, description: "User did thing 11" }] });
     await client.close();
   });
 

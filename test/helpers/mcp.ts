@@ -1,8 +1,10 @@
 /**
- * The official MCP SDK's client against the Worker's `/mcp`, its HTTP going to the Worker's own
- * `fetch` (no network): what Claude Desktop, the inspector or Intercom's connector send.
+ * The official MCP SDK's clients against the Worker's `/mcp`, their HTTP going to the Worker's own
+ * `fetch` (no network): the v1 SDK's (the 2025 handshake: what Claude Desktop, the inspector or
+ * Intercom's connector send) and the v2 client package's (the 2026-07-28 revision).
  */
 import { exports } from "cloudflare:workers";
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from "@modelcontextprotocol/client";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
@@ -29,4 +31,16 @@ export async function callTool(client: Client, name: string, args: Record<string
 export function textOf(result: CallToolResult): string {
   const first = result.content[0];
   return first?.type === "text" ? first.text : "";
+}
+
+/** The v2 client package's client (`@modelcontextprotocol/client`), connected in the 2026-07-28 era. */
+export async function modernMcpClient(token: string): Promise<ModernClient> {
+  const transport = new ModernTransport(new URL(MCP_URL), {
+    fetch: (url, init) => exports.default.fetch(new Request(url, init)),
+    requestInit: { headers: { authorization: `Bearer ${token}` } },
+  });
+  // Pinned: a server that answered only the 2025 handshake fails the connect.
+  const client = new ModernClient({ name: "relay-test-modern", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+  await client.connect(transport);
+  return client;
 }
