@@ -39,7 +39,9 @@ it(`no route answers 5xx, and a 4xx changes nothing (${RUNS} generated requests)
       routes.set(r.route, (routes.get(r.route) ?? 0) + 1);
       expect(res.status, `${r.method} ${r.path}: ${text}`).toBeLessThan(500);
       if (res.status < 400) return;
-      expect(JSON.parse(text), `${r.method} ${r.path}`).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
+      // MCP speaks JSON-RPC past our auth: its refusals are JSON-RPC errors (code -32xxx), as clients expect.
+      const shape = r.route === "POST /mcp" && ![401, 403].includes(res.status) ? { jsonrpc: "2.0", error: { code: expect.any(Number), message: expect.any(String) } } : { error: { code: expect.any(String), message: expect.any(String) } };
+      expect(JSON.parse(text), `${r.method} ${r.path}: ${text}`).toMatchObject(shape);
       expect(await Promise.all(r.touched.map(applied)), `${r.method} ${r.path} answered ${res.status} ${text}`).toEqual(before);
     }),
     { numRuns: RUNS },

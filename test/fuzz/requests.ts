@@ -177,6 +177,37 @@ const sessionLink = fc
 
 const service = fc.constantFrom("/healthz", "/openapi.json", "/nope").map((path) => request(`GET ${path}`, "GET", path, {}));
 
+const userActivity = fc
+  .tuple(productId, sessionId, bearer, fc.option(fc.oneof(fc.constantFrom("1", "50", "51", "0", "-1", "2.5", "1e3"), hostileString), { nil: undefined }))
+  .map(([p, u, authorization, limit]) =>
+    request("GET user activity", "GET", `/v1/products/${encode(p)}/users/${encode(u)}/activity${limit === undefined ? "" : `?limit=${encode(limit)}`}`, { authorization }),
+  );
+
+const toolArguments = fc.record(
+  { product_id: loose(productId), user_id: loose(sessionId), session_id: loose(sessionId), limit: loose(fc.oneof(fc.integer({ min: -5, max: 300 }), number)), query: loose(hostileString) },
+  { requiredKeys: [] },
+);
+const jsonRpc = fc.record(
+  {
+    jsonrpc: fc.constantFrom("2.0", "1.0"),
+    id: fc.oneof(fc.nat(), printable),
+    method: fc.oneof(fc.constantFrom("initialize", "tools/list", "tools/call", "server/discover", "ping", "notifications/initialized"), hostileString),
+    params: loose(
+      fc.record({
+        name: fc.oneof(fc.constantFrom("get_live_user_activity", "get_session_context", "list_user_sessions"), hostileString),
+        arguments: loose(toolArguments),
+        protocolVersion: fc.constantFrom("2025-06-18", "2025-11-25", "2026-07-28", "1999-01-01"),
+      }),
+    ),
+  },
+  { requiredKeys: ["jsonrpc", "method"] },
+);
+const mcp = fc
+  .tuple(bearer, fc.constantFrom("application/json, text/event-stream", "application/json", "text/event-stream", "", "*/*"), contentType, fc.option(fc.constantFrom("2025-06-18", "2026-07-28", "nope"), { nil: undefined }), jsonBody(fc.oneof(jsonRpc, fc.array(jsonRpc, { maxLength: 3 }))))
+  .map(([authorization, accept, type, version, text]) =>
+    request("POST /mcp", "POST", "/mcp", { authorization, accept, "content-type": type, ...(version === undefined ? {} : { "mcp-protocol-version": version }) }, text),
+  );
+
 /** A request to any route, the ingest and session routes most often. */
 export const anyRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
   { weight: 5, arbitrary: postActions },
@@ -185,4 +216,6 @@ export const anyRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
   { weight: 2, arbitrary: segment },
   { weight: 2, arbitrary: sessionLink },
   { weight: 1, arbitrary: service },
+  { weight: 1, arbitrary: userActivity },
+  { weight: 2, arbitrary: mcp },
 );
