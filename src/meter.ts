@@ -62,6 +62,7 @@ export function resetMeter(): void {
 export function routeOf(method: string, pathname: string): string {
   const route = pathname
     .replace(/^\/v1\/products\/[^/]+\/sessions\/[^/]+/, "/v1/products/:p/sessions/:s")
+    .replace(/^\/v1\/products\/[^/]+\/users\/[^/]+/, "/v1/products/:p/users/:u")
     .replace(/^\/webhook\/[^/]+/, "/webhook/:p")
     .replace(/^\/v1\/segment\/[^/]+/, "/v1/segment/:p");
   return `${method} ${route}`;

@@ -1,6 +1,6 @@
 /**
  * The meter (METER=on): exact counts of billed operations for a known sequence, one batch then one
- * alarm, and who may read them. The numbers are the pipeline's cost today: a change to what ingest
+ * alarm, and one read of a user's activity, and who may read them. The numbers are the pipeline's cost today: a change to what ingest
  * or a step stores changes them, on purpose.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -80,6 +80,28 @@ describe("GET /v1/meter", () => {
     });
     // The flush and the alarm (four steps and the index entry; the flush's alarm fired and was re-armed once, for retention).
     expect(delta(after.storage, second.storage)).toEqual({ sql_statements: 161, rows_read: 174, rows_written: 26, alarm_writes: 1 });
+  });
+
+  it("counts one read of a user's activity: the index, then each of the user's sessions", async () => {
+    const user = uniqueSession("metered-user");
+    const sessions = [uniqueSession(), uniqueSession()];
+    expect((await request("/v1/meter", { method: "DELETE", headers: auth })).status).toBe(204);
+    for (const s of sessions) expect((await postActions(batch(P, s, 0, 3, { user_id: user }))).status).toBe(202);
+    // A session with a user writes its index entry at once, whatever the debounce holds back.
+    await meterWhen((m) => m.do_requests.rpc_by_method["product.indexSession"] === 2 && m.do_requests.alarms === 2);
+    expect((await request("/v1/meter", { method: "DELETE", headers: auth })).status).toBe(204);
+
+    const res = await request(`/v1/products/${P}/users/${user}/activity`, { headers: auth });
+    expect(((await res.json()) as { sessions: unknown[] }).sessions).toHaveLength(2);
+    const read = await readMeter();
+    expect(read).toMatchObject({
+      worker_requests: { total: 1, by_route: { "GET /v1/products/:p/users/:u/activity": 1 } },
+      do_requests: { total: 3, rpc: 3, rpc_by_method: { "product.listSessions": 1, activity: 2 }, alarms: 0 },
+      destination_calls: { total: 0 },
+      llm: { calls: 0 },
+    });
+    // Reads only (the index listing, each session's row, latest summary and uncovered batches): no row written, no alarm touched.
+    expect(read.storage).toEqual({ sql_statements: 8, rows_read: 9, rows_written: 0, alarm_writes: 0 });
   });
 
   it("answers 401 to a wrong or missing token (a deployment without METER: test/api.test.ts)", async () => {
