@@ -4,7 +4,8 @@
  * malformed arguments (an error naming the argument), an unknown user (an empty result that says
  * so), and 401 before MCP without a valid key.
  */
-import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
 import { auth, batch, postActions, request, settle, TOKEN, uniqueSession } from "./helpers/api";
 import { callTool, mcpClient, modernMcpClient, textOf } from "./helpers/mcp";
 import { bearer, createKey } from "./helpers/products";
@@ -141,6 +142,21 @@ describe("the MCP server", () => {
       expect(refused.isError, tool).toBe(true);
       expect(refused.structuredContent, tool).toBeUndefined();
       expect(textOf(refused), tool).toBe(`this key does not cover product "${OTHER}" (the read scope is needed); nothing was read`);
+    }
+    await client.close();
+  });
+
+  it("an index that cannot be reached: a tool error that says to retry, with no details", async () => {
+    const client = await mcpClient(TOKEN);
+    const spy = vi.spyOn(env.PRODUCT, "getByName").mockImplementation(() => {
+      throw new TypeError("internal detail");
+    });
+    try {
+      const result = await callTool(client, "get_live_user_activity", { product_id: P, user_id: "u-1" });
+      expect(result).toMatchObject({ isError: true });
+      expect(textOf(result)).toBe("the product's index or a session could not be reached; retry the call");
+    } finally {
+      spy.mockRestore();
     }
     await client.close();
   });

@@ -12,9 +12,10 @@ import { sessionContextText, userActivityText, userSessionsText } from "../agent
 import { readSessionContext, readUserActivity, readUserSessions } from "../agents/reads";
 import { USER_ACTIVITY } from "../agents/userActivity";
 import { agentArguments as arg, SessionContextReadSchema, UserActivitySchema, UserSessionsSchema } from "../http/agentSchemas";
+import { log } from "../log";
 import { outOfScope, type Principal } from "../product/scopes";
 
-export const SERVER_INFO = { name: "context-relay", version: "0.1.0" } as const;
+const SERVER_INFO = { name: "context-relay", version: "0.1.0" } as const;
 const DEFAULT_SESSIONS = 20;
 
 const INSTRUCTIONS =
@@ -35,7 +36,14 @@ export function buildMcpServer(env: Env, principal: Principal): McpServer {
   /** Runs `read` only when the caller's key covers the product with the read scope. */
   const guarded = async (productId: string, read: () => Promise<CallToolResult>): Promise<CallToolResult> => {
     const refusal = outOfScope(principal, "read", [productId]);
-    return refusal ? toolError(`${refusal} (the read scope is needed); nothing was read`) : read();
+    if (refusal) return toolError(`${refusal} (the read scope is needed); nothing was read`);
+    try {
+      return await read();
+    } catch (err) {
+      // As the REST routes answer an unexpected error: its kind in the log, no details to the caller.
+      log("mcp:error", { error: err instanceof Error ? err.name : "unknown" });
+      return toolError("the product's index or a session could not be reached; retry the call");
+    }
   };
   const readOnly = { readOnlyHint: true, openWorldHint: false } as const;
 
