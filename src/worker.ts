@@ -20,9 +20,11 @@ import { registerSegment } from "./routes/postSegment";
 import { registerSessionLink } from "./routes/postSessionLink";
 import { registerSessionIndexRoutes } from "./routes/sessionIndexRoutes";
 import { registerSessionRoutes } from "./routes/sessionRoutes";
+import { registerStreamRoutes } from "./routes/stream";
 
 export { ProductActor } from "./productActor";
 export { SessionActor } from "./sessionActor";
+export { StreamHub } from "./stream/hub";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
@@ -45,6 +47,7 @@ export function createApp() {
   registerSegment(app);
   registerSessionLink(app);
   registerMeter(app);
+  registerStreamRoutes(app);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

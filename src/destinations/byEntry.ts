@@ -22,6 +22,7 @@ export class DestinationsByEntry {
           fetch: (input, init) => fetch(input, init),
           now: () => Date.now(),
           timeoutMs: config.destinationTimeoutMs,
+          publish: (productId, key, data) => this.env.STREAM.getByName(productId).publish(key, data),
         });
         built = { value };
       } catch (err) {

@@ -12,6 +12,9 @@ export interface SessionRef {
   productId: string;
   sessionId: string;
   link: string | null;
+  /** The session's user and email as last seen, for receivers that take them with each payload (`autoplay`, the stream). */
+  userId?: string | null;
+  email?: string | null;
 }
 
 export type NoteKind = "raw" | "summary";
@@ -28,6 +31,8 @@ export interface OutgoingNote {
   summary: string | null;
   /** Summary notes: the window summarised. Raw notes: the newest window among their actions. */
   window: number;
+  /** Summary notes: how many actions the summarised window holds (the SDK's `replaces`). */
+  replaces?: number;
   /** True when the summary came from the built-in extractive summariser, not an LLM. */
   extractive: boolean;
   /** When the note was first prepared (ms since epoch). */
@@ -70,4 +75,6 @@ export interface DestinationDeps {
   now: () => number;
   /** Timeout for each outbound request (ms). A timeout is an unknown outcome, never a success. */
   timeoutMs: number;
+  /** Appends a payload (JSON) to a product's stream, once per key (`src/stream/hub.ts`); absent where there is no hub. */
+  publish?: (productId: string, key: string, data: string) => Promise<void>;
 }

@@ -26,6 +26,8 @@ export const ROUTE_ACCESS = {
   "GET /v1/products/{product_id}/sessions/{session_id}/context": "read",
   "GET /v1/products/{product_id}/sessions": "read",
   "GET /v1/products/{product_id}/users/{user_id}/sessions": "read",
+  "GET /stream/{product_id}": "read",
+  "GET /stream/{product_id}/stats": "read",
   "PUT /v1/products/{product_id}/sessions/{session_id}/link": "admin",
   "POST /v1/products/{product_id}/sessions/{session_id}/flush": "admin",
   "DELETE /v1/products/{product_id}/sessions/{session_id}": "admin",

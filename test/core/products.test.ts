@@ -18,6 +18,8 @@ describe("the route → scope table", () => {
       "GET /v1/products/{product_id}/sessions/{session_id}/context",
       "GET /v1/products/{product_id}/sessions",
       "GET /v1/products/{product_id}/users/{user_id}/sessions",
+      "GET /stream/{product_id}",
+      "GET /stream/{product_id}/stats",
     ]);
     expect(byRule("admin")).toEqual([
       "PUT /v1/products/{product_id}/sessions/{session_id}/link",

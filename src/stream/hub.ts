@@ -1,0 +1,91 @@
+/**
+ * @module
+ * One Durable Object per product (named by `product_id`): its stream's replay log and its live
+ * subscribers. Each subscriber is a Worker request serving one SSE client, connected here by one
+ * WebSocket accepted with the hibernation API, so between events the object holds no request open
+ * and can be evicted from memory while its subscribers stay connected. A publish is one RPC from a
+ * session's `stream` lane: one row appended, then one `send` per subscriber, which never waits for
+ * the subscriber to read (its Worker buffers, bounded, and counts what it drops).
+ */
+import { DurableObject } from "cloudflare:workers";
+import { loadConfig, need } from "../config";
+import { meter } from "../meter";
+import { eventFrame, missedFrame, parseLastEventId } from "./frames";
+import { ReplayLog } from "./replayLog";
+
+/** What a subscriber's Worker reports: the frames it has dropped so far. */
+interface Attachment {
+  dropped: number;
+}
+
+export interface StreamStats {
+  subscribers: number;
+  /** Frames dropped for subscribers now connected (each reports its total at its heartbeat). */
+  dropped: number;
+  events: number;
+  oldest_id: number | null;
+  last_id: number;
+}
+
+export class StreamHub extends DurableObject<Env> {
+  private readonly log: ReplayLog;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.log = new ReplayLog(ctx.storage, need(loadConfig(env).stream));
+  }
+
+  /** Appends a payload (once per key) and sends it to every subscriber. */
+  async publish(key: string, data: string): Promise<void> {
+    meter.rpc("stream.publish");
+    const id = this.log.append(key, data, Date.now());
+    if (id === null) return;
+    const frame = eventFrame(id, data);
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.send(frame);
+      } catch {
+        // A socket closing right now: its client reconnects with Last-Event-ID and replays this.
+      }
+    }
+  }
+
+  /** A subscriber's WebSocket (`?after=<Last-Event-ID>`): the replay it missed first, then live events. */
+  override fetch(request: Request): Response {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
+    const after = parseLastEventId(new URL(request.url).searchParams.get("after"));
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ dropped: 0 } satisfies Attachment);
+    // No await from the replay's read to the last send: a publish cannot slip in between, so the
+    // subscriber sees every id once, in order.
+    if (after !== null) {
+      const { events, missedUntil } = this.log.replay(after, Date.now());
+      if (missedUntil !== null) server.send(missedFrame(after, missedUntil));
+      for (const e of events) server.send(eventFrame(e.id, e.data));
+    }
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+    if (typeof message !== "string") return;
+    const dropped = (JSON.parse(message) as { dropped?: unknown }).dropped;
+    if (typeof dropped === "number") ws.serializeAttachment({ dropped } satisfies Attachment);
+  }
+
+  override webSocketClose(ws: WebSocket, code: number): void {
+    try {
+      ws.close(code === 1005 ? 1000 : code, "closed");
+    } catch {
+      // Already closed by the runtime's own reply.
+    }
+  }
+
+  async stats(): Promise<StreamStats> {
+    meter.rpc("stream.stats");
+    const sockets = this.ctx.getWebSockets();
+    const dropped = sockets.reduce((sum, ws) => sum + ((ws.deserializeAttachment() as Attachment | null)?.dropped ?? 0), 0);
+    const { events, oldestId } = this.log.size();
+    return { subscribers: sockets.length, dropped, events, oldest_id: oldestId, last_id: this.log.lastId() };
+  }
+}
