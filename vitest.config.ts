@@ -153,7 +153,7 @@ export default defineConfig({
         include: ["test/*.test.ts"],
         exclude: ["test/intercom*.test.ts", "test/pipeline*.test.ts", "test/debounce*.test.ts", "test/fuzz*.test.ts", "test/products*.test.ts", "test/fanout*.test.ts", "test/meter*.test.ts", "test/stream*.test.ts", "test/autoplay*.test.ts"],
       }),
-      workerdProject("workers-stream", streamBindings, { include: ["test/stream*.test.ts", "test/autoplay*.test.ts"] }),
+      workerdProject("workers-stream", streamBindings, { include: ["test/stream*.test.ts", "test/autoplay*.test.ts"], testTimeout: 20_000 }),
       workerdProject("workers-products", productBindings, { include: ["test/products*.test.ts", "test/fanout*.test.ts"] }),
       workerdProject("fuzz", fuzzBindings, { include: ["test/fuzz*.test.ts"], testTimeout: 1_800_000 }),
       workerdProject("workers-pipeline", pipelineBindings, { include: ["test/pipeline*.test.ts"] }),

@@ -2,9 +2,9 @@
  * @module
  * The Autoplay connector's wire payloads, built once for both ways out that speak it: the
  * `autoplay` push (signed POSTs) and the product stream (`GET /stream/:product_id`). A raw note
- * is an `actions` payload (the batch, or the batches of one burst in order, as the SDK's `merge`
- * joins them); a summary note is a `summary` payload whose `replaces` is the actions of the window
- * it summarises. Pure.
+ * is one `actions` payload per batch it holds (a lane that was busy sends a burst's batches in one
+ * note), a summary note one `summary` payload whose `replaces` is the actions of the window it
+ * summarises. Pure.
  */
 import type { SlimAction } from "../session/model";
 import type { OutgoingNote, SessionRef } from "./types";
@@ -34,21 +34,19 @@ export interface SummaryWire {
 
 export type AutoplayWire = ActionsWire | SummaryWire;
 
-/** The payload of a note, forwarded at `now` (ms). */
-export function autoplayPayload(session: SessionRef, note: OutgoingNote, now: number): AutoplayWire {
-  const base = { product_id: session.productId, session_id: session.sessionId, forwarded_at: now / 1000 };
+/**
+ * The payloads of a note, forwarded at `now` (ms): one `actions` payload per batch it holds, as
+ * each was accepted, or its `summary` payload.
+ */
+export function autoplayPayloads(session: SessionRef, note: OutgoingNote, now: number): AutoplayWire[] {
+  const base = { product_id: session.productId, session_id: session.sessionId };
+  const forwarded_at = now / 1000;
   if (note.kind === "summary") {
-    return { type: "summary", ...base, summary: note.summary ?? note.text, replaces: note.replaces ?? 0 };
+    return [{ type: "summary", ...base, summary: note.summary ?? note.text, replaces: note.replaces ?? 0, forwarded_at }];
   }
-  return {
-    type: "actions",
-    product_id: base.product_id,
-    session_id: base.session_id,
-    user_id: session.userId ?? null,
-    email: session.email ?? null,
-    conversation_id: session.link,
-    count: note.actions.length,
-    forwarded_at: base.forwarded_at,
-    actions: note.actions,
-  };
+  const identity = { user_id: session.userId ?? null, email: session.email ?? null, conversation_id: session.link };
+  return (note.batches ?? [note.actions]).map((actions) => ({ type: "actions", ...base, ...identity, count: actions.length, forwarded_at, actions }));
 }
+
+/** Each payload's key: the note's, and the batch's place in it. */
+export const payloadKey = (noteKey: string, i: number): string => `${noteKey}.${i}`;

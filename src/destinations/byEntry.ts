@@ -22,7 +22,7 @@ export class DestinationsByEntry {
           fetch: (input, init) => fetch(input, init),
           now: () => Date.now(),
           timeoutMs: config.destinationTimeoutMs,
-          publish: (productId, key, data) => this.env.STREAM.getByName(productId).publish(key, data),
+          publish: (productId, events) => this.env.STREAM.getByName(productId).publish(events),
         });
         built = { value };
       } catch (err) {

@@ -27,6 +27,8 @@ export interface OutgoingNote {
   text: string;
   /** Raw notes: the actions in arrival order. Summary notes: empty. */
   actions: SlimAction[];
+  /** Raw notes: the same actions batch by batch, as accepted (a note may hold several batches of one burst). */
+  batches?: SlimAction[][];
   /** Summary notes: the summary. Raw notes: null. */
   summary: string | null;
   /** Summary notes: the window summarised. Raw notes: the newest window among their actions. */
@@ -69,6 +71,12 @@ export interface Destination {
   find?(session: SessionRef, note: OutgoingNote): Promise<FindResult>;
 }
 
+/** One payload for a product's stream (JSON), kept once per key. */
+export interface StreamEvent {
+  key: string;
+  data: string;
+}
+
 /** What every destination is given: the outside world, injected so tests can fake it. */
 export interface DestinationDeps {
   fetch: typeof fetch;
@@ -76,5 +84,5 @@ export interface DestinationDeps {
   /** Timeout for each outbound request (ms). A timeout is an unknown outcome, never a success. */
   timeoutMs: number;
   /** Appends a payload (JSON) to a product's stream, once per key (`src/stream/hub.ts`); absent where there is no hub. */
-  publish?: (productId: string, key: string, data: string) => Promise<void>;
+  publish?: (productId: string, events: readonly StreamEvent[]) => Promise<void>;
 }

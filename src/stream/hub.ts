@@ -9,9 +9,11 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig, need } from "../config";
+import type { StreamEvent } from "../destinations/types";
 import { meter } from "../meter";
 import { eventFrame, missedFrame, parseLastEventId } from "./frames";
 import { ReplayLog } from "./replayLog";
+import { LIVE, REPLAYED } from "./subscriber";
 
 /** What a subscriber's Worker reports: the frames it has dropped so far. */
 interface Attachment {
@@ -35,17 +37,21 @@ export class StreamHub extends DurableObject<Env> {
     this.log = new ReplayLog(ctx.storage, need(loadConfig(env).stream));
   }
 
-  /** Appends a payload (once per key) and sends it to every subscriber. */
-  async publish(key: string, data: string): Promise<void> {
+  /** Appends payloads in order (each key once) and sends each to every subscriber. */
+  async publish(events: readonly StreamEvent[]): Promise<void> {
     meter.rpc("stream.publish");
-    const id = this.log.append(key, data, Date.now());
-    if (id === null) return;
-    const frame = eventFrame(id, data);
-    for (const ws of this.ctx.getWebSockets()) {
-      try {
-        ws.send(frame);
-      } catch {
-        // A socket closing right now: its client reconnects with Last-Event-ID and replays this.
+    const now = Date.now();
+    const sockets = this.ctx.getWebSockets();
+    for (const { key, data } of events) {
+      const id = this.log.append(key, data, now);
+      if (id === null) continue;
+      const frame = LIVE + eventFrame(id, data);
+      for (const ws of sockets) {
+        try {
+          ws.send(frame);
+        } catch {
+          // A socket closing right now: its client reconnects with Last-Event-ID and replays this.
+        }
       }
     }
   }
@@ -61,8 +67,8 @@ export class StreamHub extends DurableObject<Env> {
     // subscriber sees every id once, in order.
     if (after !== null) {
       const { events, missedUntil } = this.log.replay(after, Date.now());
-      if (missedUntil !== null) server.send(missedFrame(after, missedUntil));
-      for (const e of events) server.send(eventFrame(e.id, e.data));
+      if (missedUntil !== null) server.send(REPLAYED + missedFrame(after, missedUntil));
+      for (const e of events) server.send(REPLAYED + eventFrame(e.id, e.data));
     }
     return new Response(null, { status: 101, webSocket: client });
   }

@@ -41,10 +41,11 @@ export class ReplayLog {
   /** Appends a payload under `key`; null when that key is already in the log. */
   append(key: string, data: string, now: number): number | null {
     return this.storage.transactionSync(() => {
-      const row = this.sql.exec<{ id: number }>("INSERT INTO events (key, at, data) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id", key, now, data).toArray()[0];
-      if (!row) return null;
-      this.prune(row.id, now);
-      return row.id;
+      // Looked up first: an insert the key refuses would still advance AUTOINCREMENT, leaving a gap.
+      if (this.sql.exec("SELECT 1 FROM events WHERE key = ?", key).toArray().length > 0) return null;
+      const { id } = this.sql.exec<{ id: number }>("INSERT INTO events (key, at, data) VALUES (?, ?, ?) RETURNING id", key, now, data).one();
+      this.prune(id, now);
+      return id;
     });
   }
 

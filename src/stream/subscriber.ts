@@ -8,9 +8,14 @@
  */
 import { droppedFrame, HEARTBEAT_FRAME } from "./frames";
 
-/** The frames waiting for one client, at most `limit`. Pure. */
+/**
+ * The frames waiting for one client. Live frames are held up to `limit`; the replay a reconnect
+ * asked for is held whole (the log bounds it: `STREAM_REPLAY_EVENTS`), so a burst of replay never
+ * drops what the client came back for. Pure.
+ */
 export class FrameBuffer {
   private readonly frames: string[] = [];
+  private live = 0;
   private droppedUnannounced = 0;
   /** Frames dropped on this stream so far. */
   dropped = 0;
@@ -21,26 +26,36 @@ export class FrameBuffer {
     return this.frames.length === 0;
   }
 
-  /** Keeps the frame, or drops and counts it when the buffer is full. */
+  /** Keeps a live frame, or drops and counts it when the buffer is full; the next one kept is preceded by a `dropped` frame. */
   offer(frame: string): void {
-    if (this.frames.length < this.limit) {
-      this.frames.push(frame);
+    if (this.live >= this.limit) {
+      this.dropped += 1;
+      this.droppedUnannounced += 1;
       return;
     }
-    this.dropped += 1;
-    this.droppedUnannounced += 1;
+    this.live += 1;
+    this.frames.push(this.droppedUnannounced === 0 ? frame : droppedFrame(this.droppedUnannounced, this.dropped) + frame);
+    this.droppedUnannounced = 0;
   }
 
-  /** The next text to write (preceded by a `dropped` frame after a gap), or null when none waits. */
+  /** Keeps a replayed frame, whatever the bound. */
+  offerReplay(frame: string): void {
+    this.frames.push(frame);
+  }
+
+  /** The next text to write, or null when none waits. */
   take(): string | null {
     const frame = this.frames.shift();
     if (frame === undefined) return null;
-    if (this.droppedUnannounced === 0) return frame;
-    const notice = droppedFrame(this.droppedUnannounced, this.dropped);
-    this.droppedUnannounced = 0;
-    return notice + frame;
+    // Replayed frames are all ahead of the live ones, so the live count only falls once they are out.
+    if (this.frames.length < this.live) this.live = this.frames.length;
+    return frame;
   }
 }
+
+/** The hub's message kinds (first character): a replayed frame, or a live one. */
+export const REPLAYED = "R";
+export const LIVE = "L";
 
 export interface SubscriberOptions {
   heartbeatMs: number;
@@ -73,7 +88,9 @@ export function sseBody(hub: WebSocket, options: SubscriberOptions): ReadableStr
     notify();
   };
   hub.addEventListener("message", (event) => {
-    if (typeof event.data === "string") buffer.offer(event.data);
+    if (typeof event.data !== "string") return;
+    if (event.data.startsWith(REPLAYED)) buffer.offerReplay(event.data.slice(1));
+    else buffer.offer(event.data.slice(1));
     notify();
   });
   hub.addEventListener("close", end);

@@ -32,31 +32,48 @@ function parseFrame(text: string): Frame {
   return frame;
 }
 
+/** Reads the whole time, as a client that keeps up does; `until` waits for what it has read. */
 export class SseClient {
   readonly frames: Frame[] = [];
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
-  private readonly decoder = new TextDecoder();
-  private rest = "";
+  private ended = false;
+  private readonly reading: Promise<void>;
 
   constructor(readonly response: Response) {
     this.reader = response.body!.getReader();
+    this.reading = this.pump();
   }
 
-  /** Reads until `done` holds for the frames read so far, or throws after `timeoutMs`. */
+  private async pump(): Promise<void> {
+    const decoder = new TextDecoder();
+    let rest = "";
+    try {
+      for (;;) {
+        const chunk = await this.reader.read();
+        if (chunk.done) break;
+        rest += decoder.decode(chunk.value, { stream: true });
+        let end: number;
+        while ((end = rest.indexOf("\n\n")) >= 0) {
+          this.frames.push(parseFrame(rest.slice(0, end)));
+          rest = rest.slice(end + 2);
+        }
+      }
+    } catch {
+      // Cancelled by close().
+    }
+    this.ended = true;
+  }
+
+  /** Waits until `done` holds for the frames read so far, or throws after `timeoutMs`. */
   async until(done: (frames: Frame[]) => boolean, timeoutMs = 5_000): Promise<Frame[]> {
     const deadline = Date.now() + timeoutMs;
     while (!done(this.frames)) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`stream: condition not met after ${timeoutMs} ms; frames: ${JSON.stringify(this.frames.map((f) => f.event + " " + f.data.slice(0, 80)))}`);
-      const chunk = await Promise.race([this.reader.read(), new Promise<null>((resolve) => setTimeout(() => resolve(null), left))]);
-      if (chunk === null) continue;
-      if (chunk.done) throw new Error("stream ended");
-      this.rest += this.decoder.decode(chunk.value, { stream: true });
-      let end: number;
-      while ((end = this.rest.indexOf("\n\n")) >= 0) {
-        this.frames.push(parseFrame(this.rest.slice(0, end)));
-        this.rest = this.rest.slice(end + 2);
+      if (this.ended) throw new Error("stream ended");
+      if (Date.now() > deadline) {
+        const seen = this.frames.filter((f) => f.event !== "heartbeat").map((f) => `${f.event} ${f.id ?? ""} ${f.data.slice(0, 90)}`);
+        throw new Error(`stream: condition not met after ${timeoutMs} ms; frames other than heartbeats: ${JSON.stringify(seen)}`);
       }
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
     return this.frames;
   }
@@ -68,6 +85,7 @@ export class SseClient {
 
   async close(): Promise<void> {
     await this.reader.cancel();
+    await this.reading;
   }
 }
 

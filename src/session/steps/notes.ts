@@ -17,11 +17,13 @@ export function sessionRef(s: SessionRow, link: string | null): SessionRef {
 }
 
 function outgoing(deps: StepDeps, s: SessionRow, note: NoteRow, extractive: boolean, replaces: number): OutgoingNote {
+  const batches = note.kind === "raw" ? deps.store.noteBatches(note) : [];
   return {
     key: noteKey(s.epoch, note.id),
     kind: note.kind,
     text: note.body,
-    actions: note.kind === "raw" ? deps.store.noteActions(note) : [],
+    actions: batches.flat(),
+    ...(note.kind === "raw" && { batches }),
     summary: note.kind === "summary" ? note.body : null,
     window: note.window_id,
     ...(note.kind === "summary" && { replaces }),
