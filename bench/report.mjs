@@ -44,6 +44,7 @@ function markdown(results) {
   if (S.ingest?.summary) lines.push(...ingestSection(S.ingest));
   if (S.isolation?.summary) lines.push(...isolationSection(S.isolation, p));
   if (S.fanout?.summary) lines.push(...fanoutSection(S.fanout));
+  if (S.stream?.summary) lines.push(...streamSection(S.stream));
   if (S.price?.rows) lines.push(...priceSection(S.price));
   if (S.idle?.rows) lines.push(...idleSection(S.idle));
   lines.push(...figuresSection(results));
@@ -111,6 +112,27 @@ function fanoutSection(fanout) {
     lines.push(row([fmt(s.sessions), "two ÷ one", fmt(s.ratio.throughput), "", "", fmt(s.ratio.p99), `CPU per batch ${fmt(s.ratio.cpuPerBatch)}`, "", "", ""]));
   }
   lines.push("", "One server; a product with one webhook and a product with two, the same load each, in rotating order. Figures: medians over rounds; ratios: the median of the per-round ratios. Deliveries: calls each webhook received in the phase, counted once it drained; the LLM is shared (one summary per window for both lanes).", "");
+  return lines;
+}
+
+function streamSection(stream) {
+  const lines = [
+    "## Stream: ingest with 0 and 10 SSE subscribers",
+    "",
+    "| sessions | subscribers | requests/s | p50 ms | p99 ms | workerd CPU µs/req | POST → frame p50 / p99 ms | probes (not seen) | dropped | failed |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const load of ["one", "many"]) {
+    const s = stream.summary[load];
+    if (!s) continue;
+    for (const n of [0, 10]) {
+      const x = s[n];
+      const lat = n > 0 ? `${fmt(x.latencyP50Ms)} / ${fmt(x.latencyP99Ms)}` : "";
+      lines.push(row([fmt(s.sessions), fmt(n), fmt(x.rps), fmt(x.p50Ms), fmt(x.p99Ms), fmt(x.cpuUsPerRequest), lat, n > 0 ? `${fmt(x.probes)} (${fmt(x.probesLost)})` : "", n > 0 ? fmt(x.dropped) : "", fmt(x.failed)]));
+    }
+    lines.push(row([fmt(s.sessions), "ratio", `10 ÷ 0: ${fmt(s.ratio.throughput)}`, "", `0 ÷ 10: ${fmt(s.ratio.p99)}`, "", "", "", "", ""]));
+  }
+  lines.push("", "One server, every product streaming (DESTINATION=stream); the two phases of a round back to back, in rotating order. Figures: medians over rounds; ratios: the median of the per-round ratios (≥ 0.95: subscribers cost ingest at most 5 %). Latency: a probe batch every 25 ms in its own session, from the start of its POST to its frame at a subscriber, while the load runs.", "");
   return lines;
 }
 

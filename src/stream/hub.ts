@@ -13,7 +13,7 @@ import type { StreamEvent } from "../destinations/types";
 import { meter } from "../meter";
 import { eventFrame, missedFrame, parseLastEventId } from "./frames";
 import { ReplayLog } from "./replayLog";
-import { LIVE, REPLAYED } from "./subscriber";
+import { liveMessage, REPLAYED } from "./subscriber";
 
 /** What a subscriber's Worker reports: the frames it has dropped so far. */
 interface Attachment {
@@ -29,29 +29,50 @@ export interface StreamStats {
   last_id: number;
 }
 
+/**
+ * Live frames wait this long, so that one message to each subscriber carries every event of a
+ * burst: a send per subscriber per 10 ms at most, not per event (the figures: bench/results/stream.md).
+ */
+const COALESCE_MS = 10;
+
 export class StreamHub extends DurableObject<Env> {
   private readonly log: ReplayLog;
+  /** Frames appended and not yet sent, and how many. */
+  private outbox = "";
+  private outboxFrames = 0;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.log = new ReplayLog(ctx.storage, need(loadConfig(env).stream));
   }
 
-  /** Appends payloads in order (each key once) and sends each to every subscriber. */
+  /** Appends payloads in order (each key once); they reach every subscriber within {@link COALESCE_MS}. */
   async publish(events: readonly StreamEvent[]): Promise<void> {
     meter.rpc("stream.publish");
     const now = Date.now();
-    const sockets = this.ctx.getWebSockets();
     for (const { key, data } of events) {
       const id = this.log.append(key, data, now);
       if (id === null) continue;
-      const frame = LIVE + eventFrame(id, data);
-      for (const ws of sockets) {
-        try {
-          ws.send(frame);
-        } catch {
-          // A socket closing right now: its client reconnects with Last-Event-ID and replays this.
-        }
+      this.outbox += eventFrame(id, data);
+      this.outboxFrames += 1;
+    }
+    if (this.outboxFrames > 0) this.flushTimer ??= setTimeout(() => this.flush(), COALESCE_MS);
+  }
+
+  /** Sends what waits to every subscriber, as one message each. */
+  private flush(): void {
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.outboxFrames === 0) return;
+    const message = liveMessage(this.outboxFrames, this.outbox);
+    this.outbox = "";
+    this.outboxFrames = 0;
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.send(message);
+      } catch {
+        // A socket closing right now: its client reconnects with Last-Event-ID and replays this.
       }
     }
   }
@@ -60,6 +81,8 @@ export class StreamHub extends DurableObject<Env> {
   override fetch(request: Request): Response {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
     const after = parseLastEventId(new URL(request.url).searchParams.get("after"));
+    // What waits goes to the subscribers it was appended for; the new one gets it by replay only.
+    this.flush();
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
     server.serializeAttachment({ dropped: 0 } satisfies Attachment);

@@ -15,6 +15,8 @@ import { droppedFrame, HEARTBEAT_FRAME } from "./frames";
  */
 export class FrameBuffer {
   private readonly frames: string[] = [];
+  /** The frame count of each live entry of `frames` (the last ones), oldest first. */
+  private readonly counts: number[] = [];
   private live = 0;
   private droppedUnannounced = 0;
   /** Frames dropped on this stream so far. */
@@ -26,19 +28,24 @@ export class FrameBuffer {
     return this.frames.length === 0;
   }
 
-  /** Keeps a live frame, or drops and counts it when the buffer is full; the next one kept is preceded by a `dropped` frame. */
-  offer(frame: string): void {
-    if (this.live >= this.limit) {
-      this.dropped += 1;
-      this.droppedUnannounced += 1;
+  /**
+   * Keeps `count` live frames (`frames`, a heartbeat or the events a message carries), or drops
+   * and counts them when the buffer is full; the next kept is preceded by a `dropped` frame.
+   */
+  offer(frames: string, count = 1): void {
+    // A message is kept whole or dropped whole; an empty buffer takes one however large.
+    if (this.live > 0 && this.live + count > this.limit) {
+      this.dropped += count;
+      this.droppedUnannounced += count;
       return;
     }
-    this.live += 1;
-    this.frames.push(this.droppedUnannounced === 0 ? frame : droppedFrame(this.droppedUnannounced, this.dropped) + frame);
+    this.live += count;
+    this.frames.push(this.droppedUnannounced === 0 ? frames : droppedFrame(this.droppedUnannounced, this.dropped) + frames);
+    this.counts.push(count);
     this.droppedUnannounced = 0;
   }
 
-  /** Keeps a replayed frame, whatever the bound. */
+  /** Keeps a replayed frame, whatever the bound (the hub sends a replay before any live frame). */
   offerReplay(frame: string): void {
     this.frames.push(frame);
   }
@@ -47,15 +54,26 @@ export class FrameBuffer {
   take(): string | null {
     const frame = this.frames.shift();
     if (frame === undefined) return null;
-    // Replayed frames are all ahead of the live ones, so the live count only falls once they are out.
-    if (this.frames.length < this.live) this.live = this.frames.length;
+    // Replayed entries are all ahead of the live ones, whose counts are kept beside them.
+    const count = this.counts.shift();
+    if (count !== undefined) this.live -= count;
     return frame;
   }
 }
 
-/** The hub's message kinds (first character): a replayed frame, or a live one. */
+/** The hub's messages: a replayed frame (`R` + frame), or live frames (`L<count>\n` + frames). */
 export const REPLAYED = "R";
-export const LIVE = "L";
+const LIVE = "L";
+
+export const liveMessage = (count: number, frames: string): string => `${LIVE}${count}\n${frames}`;
+
+/** A live message's frames and their count; null for anything else. */
+export function readLiveMessage(message: string): { count: number; frames: string } | null {
+  const nl = message.indexOf("\n");
+  const count = Number(message.slice(1, nl));
+  if (!message.startsWith(LIVE) || nl < 0 || !Number.isInteger(count) || count < 1) return null;
+  return { count, frames: message.slice(nl + 1) };
+}
 
 export interface SubscriberOptions {
   heartbeatMs: number;
@@ -90,7 +108,8 @@ export function sseBody(hub: WebSocket, options: SubscriberOptions): ReadableStr
   hub.addEventListener("message", (event) => {
     if (typeof event.data !== "string") return;
     if (event.data.startsWith(REPLAYED)) buffer.offerReplay(event.data.slice(1));
-    else buffer.offer(event.data.slice(1));
+    const live = readLiveMessage(event.data);
+    if (live) buffer.offer(live.frames, live.count);
     notify();
   });
   hub.addEventListener("close", end);
@@ -100,8 +119,12 @@ export function sseBody(hub: WebSocket, options: SubscriberOptions): ReadableStr
     {
       async pull(controller) {
         for (;;) {
-          const next = buffer.take();
-          if (next !== null) return controller.enqueue(encoder.encode(next));
+          let next = buffer.take();
+          if (next !== null) {
+            // Everything waiting goes out as one chunk: one write however far the client fell behind.
+            for (let more = buffer.take(); more !== null; more = buffer.take()) next += more;
+            return controller.enqueue(encoder.encode(next));
+          }
           if (closed) return controller.close();
           await new Promise<void>((resolve) => (wake = resolve));
         }

@@ -23,6 +23,18 @@ describe("a subscriber's buffer", () => {
     expect(drain(b)).toEqual(["f"]);
   });
 
+  it("keeps or drops a message of several frames whole, counting each frame", () => {
+    const b = new FrameBuffer(3);
+    b.offer("a\n\nb\n\n", 2);
+    b.offer("c\n\nd\n\n", 2);
+    expect(b.dropped).toBe(2);
+    b.offer("e\n\n", 1);
+    expect(drain(b)).toEqual(["a\n\nb\n\n", `event: dropped\ndata: {"type":"dropped","dropped":2,"total":2}\n\ne\n\n`]);
+    // Empty, it takes a message larger than its bound.
+    b.offer("f\n\ng\n\nh\n\ni\n\n", 4);
+    expect(b.dropped).toBe(2);
+  });
+
   it("keeps a reconnect's replay whole, ahead of the live frames and outside their bound", () => {
     const b = new FrameBuffer(1);
     for (const f of ["r1", "r2", "r3"]) b.offerReplay(f);
