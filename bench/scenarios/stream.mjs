@@ -52,8 +52,11 @@ export async function scenarioStream(ctx, server) {
         s[n].dropped = xs.reduce((a, x) => a + x.dropped, 0);
       }
     }
-    s.perRound = rounds.map((r) => ({ throughput: round(r[load.key][10].rps / r[load.key][0].rps, 3), p99: round(r[load.key][0].p99Ms / r[load.key][10].p99Ms, 3) }));
-    s.ratio = Object.fromEntries(["throughput", "p99"].map((k) => [k, round(median(s.perRound.map((q) => q[k])), 3)]));
+    s.perRound = rounds.map((r) => {
+      const [none, ten] = [r[load.key][0], r[load.key][10]];
+      return { throughput: round(ten.rps / none.rps, 3), p99: round(none.p99Ms / ten.p99Ms, 3), cpuPerRequest: none.cpuUsPerRequest && ten.cpuUsPerRequest ? round(ten.cpuUsPerRequest / none.cpuUsPerRequest, 3) : null };
+    });
+    s.ratio = Object.fromEntries(["throughput", "p99", "cpuPerRequest"].map((k) => [k, round(median(s.perRound.map((q) => q[k])), 3)]));
     const label = sessionsLabel(load.sessionCount);
     target(ctx.results, `stream: 10 subscribers ÷ none, ingest throughput (${label})`, s.ratio.throughput, "≥ 0.95", s.ratio.throughput === null ? null : s.ratio.throughput >= 0.95);
     target(ctx.results, `stream: none ÷ 10 subscribers, ingest p99 (${label})`, s.ratio.p99, "≥ 0.95", s.ratio.p99 === null ? null : s.ratio.p99 >= 0.95);
@@ -70,12 +73,15 @@ async function streamPhase(ctx, setup, sessionCount, subscribers) {
   const subs = subscribers > 0 ? await openSubscribers(setup.port, setup.product, subscribers) : null;
   const wallMs = () => performance.timeOrigin + performance.now();
   let probing = subscribers > 0;
+  // Unique per phase: a batch with the same content as an earlier one would be deduplicated (never streamed).
+  const phase = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const probes = (async () => {
     for (let i = 0; probing; i++) {
-      const title = `probe ${ctx.runId} ${sessionCount} ${i}`;
+      const title = `probe ${phase} ${i}`;
       sent.set(title, wallMs());
       const body = JSON.stringify({ type: "actions", product_id: setup.product, session_id: `probe-${ctx.runId}-${sessionCount}`, actions: [{ title, description: title, canonical_url: "https://app.example.com/probe" }] });
-      await request(setup.port, "POST", "/v1/actions", { headers: { "content-type": "application/json", ...AUTH }, body });
+      const r = await request(setup.port, "POST", "/v1/actions", { headers: { "content-type": "application/json", ...AUTH }, body });
+      if (r.status !== 202) throw new Error(`probe batch answered ${r.status}: ${r.body.slice(0, 200)}`);
       await new Promise((resolve) => setTimeout(resolve, PROBE_EVERY_MS));
     }
   })();
