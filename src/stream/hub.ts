@@ -4,8 +4,10 @@
  * subscribers. Each subscriber is a Worker request serving one SSE client, connected here by one
  * WebSocket accepted with the hibernation API, so between events the object holds no request open
  * and can be evicted from memory while its subscribers stay connected. A publish is one RPC from a
- * session's `stream` lane: one row appended, then one `send` per subscriber, which never waits for
- * the subscriber to read (its Worker buffers, bounded, and counts what it drops).
+ * session's `stream` lane: a row appended per payload, then, for the events of the last 50 ms
+ * together, one `send` per subscriber, which never waits for the subscriber to read (its Worker
+ * buffers, bounded, and counts what it drops). Frames waiting those 50 ms when the object is
+ * evicted are in the log: a reconnect with `Last-Event-ID` replays them.
  */
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig, need } from "../config";
@@ -31,9 +33,9 @@ export interface StreamStats {
 
 /**
  * Live frames wait this long, so that one message to each subscriber carries every event of a
- * burst: a send per subscriber per 10 ms at most, not per event (the figures: bench/results/stream.md).
+ * burst: a send per subscriber per 50 ms at most, not per event (the figures: bench/results/stream.md).
  */
-const COALESCE_MS = 10;
+const COALESCE_MS = 50;
 
 export class StreamHub extends DurableObject<Env> {
   private readonly log: ReplayLog;
@@ -98,7 +100,12 @@ export class StreamHub extends DurableObject<Env> {
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
     if (typeof message !== "string") return;
-    const dropped = (JSON.parse(message) as { dropped?: unknown }).dropped;
+    let dropped: unknown;
+    try {
+      dropped = (JSON.parse(message) as { dropped?: unknown }).dropped;
+    } catch {
+      return; // Only our own Worker speaks here; anything else is ignored.
+    }
     if (typeof dropped === "number") ws.serializeAttachment({ dropped } satisfies Attachment);
   }
 
