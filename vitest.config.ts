@@ -60,6 +60,24 @@ const denyOutbound = (request: Request) =>
   new Response(`unexpected outbound request to ${new URL(request.url).host}`, { status: 599 });
 
 /**
+ * The product stream and the `autoplay` push: every session streams (DESTINATION=stream), a small K,
+ * a short heartbeat, a small replay log and subscriber buffer so their bounds show within a test,
+ * and the push's receiver behind `fetch` (the tests mock it).
+ */
+export const streamBindings = {
+  ...testBindings,
+  DESTINATION: "stream",
+  SUMMARY_THRESHOLD: "4",
+  STEP_MAX_ATTEMPTS: "2",
+  SETTINGS_CACHE_TTL_MS: "300",
+  STREAM_HEARTBEAT_MS: "100",
+  STREAM_REPLAY_EVENTS: "8",
+  STREAM_SUBSCRIBER_BUFFER: "4",
+  AUTOPLAY_FORWARD_URL: "https://receiver.test/autoplay",
+  AUTOPLAY_SECRET: "test-autoplay-secret",
+};
+
+/**
  * The fault campaign's settings: a Standard Webhooks destination and an OpenAI-compatible LLM, both
  * the fake world behind `fetch` (test/world), a small K so windows close often, short timeouts and
  * a short breaker pause so faults cost milliseconds. K and the summary mode are per project, read
@@ -133,8 +151,9 @@ export default defineConfig({
       },
       workerdProject("workers", testBindings, {
         include: ["test/*.test.ts"],
-        exclude: ["test/intercom*.test.ts", "test/pipeline*.test.ts", "test/debounce*.test.ts", "test/fuzz*.test.ts", "test/products*.test.ts", "test/fanout*.test.ts", "test/meter*.test.ts"],
+        exclude: ["test/intercom*.test.ts", "test/pipeline*.test.ts", "test/debounce*.test.ts", "test/fuzz*.test.ts", "test/products*.test.ts", "test/fanout*.test.ts", "test/meter*.test.ts", "test/stream*.test.ts", "test/autoplay*.test.ts"],
       }),
+      workerdProject("workers-stream", streamBindings, { include: ["test/stream*.test.ts", "test/autoplay*.test.ts"], testTimeout: 20_000 }),
       workerdProject("workers-products", productBindings, { include: ["test/products*.test.ts", "test/fanout*.test.ts"] }),
       workerdProject("fuzz", fuzzBindings, { include: ["test/fuzz*.test.ts"], testTimeout: 1_800_000 }),
       workerdProject("workers-pipeline", pipelineBindings, { include: ["test/pipeline*.test.ts"] }),

@@ -2,15 +2,15 @@
 import { parseArgs } from "node:util";
 
 export const SCENARIOS = ["ingest", "floor", "isolation", "coalescing", "long", "burst", "price", "idle", "bundle", "userActivity"];
-/** Run only when named in --only: fanout (12 phases of the ingest load) would add about 4 minutes to a full run. */
-export const OPT_IN_SCENARIOS = ["fanout"];
+/** Run only when named in --only: fanout (12 phases of the ingest load) and stream (12 too) would each add about 4 minutes to a full run. */
+export const OPT_IN_SCENARIOS = ["fanout", "stream"];
 const KNOWN = [...SCENARIOS, ...OPT_IN_SCENARIOS];
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only ingest,floor,isolation,coalescing,long,burst,price,idle,bundle,userActivity,fanout]
+export const USAGE = `usage: npm run bench -- [--quick] [--only ingest,floor,isolation,coalescing,long,burst,price,idle,bundle,userActivity,fanout,stream]
   [--rounds N] [--concurrency N] [--seconds S] [--sessions N] [--actions-per-batch N]
   [--long-actions N] [--out DIR] [--ours-config wrangler.toml] [--ref GIT-REF] [--keep] [--logs] [--profile]
-Without --only every scenario runs except fanout (one webhook vs two per product), which runs
-  only when named.
+Without --only every scenario runs except fanout (one webhook vs two per product) and stream
+  (0 vs 10 SSE subscribers per product), which run only when named.
 --ours-config runs "ours" from another wrangler config (default: the project's wrangler.toml).
 --ref GIT-REF benchmarks our worker as committed at GIT-REF (default: the working tree, frozen
   into one bundle at the start of the run).

@@ -45,6 +45,7 @@ function markdown(results) {
   if (S.isolation?.summary) lines.push(...isolationSection(S.isolation, p));
   if (S.fanout?.summary) lines.push(...fanoutSection(S.fanout));
   if (S.userActivity?.mcp) lines.push(...userActivitySection(S.userActivity));
+  if (S.stream?.summary) lines.push(...streamSection(S.stream));
   if (S.price?.rows) lines.push(...priceSection(S.price));
   if (S.idle?.rows) lines.push(...idleSection(S.idle));
   lines.push(...figuresSection(results));
@@ -127,6 +128,28 @@ function userActivitySection(u) {
     `One client, sequential requests, limit ${u.limit}; each of the user's sessions holds ${u.actionsPerSession} actions, a posted summary and the actions it does not cover. Each call reads the product's index, then the ${u.sessions} sessions at once.`,
     "",
   ];
+}
+
+function streamSection(stream) {
+  const lines = [
+    "## Stream: ingest with 0 and 10 SSE subscribers",
+    "",
+    "| sessions | subscribers | requests/s | p50 ms | p99 ms | workerd CPU µs/req | POST → frame p50 / p99 ms | probes (not seen) | dropped | failed |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const load of ["one", "many"]) {
+    const s = stream.summary[load];
+    if (!s) continue;
+    for (const n of [0, 10]) {
+      const x = s[n];
+      const lat = n > 0 ? `${fmt(x.latencyP50Ms)} / ${fmt(x.latencyP99Ms)}` : "";
+      lines.push(row([fmt(s.sessions), fmt(n), fmt(x.rps), fmt(x.p50Ms), fmt(x.p99Ms), fmt(x.cpuUsPerRequest), lat, n > 0 ? `${fmt(x.probes)} (${fmt(x.probesLost)})` : "", n > 0 ? fmt(x.dropped) : "", fmt(x.failed)]));
+    }
+    lines.push(row([fmt(s.sessions), "ratio", `10 ÷ 0: ${fmt(s.ratio.throughput)}`, "", `0 ÷ 10: ${fmt(s.ratio.p99)}`, `10 ÷ 0: ${fmt(s.ratio.cpuPerRequest)}`, "", "", "", ""]));
+    lines.push(row([fmt(s.sessions), "per round", s.perRound.map((q) => fmt(q.throughput)).join(", "), "", s.perRound.map((q) => fmt(q.p99)).join(", "), s.perRound.map((q) => fmt(q.cpuPerRequest)).join(", "), "", "", "", ""]));
+  }
+  lines.push("", "One server, every product streaming (DESTINATION=stream); the two phases of a round back to back, in rotating order. Figures: medians over rounds; ratios: the median of the per-round ratios (≥ 0.95: subscribers cost ingest at most 5 %); workerd CPU per request (the Worker, the session actors and the hub, the subscribers' SSE included) is the noise-resistant companion on a shared machine. Latency: a probe batch every 25 ms in its own session, from the start of its POST to its frame at a subscriber, while the load runs.", "");
+  return lines;
 }
 
 function figuresSection(results) {

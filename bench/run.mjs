@@ -16,7 +16,9 @@
 // counts per million actions, priced, per destination and debounce, and the floor), idle week
 // (alarms per idle session, simulated in Node), bundle size, a user's activity (get_live_user_activity
 // over MCP and REST for a user with 10 sessions); and, only with --only fanout, fan-out
-// (the same ingest load against a product with one webhook and one with two, ratio two ÷ one). Exit code: 0 when every scenario ran
+// (the same ingest load against a product with one webhook and one with two, ratio two ÷ one); and,
+// only with --only stream, the product stream (ingest with 0 and 10 SSE subscribers, ratios, and
+// POST → frame latency). Exit code: 0 when every scenario ran
 // (targets missed or not), 1 when a scenario failed (a server did not start, requests failed),
 // 2 on bad options.
 import fs from "node:fs";
@@ -40,6 +42,7 @@ import { scenarioIsolation } from "./scenarios/isolation.mjs";
 import { scenarioLong } from "./scenarios/long.mjs";
 import { scenarioPrice } from "./scenarios/price.mjs";
 import { scenarioUserActivity } from "./scenarios/userActivity.mjs";
+import { scenarioStream } from "./scenarios/stream.mjs";
 import { startServers, stopServer } from "./servers.mjs";
 import { round } from "./stats.mjs";
 
@@ -96,10 +99,10 @@ async function main() {
   log(`machine: ${results.machine.cores} cores, Node ${results.machine.node}, workerd ${results.machine.workerd}, wrangler ${results.machine.wrangler}, load ${results.machine.loadavgAtStart.join(" ")}`);
   // Everything that only costs start-up time runs at once: bundling and every server's start.
   // Measurements begin only after all of it is done.
-  const { fakes, source, bundle, ours, oursStore, oursIngestOnly, floor, coalescing, burst, priced, fanout } = await startServers(ctx);
+  const { fakes, source, bundle, ours, oursStore, oursIngestOnly, floor, coalescing, burst, priced, fanout, stream } = await startServers(ctx);
   if (source) results.source = source;
   if (bundle) results.scenarios.bundle = bundle;
-  const startup = { ours, oursStore, oursIngestOnly, floor, coalescing, fanout, burstStore: burst.store, burstWebhook: burst.webhook, ...Object.fromEntries(Object.values(priced).map((s) => [s.name, s])) };
+  const startup = { ours, oursStore, oursIngestOnly, floor, coalescing, fanout, stream, burstStore: burst.store, burstWebhook: burst.webhook, ...Object.fromEntries(Object.values(priced).map((s) => [s.name, s])) };
   results.scenarios.startupMs = Object.fromEntries(Object.entries(startup).filter(([, v]) => v).map(([k, v]) => [k, v.startupMs]));
 
   if (ours && only.has("long")) {
@@ -142,6 +145,9 @@ async function main() {
 
   if (fanout) await runScenario("fanout", async () => (results.scenarios.fanout = await scenarioFanout(ctx, fanout, fakes)));
   await stopServer(results, fanout);
+
+  if (stream) await runScenario("stream", async () => (results.scenarios.stream = await scenarioStream(ctx, stream)));
+  await stopServer(results, stream);
 
   if (ours && only.has("isolation")) {
     await runScenario("isolation", async () => (results.scenarios.isolation = await scenarioIsolation(ctx, ours, fakes)));

@@ -53,7 +53,7 @@ export async function startServers(ctx) {
   const { only, profile, tmp } = ctx;
   const oursEntry = ctx.oursConfig ?? path.join(ROOT, "src/worker.ts");
   const haveOurs = fs.existsSync(oursEntry);
-  const needOurs = ["ingest", "isolation", "long", "burst", "price", "fanout", "userActivity"].some((s) => only.has(s));
+  const needOurs = ["ingest", "isolation", "long", "burst", "price", "fanout", "userActivity", "stream"].some((s) => only.has(s));
   const needCoalescing = only.has("coalescing");
   const missing = `${path.relative(ROOT, oursEntry)} does not exist yet`;
   if ((needOurs || needCoalescing) && !haveOurs) recordError(ctx.results, "ours", new Error(`${missing}: scenarios against our worker skipped`));
@@ -75,7 +75,7 @@ export async function startServers(ctx) {
   const canRunOurs = Boolean(frozen && fakes);
   const startOurs = (name, wanted, extra) => settled(name, canRunOurs && wanted ? start(name, { config: frozen.config, vars: ourVars(ctx, fakes, extra) }) : null);
   const pricedP = canRunOurs && only.has("price") ? Promise.all(priceConfigs(profile).map(async (c) => [c.key, await startOurs(`price-${c.key}`, true, priceVars(ctx, fakes, c))])) : [];
-  const [ours, oursStore, oursIngestOnly, coalescing, burstStore, burstWebhook, fanout] = await Promise.all([
+  const [ours, oursStore, oursIngestOnly, coalescing, burstStore, burstWebhook, fanout, stream] = await Promise.all([
     // Webhook + LLM fakes: the isolation scenario slows them down; the long session counts their calls.
     startOurs("ours", ["isolation", "long"].some((s) => only.has(s))),
     // The issue's ingest figures are for the store destination (the default), LLM on the fake; a user's activity is read from it too.
@@ -88,6 +88,8 @@ export async function startServers(ctx) {
     startOurs("burst-webhook", only.has("burst"), { SESSION_MAX_PENDING_ACTIONS: "", SESSION_MAX_PENDING_BYTES: "", METER: "on" }),
     // Webhook + LLM fakes; its products name one webhook or two (bench/scenarios/fanout.mjs).
     startOurs("fanout", only.has("fanout")),
+    // Every product streams (bench/scenarios/stream.mjs); the LLM on the fake.
+    startOurs("stream", only.has("stream"), { DESTINATION: "stream" }),
   ]);
   const floor = await floorP;
   const priced = Object.fromEntries((await pricedP).filter(([, server]) => server));
@@ -99,7 +101,7 @@ export async function startServers(ctx) {
       }
     : null;
   const burst = { store: burstStore, webhook: burstWebhook };
-  return { fakes, source: frozen?.source ?? null, bundle, ours, oursStore, oursIngestOnly, floor, coalescing, burst, priced, fanout };
+  return { fakes, source: frozen?.source ?? null, bundle, ours, oursStore, oursIngestOnly, floor, coalescing, burst, priced, fanout, stream };
 }
 
 /** Counts the error and warning lines a server printed (beyond the known offline Request.cf warning). */

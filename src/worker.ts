@@ -22,9 +22,11 @@ import { registerSessionLink } from "./routes/postSessionLink";
 import { registerSessionIndexRoutes } from "./routes/sessionIndexRoutes";
 import { registerSessionRoutes } from "./routes/sessionRoutes";
 import { registerUserActivity } from "./routes/userActivityRoute";
+import { registerStreamRoutes } from "./routes/stream";
 
 export { ProductActor } from "./productActor";
 export { SessionActor } from "./sessionActor";
+export { StreamHub } from "./stream/hub";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
@@ -49,6 +51,7 @@ export function createApp() {
   registerSegment(app);
   registerSessionLink(app);
   registerMeter(app);
+  registerStreamRoutes(app);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -20,12 +20,25 @@ export interface IntercomSettings {
   version: string;
 }
 
+/** The Autoplay connector's push: the SDK's payloads, signed as its `WebhookReceiver` checks them. */
+export interface AutoplaySettings {
+  forwardUrl: string;
+  /** Sent as `Authorization: Bearer <secret>` and the HMAC-SHA256 key of `X-Connector-Signature`. */
+  secret: string;
+}
+
+/**
+ * `stream` is the product's SSE stream (`GET /stream/:product_id`): its lane publishes to the
+ * product's hub, so it has no settings of its own.
+ */
 export type DestinationConfig =
   | { kind: "store" }
   | ({ kind: "webhook" } & WebhookSettings)
-  | ({ kind: "intercom" } & IntercomSettings);
+  | ({ kind: "intercom" } & IntercomSettings)
+  | ({ kind: "autoplay" } & AutoplaySettings)
+  | { kind: "stream" };
 
-const DESTINATION_KINDS = ["store", "webhook", "intercom"] as const satisfies readonly DestinationConfig["kind"][];
+const DESTINATION_KINDS = ["store", "webhook", "intercom", "autoplay", "stream"] as const satisfies readonly DestinationConfig["kind"][];
 
 /** Regional REST hosts. A token only works against the region of its workspace. */
 const INTERCOM_API_BASES = {
@@ -47,6 +60,10 @@ export function parseDestination(vars: Vars): DestinationConfig {
       return { kind, ...readWebhookSettings(vars) };
     case "intercom":
       return { kind, ...readIntercomSettings(vars) };
+    case "autoplay":
+      return { kind, ...readAutoplaySettings(vars) };
+    case "stream":
+      return { kind };
   }
   throw new ConfigError("DESTINATION", `DESTINATION "${kind}" is not one of ${DESTINATION_KINDS.join(", ")}`);
 }
@@ -60,6 +77,16 @@ export function readWebhookSettings(vars: Vars): WebhookSettings {
   // Never send unsigned: a receiver could not tell our notes from anyone's.
   if (!secret) throw new ConfigError("WEBHOOK_SECRET", "DESTINATION=webhook needs WEBHOOK_SECRET (wrangler secret put WEBHOOK_SECRET)");
   return { url, key: secretBytes(secret) };
+}
+
+/** `AUTOPLAY_FORWARD_URL` (http or https) and `AUTOPLAY_SECRET` (required: payloads are never sent unsigned). */
+export function readAutoplaySettings(vars: Vars): AutoplaySettings {
+  const forwardUrl = text(vars, "AUTOPLAY_FORWARD_URL");
+  const secret = text(vars, "AUTOPLAY_SECRET");
+  if (!forwardUrl) throw new ConfigError("AUTOPLAY_FORWARD_URL", "DESTINATION=autoplay needs AUTOPLAY_FORWARD_URL");
+  if (!/^https?:\/\//.test(forwardUrl)) throw new ConfigError("AUTOPLAY_FORWARD_URL", "AUTOPLAY_FORWARD_URL must be an http(s) URL");
+  if (!secret) throw new ConfigError("AUTOPLAY_SECRET", "DESTINATION=autoplay needs AUTOPLAY_SECRET (wrangler secret put AUTOPLAY_SECRET)");
+  return { forwardUrl, secret };
 }
 
 function secretBytes(secret: string): Uint8Array {

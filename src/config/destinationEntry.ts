@@ -21,7 +21,9 @@ export interface SecretRef {
 export type DestinationEntry =
   | { type: "store" }
   | { type: "webhook"; url: string; secret: SecretRef }
-  | { type: "intercom"; access_token: SecretRef; admin_id: string; api_base?: string; version?: string };
+  | { type: "intercom"; access_token: SecretRef; admin_id: string; api_base?: string; version?: string }
+  | { type: "autoplay"; forward_url: string; secret: SecretRef }
+  | { type: "stream" };
 
 /** The variables a destination entry stands for; its fields are these names lowercased without the prefix. */
 const DESTINATION_VARS = [
@@ -32,10 +34,12 @@ const DESTINATION_VARS = [
   "INTERCOM_ADMIN_ID",
   "INTERCOM_API_BASE",
   "INTERCOM_VERSION",
+  "AUTOPLAY_FORWARD_URL",
+  "AUTOPLAY_SECRET",
 ] as const satisfies readonly SettingName[];
 
 /** `WEBHOOK_URL` → `url`: the field of an entry that stands for an environment variable. */
-export const fieldOfDestinationVar = (name: string): string => (name === "DESTINATION" ? "type" : name.replace(/^(WEBHOOK|INTERCOM)_/, "").toLowerCase());
+export const fieldOfDestinationVar = (name: string): string => (name === "DESTINATION" ? "type" : name.replace(/^(WEBHOOK|INTERCOM|AUTOPLAY)_/, "").toLowerCase());
 
 /** A secret name as Workers allow it; the root credential can never stand in for another secret. */
 const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -57,7 +61,8 @@ export function secretRefProblem(vars: Vars, ref: SecretRef): string | null {
 /** The environment's own destination as an entry (secrets by their variable names); null for an unknown `DESTINATION`. */
 export function defaultDestinationEntry(vars: Vars): DestinationEntry | null {
   const type = text(vars, "DESTINATION") ?? "store";
-  if (type === "store") return { type };
+  if (type === "store" || type === "stream") return { type };
+  if (type === "autoplay") return { type, forward_url: text(vars, "AUTOPLAY_FORWARD_URL") ?? "", secret: { env: "AUTOPLAY_SECRET" } };
   if (type === "webhook") return { type, url: text(vars, "WEBHOOK_URL") ?? "", secret: { env: "WEBHOOK_SECRET" } };
   if (type === "intercom") {
     const apiBase = text(vars, "INTERCOM_API_BASE");
@@ -88,6 +93,10 @@ function destinationVars(entry: DestinationEntry, vars: Vars): Vars {
         INTERCOM_API_BASE: entry.api_base,
         INTERCOM_VERSION: entry.version,
       };
+    case "autoplay":
+      return { DESTINATION: "autoplay", AUTOPLAY_FORWARD_URL: entry.forward_url, AUTOPLAY_SECRET: envValue(vars, entry.secret.env) };
+    case "stream":
+      return { DESTINATION: "stream" };
   }
 }
 

@@ -13,6 +13,7 @@ import { parseCore, type CoreConfig } from "./core";
 import { parseDestination, type DestinationConfig } from "./destination";
 import { defaultDestinationEntry, type DestinationEntry } from "./destinationEntry";
 import { ConfigError, need, oneOf, section, text, type Section, type Vars } from "./settings";
+import { parseStream, type StreamConfig } from "./stream";
 
 export { parseAccess, posthogSecretFor, readPosthogSecrets, type AccessConfig, type PosthogSecrets, type ProductCaching, type SecretLookup } from "./access";
 export { parseCore, type CoreConfig, type LlmConfig } from "./core";
@@ -21,11 +22,13 @@ export {
   readIntercomSettings,
   readWebhookSettings,
   type DestinationConfig,
+  type AutoplaySettings,
   type IntercomSettings,
   type WebhookSettings,
 } from "./destination";
 export { defaultDestinationEntry, resolveDestination, type DestinationEntry, type SecretRef } from "./destinationEntry";
 export { ConfigError, need, type Section, type SettingName, type Vars } from "./settings";
+export { parseStream, type StreamConfig } from "./stream";
 
 export interface Config {
   /** Without it no session can run: session routes answer 503 `misconfigured`. */
@@ -37,6 +40,8 @@ export interface Config {
   /** The environment's destination as an entry (secrets by name), what notes record; null for an unknown `DESTINATION`. */
   destinationEntry: DestinationEntry | null;
   access: AccessConfig;
+  /** The product stream's bounds; broken: `GET /stream/:product_id` answers 503 `misconfigured`. */
+  stream: Section<StreamConfig>;
   /** `LOG_LEVEL`; an unusable value logs everything (info) rather than hide errors, and is a problem. */
   logLevel: LogLevel;
   /** `METER=on`: count billed operations for `GET /v1/meter` (a benchmarking aid); an unusable value is off, and a problem. */
@@ -50,15 +55,17 @@ export function parseConfig(vars: Vars): Config {
   const core = section(() => parseCore(vars));
   const destination = section(() => parseDestination(vars));
   const access = parseAccess(vars);
+  const stream = section(() => parseStream(vars));
   const logLevel = section(() => oneOf(vars, "LOG_LEVEL", ["info", "warn", "error"] as const, "info"));
   const meter = section(() => oneOf(vars, "METER", ["off", "on"] as const, "off"));
-  const sections = [core, destination, access.posthog, access.publishableKeys, access.caching, logLevel, meter];
+  const sections = [core, destination, access.posthog, access.publishableKeys, access.caching, stream, logLevel, meter];
   return {
     core,
     destination,
     destinationName: text(vars, "DESTINATION") ?? "store",
     destinationEntry: defaultDestinationEntry(vars),
     access,
+    stream,
     logLevel: logLevel instanceof ConfigError ? "info" : logLevel,
     meter: meter === "on",
     problems: sections.filter((s) => s instanceof ConfigError),

@@ -5,7 +5,7 @@
  */
 
 /** Every variable `wrangler types` declares on `Env` (bindings aside), each one optional. */
-export type Vars = Readonly<Partial<Omit<Env, "SESSION" | "PRODUCT">>>;
+export type Vars = Readonly<Partial<Omit<Env, "SESSION" | "PRODUCT" | "STREAM">>>;
 export type SettingName = keyof Vars & string;
 
 /** A setting that is set but unusable. The message names it and says what is wrong, never a secret's value. */

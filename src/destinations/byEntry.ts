@@ -22,6 +22,7 @@ export class DestinationsByEntry {
           fetch: (input, init) => fetch(input, init),
           now: () => Date.now(),
           timeoutMs: config.destinationTimeoutMs,
+          publish: (productId, events) => this.env.STREAM.getByName(productId).publish(events),
         });
         built = { value };
       } catch (err) {

@@ -6,7 +6,9 @@
  */
 import { need, type DestinationConfig, type Section } from "../config";
 import { meter, meterEnabled } from "../meter";
+import { createAutoplayDestination } from "./autoplay";
 import { createIntercomDestination } from "./intercom";
+import { createStreamDestination } from "./stream";
 import type { Destination, DestinationDeps } from "./types";
 import { createWebhookDestination } from "./webhook";
 
@@ -23,6 +25,10 @@ function build(settings: DestinationConfig, deps: DestinationDeps): Destination 
       return createWebhookDestination(settings, deps);
     case "intercom":
       return createIntercomDestination(settings, deps);
+    case "autoplay":
+      return createAutoplayDestination(settings, deps);
+    case "stream":
+      return createStreamDestination(deps);
   }
 }
 

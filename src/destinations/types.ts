@@ -12,6 +12,9 @@ export interface SessionRef {
   productId: string;
   sessionId: string;
   link: string | null;
+  /** The session's user and email as last seen, for receivers that take them with each payload (`autoplay`, the stream). */
+  userId?: string | null;
+  email?: string | null;
 }
 
 export type NoteKind = "raw" | "summary";
@@ -24,10 +27,14 @@ export interface OutgoingNote {
   text: string;
   /** Raw notes: the actions in arrival order. Summary notes: empty. */
   actions: SlimAction[];
+  /** Raw notes: the same actions batch by batch, as accepted (a note may hold several batches of one burst). */
+  batches?: SlimAction[][];
   /** Summary notes: the summary. Raw notes: null. */
   summary: string | null;
   /** Summary notes: the window summarised. Raw notes: the newest window among their actions. */
   window: number;
+  /** Summary notes: how many actions the summarised window holds (the SDK's `replaces`). */
+  replaces?: number;
   /** True when the summary came from the built-in extractive summariser, not an LLM. */
   extractive: boolean;
   /** When the note was first prepared (ms since epoch). */
@@ -64,10 +71,18 @@ export interface Destination {
   find?(session: SessionRef, note: OutgoingNote): Promise<FindResult>;
 }
 
+/** One payload for a product's stream (JSON), kept once per key. */
+export interface StreamEvent {
+  key: string;
+  data: string;
+}
+
 /** What every destination is given: the outside world, injected so tests can fake it. */
 export interface DestinationDeps {
   fetch: typeof fetch;
   now: () => number;
   /** Timeout for each outbound request (ms). A timeout is an unknown outcome, never a success. */
   timeoutMs: number;
+  /** Appends a payload (JSON) to a product's stream, once per key (`src/stream/hub.ts`); absent where there is no hub. */
+  publish?: (productId: string, events: readonly StreamEvent[]) => Promise<void>;
 }

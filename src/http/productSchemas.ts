@@ -27,8 +27,10 @@ const DestinationSchema = z
         api_base: z.string().max(2_048).optional(),
         version: z.string().max(20).optional(),
       }),
+      z.strictObject({ type: z.literal("autoplay"), forward_url: z.string().max(2_048), secret: SecretRefSchema }),
+      z.strictObject({ type: z.literal("stream") }),
     ],
-    { error: 'type must be one of "store", "webhook", "intercom"' },
+    { error: 'type must be one of "store", "webhook", "intercom", "autoplay", "stream"' },
   )
   .openapi("Destination", {
     example: { type: "webhook", url: "https://hooks.example.com/relay", secret: { env: "WEBHOOK_SECRET_ACME" } },

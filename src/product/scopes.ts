@@ -29,6 +29,8 @@ export const ROUTE_ACCESS = {
   "GET /v1/products/{product_id}/users/{user_id}/activity": "read",
   // The MCP server; its tools check each call's product against the key (mcp/server.ts).
   "POST /mcp": "read",
+  "GET /stream/{product_id}": "read",
+  "GET /stream/{product_id}/stats": "read",
   "PUT /v1/products/{product_id}/sessions/{session_id}/link": "admin",
   "POST /v1/products/{product_id}/sessions/{session_id}/flush": "admin",
   "DELETE /v1/products/{product_id}/sessions/{session_id}": "admin",

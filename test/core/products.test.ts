@@ -20,6 +20,8 @@ describe("the route → scope table", () => {
       "GET /v1/products/{product_id}/users/{user_id}/sessions",
       "GET /v1/products/{product_id}/users/{user_id}/activity",
       "POST /mcp",
+      "GET /stream/{product_id}",
+      "GET /stream/{product_id}/stats",
     ]);
     expect(byRule("admin")).toEqual([
       "PUT /v1/products/{product_id}/sessions/{session_id}/link",

@@ -13,17 +13,20 @@ export function noteKey(epoch: string, noteId: number): string {
 }
 
 export function sessionRef(s: SessionRow, link: string | null): SessionRef {
-  return { productId: s.product_id, sessionId: s.session_id, link };
+  return { productId: s.product_id, sessionId: s.session_id, link, userId: s.user_id, email: s.email };
 }
 
-function outgoing(deps: StepDeps, s: SessionRow, note: NoteRow, extractive: boolean): OutgoingNote {
+function outgoing(deps: StepDeps, s: SessionRow, note: NoteRow, extractive: boolean, replaces: number): OutgoingNote {
+  const batches = note.kind === "raw" ? deps.store.noteBatches(note) : [];
   return {
     key: noteKey(s.epoch, note.id),
     kind: note.kind,
     text: note.body,
-    actions: note.kind === "raw" ? deps.store.noteActions(note) : [],
+    actions: batches.flat(),
+    ...(note.kind === "raw" && { batches }),
     summary: note.kind === "summary" ? note.body : null,
     window: note.window_id,
+    ...(note.kind === "summary" && { replaces }),
     extractive,
     createdAt: note.created_at,
   };
@@ -32,7 +35,7 @@ function outgoing(deps: StepDeps, s: SessionRow, note: NoteRow, extractive: bool
 /**
  * Posts a prepared note. A note prepared by an earlier run whose outcome is unknown (a timeout,
  * or the actor stopped mid-post and recorded nothing) is looked up first where the destination
- * can, and re-posted only if absent.
+ * can, and re-posted only if absent. `replaces`: a summary's window's action count.
  */
 export async function postNote(
   deps: StepDeps,
@@ -41,11 +44,12 @@ export async function postNote(
   key: string,
   extractive: boolean,
   preparedNow: boolean,
+  replaces = 0,
 ): Promise<PostResult> {
   const lane = deps.store.lane(note.lane ?? 0);
   if (!lane) throw new Error("the note's lane is gone");
   const destination = deps.destination(lane.destination);
-  const out = outgoing(deps, s, note, extractive);
+  const out = outgoing(deps, s, note, extractive, replaces);
   const ref = sessionRef(s, note.link);
   const record = deps.store.step(key);
   const outcomeUnknown = !preparedNow && (record === null || record.unknown_outcome === 1);

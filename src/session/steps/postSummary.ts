@@ -19,7 +19,7 @@ export const postSummary: StepFn<StepOf<"post-summary">> = async (deps, s, step)
   deps.destination(lane.destination); // unusable settings fail here, before a note is prepared
   const resumed = store.summaryNote(lane.id, step.window);
   const note = resumed ?? store.note(store.tx(() => store.createSummaryNote(lane.id, step.window, summary, s.link, deps.now())))!;
-  const result = await postNote(deps, s, note, step.key, window.extractive !== SUMMARY_ORIGIN.llm, resumed === null);
+  const result = await postNote(deps, s, note, step.key, window.extractive !== SUMMARY_ORIGIN.llm, resumed === null, window.action_count);
   if (result.kind !== "done") return { key: step.key, result };
   const { partId } = result;
   return {

@@ -75,8 +75,16 @@ export class NoteRows extends WindowRows {
   }
 
   noteActions(note: Pick<NoteRow, "id" | "seq_from" | "seq_to">): SlimAction[] {
-    if (note.seq_from === null || note.seq_to === null) return this.actionsOf("SELECT actions FROM batches WHERE note_id = ? ORDER BY seq", note.id);
-    return this.actionsOf("SELECT actions FROM batches WHERE seq BETWEEN ? AND ? ORDER BY seq", note.seq_from, note.seq_to);
+    return this.noteBatches(note).flat();
+  }
+
+  /** The note's actions batch by batch, as each was accepted. */
+  noteBatches(note: Pick<NoteRow, "id" | "seq_from" | "seq_to">): SlimAction[][] {
+    const rows =
+      note.seq_from === null || note.seq_to === null
+        ? this.all<{ actions: string }>("SELECT actions FROM batches WHERE note_id = ? ORDER BY seq", note.id)
+        : this.all<{ actions: string }>("SELECT actions FROM batches WHERE seq BETWEEN ? AND ? ORDER BY seq", note.seq_from, note.seq_to);
+    return rows.map((r) => JSON.parse(r.actions) as SlimAction[]);
   }
 
   markNotePosted(id: number, partId: string, now: number): void {

@@ -158,9 +158,18 @@ export class WindowRows extends StepRows {
 
   /**
    * One summary, stored on `last`, covers the windows from `first`: the earlier ones are dropped
-   * (their batches stay until the summary is posted, which covers every window up to `last`).
+   * (their batches stay until the summary is posted, which covers every window up to `last`), and
+   * `last` counts their actions, so a window's count is what its summary covers (the SDK's `replaces`).
    */
   absorbWindows(first: number, last: number): void {
+    if (first < last) {
+      this.sql.exec(
+        "UPDATE windows SET action_count = action_count + (SELECT COALESCE(SUM(action_count), 0) FROM windows WHERE id >= ? AND id < ? AND summary IS NULL) WHERE id = ?",
+        first,
+        last,
+        last,
+      );
+    }
     this.sql.exec("DELETE FROM windows WHERE id >= ? AND id < ? AND summary IS NULL", first, last);
   }
 
