@@ -20,12 +20,21 @@ export interface IntercomSettings {
   version: string;
 }
 
+export interface SlackSettings {
+  /** A bot token (`xoxb-…`) with `chat:write` and the history scope of the channel type (`channels:history`, …). */
+  botToken: string;
+  /** The channel a session without a link writes to; null when every session must be linked. */
+  channel: string | null;
+  apiBase: string;
+}
+
 export type DestinationConfig =
   | { kind: "store" }
   | ({ kind: "webhook" } & WebhookSettings)
-  | ({ kind: "intercom" } & IntercomSettings);
+  | ({ kind: "intercom" } & IntercomSettings)
+  | ({ kind: "slack" } & SlackSettings);
 
-const DESTINATION_KINDS = ["store", "webhook", "intercom"] as const satisfies readonly DestinationConfig["kind"][];
+const DESTINATION_KINDS = ["store", "webhook", "intercom", "slack"] as const satisfies readonly DestinationConfig["kind"][];
 
 /** Regional REST hosts. A token only works against the region of its workspace. */
 const INTERCOM_API_BASES = {
@@ -47,6 +56,8 @@ export function parseDestination(vars: Vars): DestinationConfig {
       return { kind, ...readWebhookSettings(vars) };
     case "intercom":
       return { kind, ...readIntercomSettings(vars) };
+    case "slack":
+      return { kind, ...readSlackSettings(vars) };
   }
   throw new ConfigError("DESTINATION", `DESTINATION "${kind}" is not one of ${DESTINATION_KINDS.join(", ")}`);
 }
@@ -102,15 +113,43 @@ function resolveApiBase(value: string): string {
   const region = value.toLowerCase();
   // Own keys only: "constructor" is not a region.
   if (Object.hasOwn(INTERCOM_API_BASES, region)) return INTERCOM_API_BASES[region as keyof typeof INTERCOM_API_BASES];
+  return apiBaseUrl("INTERCOM_API_BASE", value, "us, eu, au or an https URL");
+}
+
+/** An https URL (http only for localhost) as a base URL without a trailing slash. */
+function apiBaseUrl(name: "INTERCOM_API_BASE" | "SLACK_API_BASE", value: string, what: string): string {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError("INTERCOM_API_BASE", `INTERCOM_API_BASE must be us, eu, au or an https URL, got "${value.slice(0, 80)}"`);
+    throw new ConfigError(name, `${name} must be ${what}, got "${value.slice(0, 80)}"`);
   }
   const local = url.hostname === "localhost" || url.hostname === "127.0.0.1";
   if (url.protocol !== "https:" && !(local && url.protocol === "http:")) {
-    throw new ConfigError("INTERCOM_API_BASE", "INTERCOM_API_BASE must be an https URL (http only for localhost)");
+    throw new ConfigError(name, `${name} must be an https URL (http only for localhost)`);
   }
   return url.origin + url.pathname.replace(/\/+$/, "");
 }
+
+/** Slack conversation ids: `C…` public, `G…` private, `D…` direct (upper-case letters and digits). */
+const SLACK_CHANNEL_ID = /^[CGD][A-Z0-9]{2,30}$/;
+
+/**
+ * Reads the Slack settings.
+ * @param vars `SLACK_BOT_TOKEN` (secret, required), `SLACK_CHANNEL` (a channel id; optional: without it
+ *   every session needs a link), `SLACK_API_BASE` (default `https://slack.com/api`).
+ * @throws ConfigError naming the setting when one is missing or unusable (never echoing the token).
+ * @example readSlackSettings({ SLACK_BOT_TOKEN: "xoxb-…", SLACK_CHANNEL: "C0123456789" })
+ */
+export function readSlackSettings(vars: Vars): SlackSettings {
+  const botToken = text(vars, "SLACK_BOT_TOKEN");
+  if (!botToken) throw new ConfigError("SLACK_BOT_TOKEN", "DESTINATION=slack needs SLACK_BOT_TOKEN (wrangler secret put SLACK_BOT_TOKEN)");
+  const channel = text(vars, "SLACK_CHANNEL") ?? null;
+  if (channel !== null && !SLACK_CHANNEL_ID.test(channel)) {
+    throw new ConfigError("SLACK_CHANNEL", `SLACK_CHANNEL must be a channel id such as C0123456789 (not a #name), got "${channel.slice(0, 40)}"`);
+  }
+  const apiBase = apiBaseUrl("SLACK_API_BASE", text(vars, "SLACK_API_BASE") ?? DEFAULT_SLACK_API_BASE, "an https URL");
+  return { botToken, channel, apiBase };
+}
+
+const DEFAULT_SLACK_API_BASE = "https://slack.com/api";

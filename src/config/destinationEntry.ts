@@ -21,7 +21,8 @@ export interface SecretRef {
 export type DestinationEntry =
   | { type: "store" }
   | { type: "webhook"; url: string; secret: SecretRef }
-  | { type: "intercom"; access_token: SecretRef; admin_id: string; api_base?: string; version?: string };
+  | { type: "intercom"; access_token: SecretRef; admin_id: string; api_base?: string; version?: string }
+  | { type: "slack"; bot_token: SecretRef; channel?: string; api_base?: string };
 
 /** The variables a destination entry stands for; its fields are these names lowercased without the prefix. */
 const DESTINATION_VARS = [
@@ -32,10 +33,13 @@ const DESTINATION_VARS = [
   "INTERCOM_ADMIN_ID",
   "INTERCOM_API_BASE",
   "INTERCOM_VERSION",
+  "SLACK_BOT_TOKEN",
+  "SLACK_CHANNEL",
+  "SLACK_API_BASE",
 ] as const satisfies readonly SettingName[];
 
 /** `WEBHOOK_URL` → `url`: the field of an entry that stands for an environment variable. */
-export const fieldOfDestinationVar = (name: string): string => (name === "DESTINATION" ? "type" : name.replace(/^(WEBHOOK|INTERCOM)_/, "").toLowerCase());
+export const fieldOfDestinationVar = (name: string): string => (name === "DESTINATION" ? "type" : name.replace(/^(WEBHOOK|INTERCOM|SLACK)_/, "").toLowerCase());
 
 /** A secret name as Workers allow it; the root credential can never stand in for another secret. */
 const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -70,6 +74,11 @@ export function defaultDestinationEntry(vars: Vars): DestinationEntry | null {
       ...(version ? { version } : {}),
     };
   }
+  if (type === "slack") {
+    const channel = text(vars, "SLACK_CHANNEL");
+    const apiBase = text(vars, "SLACK_API_BASE");
+    return { type, bot_token: { env: "SLACK_BOT_TOKEN" }, ...(channel ? { channel } : {}), ...(apiBase ? { api_base: apiBase } : {}) };
+  }
   return null;
 }
 
@@ -88,6 +97,8 @@ function destinationVars(entry: DestinationEntry, vars: Vars): Vars {
         INTERCOM_API_BASE: entry.api_base,
         INTERCOM_VERSION: entry.version,
       };
+    case "slack":
+      return { DESTINATION: "slack", SLACK_BOT_TOKEN: envValue(vars, entry.bot_token.env), SLACK_CHANNEL: entry.channel, SLACK_API_BASE: entry.api_base };
   }
 }
 

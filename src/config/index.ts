@@ -19,9 +19,11 @@ export { parseCore, type CoreConfig, type LlmConfig } from "./core";
 export {
   parseDestination,
   readIntercomSettings,
+  readSlackSettings,
   readWebhookSettings,
   type DestinationConfig,
   type IntercomSettings,
+  type SlackSettings,
   type WebhookSettings,
 } from "./destination";
 export { defaultDestinationEntry, resolveDestination, type DestinationEntry, type SecretRef } from "./destinationEntry";

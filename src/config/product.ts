@@ -74,7 +74,13 @@ export function checkProductSettings(settings: ProductSettings, vars: Vars): Set
     ["connector_secret", settings.connector_secret],
     ["posthog_webhook_secret", settings.posthog_webhook_secret],
     ...(settings.destinations ?? []).flatMap((d, i): [string, SecretRef][] =>
-      d.type === "webhook" ? [[`destinations[${i}].secret`, d.secret]] : d.type === "intercom" ? [[`destinations[${i}].access_token`, d.access_token]] : [],
+      d.type === "webhook"
+        ? [[`destinations[${i}].secret`, d.secret]]
+        : d.type === "intercom"
+          ? [[`destinations[${i}].access_token`, d.access_token]]
+          : d.type === "slack"
+            ? [[`destinations[${i}].bot_token`, d.bot_token]]
+            : [],
     ),
   ];
   for (const [field, ref] of refs) {

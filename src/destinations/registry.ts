@@ -7,6 +7,7 @@
 import { need, type DestinationConfig, type Section } from "../config";
 import { meter, meterEnabled } from "../meter";
 import { createIntercomDestination } from "./intercom";
+import { createSlackDestination } from "./slack";
 import type { Destination, DestinationDeps } from "./types";
 import { createWebhookDestination } from "./webhook";
 
@@ -23,17 +24,20 @@ function build(settings: DestinationConfig, deps: DestinationDeps): Destination 
       return createWebhookDestination(settings, deps);
     case "intercom":
       return createIntercomDestination(settings, deps);
+    case "slack":
+      return createSlackDestination(settings, deps);
   }
 }
 
 /** Counts each call (`METER=on`), whatever its outcome. */
 function metered(d: Destination): Destination {
-  const { find } = d;
+  const { find, openThread } = d;
   return {
     name: d.name,
     needsLink: d.needsLink,
     post: (session, note) => (meter.destinationCall(d.name, "post"), d.post(session, note)),
     redact: (session, part) => (meter.destinationCall(d.name, "redact"), d.redact(session, part)),
     ...(find && { find: (session, note) => (meter.destinationCall(d.name, "find"), find.call(d, session, note)) }),
+    ...(openThread && { openThread: (session, key, mayExist) => (meter.destinationCall(d.name, "thread"), openThread.call(d, session, key, mayExist)) }),
   };
 }

@@ -12,6 +12,8 @@ export interface SessionRef {
   productId: string;
   sessionId: string;
   link: string | null;
+  /** The session's user, when known (a Slack thread header names it). */
+  userId?: string | null;
 }
 
 export type NoteKind = "raw" | "summary";
@@ -62,7 +64,16 @@ export interface Destination {
    * Without it the post is simply repeated, which is right when the receiver dedupes on the key.
    */
   find?(session: SessionRef, note: OutgoingNote): Promise<FindResult>;
+  /**
+   * Optional, for a destination that groups a session's notes inside its link (Slack: a channel-only
+   * link gets a thread, started by a short header message). Answers the link the notes go to. The core
+   * keeps the answer per lane and link, so it is asked once per link; `mayExist` says an earlier attempt
+   * may have started it without learning so (look before starting another). `key` is stable per lane.
+   */
+  openThread?(session: SessionRef, key: string, mayExist: boolean): Promise<ThreadResult>;
 }
+
+export type ThreadResult = Result<{ link: string }>;
 
 /** What every destination is given: the outside world, injected so tests can fake it. */
 export interface DestinationDeps {

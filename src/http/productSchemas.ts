@@ -27,8 +27,14 @@ const DestinationSchema = z
         api_base: z.string().max(2_048).optional(),
         version: z.string().max(20).optional(),
       }),
+      z.strictObject({
+        type: z.literal("slack"),
+        bot_token: SecretRefSchema,
+        channel: z.string().max(40).optional().openapi({ description: "Channel id for sessions without a link (SLACK_CHANNEL)" }),
+        api_base: z.string().max(2_048).optional(),
+      }),
     ],
-    { error: 'type must be one of "store", "webhook", "intercom"' },
+    { error: 'type must be one of "store", "webhook", "intercom", "slack"' },
   )
   .openapi("Destination", {
     example: { type: "webhook", url: "https://hooks.example.com/relay", secret: { env: "WEBHOOK_SECRET_ACME" } },

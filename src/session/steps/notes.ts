@@ -3,8 +3,9 @@
  * Notes as the destination sees them: their idempotency key, whose session they belong to, what
  * is posted, and posting itself, which first looks up a note whose earlier post may have landed.
  */
-import type { OutgoingNote, PostResult, SessionRef } from "../../destinations/types";
-import type { NoteRow, SessionRow } from "../store/schema";
+import type { Destination, OutgoingNote, PostResult, SessionRef } from "../../destinations/types";
+import { done, type Result } from "../../result";
+import type { LaneRow, NoteRow, SessionRow } from "../store/schema";
 import type { StepDeps } from "./stepDeps";
 
 /** Stable across retries and evictions; the epoch keeps an erased session's keys from being reused. */
@@ -13,7 +14,7 @@ export function noteKey(epoch: string, noteId: number): string {
 }
 
 export function sessionRef(s: SessionRow, link: string | null): SessionRef {
-  return { productId: s.product_id, sessionId: s.session_id, link };
+  return { productId: s.product_id, sessionId: s.session_id, link, userId: s.user_id };
 }
 
 function outgoing(deps: StepDeps, s: SessionRow, note: NoteRow, extractive: boolean): OutgoingNote {
@@ -46,13 +47,37 @@ export async function postNote(
   if (!lane) throw new Error("the note's lane is gone");
   const destination = deps.destination(lane.destination);
   const out = outgoing(deps, s, note, extractive);
-  const ref = sessionRef(s, note.link);
   const record = deps.store.step(key);
   const outcomeUnknown = !preparedNow && (record === null || record.unknown_outcome === 1);
+  const where = await threadLink(deps, s, lane, destination, note.link, !preparedNow);
+  if (where.kind !== "done") return where;
+  const ref = sessionRef(s, where.link);
   if (outcomeUnknown && destination.find) {
     const found = await destination.find(ref, out);
     if (found.kind !== "done") return found;
     if (found.partId !== null) return { kind: "done", partId: found.partId };
   }
   return destination.post(ref, out);
+}
+
+/**
+ * Where a lane's note goes: its own link, or the thread the destination keeps inside it (asked once
+ * per lane and link, and kept on the lane before any note is posted there).
+ * @param mayExist an earlier run may have opened it without recording it (a rerun of a prepared note)
+ */
+async function threadLink(
+  deps: StepDeps,
+  s: SessionRow,
+  lane: LaneRow,
+  destination: Destination,
+  link: string | null,
+  mayExist: boolean,
+): Promise<Result<{ link: string | null }>> {
+  if (!destination.openThread) return done({ link });
+  const of = link ?? "";
+  if (lane.thread !== null && lane.thread_of === of) return done({ link: lane.thread });
+  const opened = await destination.openThread(sessionRef(s, link), `${s.epoch}-t${lane.id}`, mayExist);
+  if (opened.kind !== "done") return opened;
+  deps.store.tx(() => deps.store.setLaneThread(lane.id, of, opened.link));
+  return done({ link: opened.link });
 }

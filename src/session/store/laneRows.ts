@@ -126,6 +126,11 @@ export class LaneRows extends NoteRows {
     return held.n;
   }
 
+  /** The lane's notes for `link` ('' for none) go to `thread` from now on (`Destination.openThread`). */
+  setLaneThread(id: number, link: string, thread: string): void {
+    this.sql.exec("UPDATE lanes SET thread_of = ?, thread = ? WHERE id = ?", link, thread, id);
+  }
+
   bumpLane(id: number, counter: "step_failures"): void {
     this.sql.exec(`UPDATE lanes SET ${counter} = ${counter} + 1 WHERE id = ?`, id);
   }
