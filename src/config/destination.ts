@@ -4,12 +4,20 @@
  * discriminated union. Unknown names and missing or unusable settings are a `ConfigError`, so a
  * misconfigured deployment parks its steps with that error instead of dropping context.
  */
-import { ConfigError, text, type Vars } from "./settings";
+import { ConfigError, oneOf, text, type Vars } from "./settings";
+
+/**
+ * How a lane writes (`DELIVERY`): `append` posts each note and redacts what a summary covers; `replace`
+ * keeps one context message per session, edited in place (for destinations that can edit).
+ */
+export type Delivery = "append" | "replace";
 
 export interface WebhookSettings {
   url: string;
   /** HMAC key bytes (from `whsec_<base64>`, or the UTF-8 bytes of any other string). */
   key: Uint8Array;
+  /** Absent: append. */
+  delivery?: Delivery;
 }
 
 export interface IntercomSettings {
@@ -26,6 +34,8 @@ export interface SlackSettings {
   /** The channel a session without a link writes to; null when every session must be linked. */
   channel: string | null;
   apiBase: string;
+  /** Absent: append. */
+  delivery?: Delivery;
 }
 
 export type DestinationConfig =
@@ -55,6 +65,9 @@ export function parseDestination(vars: Vars): DestinationConfig {
     case "webhook":
       return { kind, ...readWebhookSettings(vars) };
     case "intercom":
+      if (readDelivery(vars) === "replace") {
+        throw new ConfigError("DELIVERY", "DELIVERY=replace needs a destination that can edit (slack, webhook): Intercom cannot edit a note");
+      }
       return { kind, ...readIntercomSettings(vars) };
     case "slack":
       return { kind, ...readSlackSettings(vars) };
@@ -70,7 +83,17 @@ export function readWebhookSettings(vars: Vars): WebhookSettings {
   if (!/^https?:\/\//.test(url)) throw new ConfigError("WEBHOOK_URL", "WEBHOOK_URL must be an http(s) URL");
   // Never send unsigned: a receiver could not tell our notes from anyone's.
   if (!secret) throw new ConfigError("WEBHOOK_SECRET", "DESTINATION=webhook needs WEBHOOK_SECRET (wrangler secret put WEBHOOK_SECRET)");
-  return { url, key: secretBytes(secret) };
+  return { url, key: secretBytes(secret), ...deliveryOf(vars) };
+}
+
+/** `DELIVERY` (default `append`). */
+export function readDelivery(vars: Vars): Delivery {
+  return oneOf(vars, "DELIVERY", ["append", "replace"] as const, "append");
+}
+
+/** The settings' `delivery`: present only for `replace` (absent means append, today's behaviour). */
+function deliveryOf(vars: Vars): { delivery?: "replace" } {
+  return readDelivery(vars) === "replace" ? { delivery: "replace" } : {};
 }
 
 function secretBytes(secret: string): Uint8Array {
@@ -149,7 +172,7 @@ export function readSlackSettings(vars: Vars): SlackSettings {
     throw new ConfigError("SLACK_CHANNEL", `SLACK_CHANNEL must be a channel id such as C0123456789 (not a #name), got "${channel.slice(0, 40)}"`);
   }
   const apiBase = apiBaseUrl("SLACK_API_BASE", text(vars, "SLACK_API_BASE") ?? DEFAULT_SLACK_API_BASE, "an https URL");
-  return { botToken, channel, apiBase };
+  return { botToken, channel, apiBase, ...deliveryOf(vars) };
 }
 
 const DEFAULT_SLACK_API_BASE = "https://slack.com/api";

@@ -5,7 +5,7 @@
  * for, read by `parseDestination`, secrets looked up by name at use. The environment's own
  * destination is an entry too, so every note records the entry it was prepared for.
  */
-import { parseDestination, type DestinationConfig } from "./destination";
+import { parseDestination, type Delivery, type DestinationConfig } from "./destination";
 import { ConfigError, section, text, type Section, type SettingName, type Vars } from "./settings";
 
 /** A secret given by the name of the Worker secret (or var) that holds it: `{"env": "NAME"}`. */
@@ -20,13 +20,14 @@ export interface SecretRef {
  */
 export type DestinationEntry =
   | { type: "store" }
-  | { type: "webhook"; url: string; secret: SecretRef }
+  | { type: "webhook"; url: string; secret: SecretRef; delivery?: Delivery }
   | { type: "intercom"; access_token: SecretRef; admin_id: string; api_base?: string; version?: string }
-  | { type: "slack"; bot_token: SecretRef; channel?: string; api_base?: string };
+  | { type: "slack"; bot_token: SecretRef; channel?: string; api_base?: string; delivery?: Delivery };
 
 /** The variables a destination entry stands for; its fields are these names lowercased without the prefix. */
 const DESTINATION_VARS = [
   "DESTINATION",
+  "DELIVERY",
   "WEBHOOK_URL",
   "WEBHOOK_SECRET",
   "INTERCOM_ACCESS_TOKEN",
@@ -62,7 +63,9 @@ export function secretRefProblem(vars: Vars, ref: SecretRef): string | null {
 export function defaultDestinationEntry(vars: Vars): DestinationEntry | null {
   const type = text(vars, "DESTINATION") ?? "store";
   if (type === "store") return { type };
-  if (type === "webhook") return { type, url: text(vars, "WEBHOOK_URL") ?? "", secret: { env: "WEBHOOK_SECRET" } };
+  const delivery = text(vars, "DELIVERY");
+  const deliveryField = delivery ? { delivery: delivery as Delivery } : {};
+  if (type === "webhook") return { type, url: text(vars, "WEBHOOK_URL") ?? "", secret: { env: "WEBHOOK_SECRET" }, ...deliveryField };
   if (type === "intercom") {
     const apiBase = text(vars, "INTERCOM_API_BASE");
     const version = text(vars, "INTERCOM_VERSION");
@@ -77,7 +80,7 @@ export function defaultDestinationEntry(vars: Vars): DestinationEntry | null {
   if (type === "slack") {
     const channel = text(vars, "SLACK_CHANNEL");
     const apiBase = text(vars, "SLACK_API_BASE");
-    return { type, bot_token: { env: "SLACK_BOT_TOKEN" }, ...(channel ? { channel } : {}), ...(apiBase ? { api_base: apiBase } : {}) };
+    return { type, bot_token: { env: "SLACK_BOT_TOKEN" }, ...(channel ? { channel } : {}), ...(apiBase ? { api_base: apiBase } : {}), ...deliveryField };
   }
   return null;
 }
@@ -88,7 +91,7 @@ function destinationVars(entry: DestinationEntry, vars: Vars): Vars {
     case "store":
       return { DESTINATION: "store" };
     case "webhook":
-      return { DESTINATION: "webhook", WEBHOOK_URL: entry.url, WEBHOOK_SECRET: envValue(vars, entry.secret.env) };
+      return { DESTINATION: "webhook", WEBHOOK_URL: entry.url, WEBHOOK_SECRET: envValue(vars, entry.secret.env), DELIVERY: entry.delivery };
     case "intercom":
       return {
         DESTINATION: "intercom",
@@ -98,7 +101,13 @@ function destinationVars(entry: DestinationEntry, vars: Vars): Vars {
         INTERCOM_VERSION: entry.version,
       };
     case "slack":
-      return { DESTINATION: "slack", SLACK_BOT_TOKEN: envValue(vars, entry.bot_token.env), SLACK_CHANNEL: entry.channel, SLACK_API_BASE: entry.api_base };
+      return {
+        DESTINATION: "slack",
+        SLACK_BOT_TOKEN: envValue(vars, entry.bot_token.env),
+        SLACK_CHANNEL: entry.channel,
+        SLACK_API_BASE: entry.api_base,
+        DELIVERY: entry.delivery,
+      };
   }
 }
 

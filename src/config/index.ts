@@ -19,8 +19,10 @@ export { parseCore, type CoreConfig, type LlmConfig } from "./core";
 export {
   parseDestination,
   readIntercomSettings,
+  readDelivery,
   readSlackSettings,
   readWebhookSettings,
+  type Delivery,
   type DestinationConfig,
   type IntercomSettings,
   type SlackSettings,

@@ -31,13 +31,14 @@ function build(settings: DestinationConfig, deps: DestinationDeps): Destination 
 
 /** Counts each call (`METER=on`), whatever its outcome. */
 function metered(d: Destination): Destination {
-  const { find, openThread } = d;
+  const { find, openThread, replace } = d;
   return {
     name: d.name,
     needsLink: d.needsLink,
     post: (session, note) => (meter.destinationCall(d.name, "post"), d.post(session, note)),
     redact: (session, part) => (meter.destinationCall(d.name, "redact"), d.redact(session, part)),
     ...(find && { find: (session, note) => (meter.destinationCall(d.name, "find"), find.call(d, session, note)) }),
+    ...(replace && { replace: (session, context, partId) => (meter.destinationCall(d.name, "replace"), replace.call(d, session, context, partId)) }),
     ...(openThread && { openThread: (session, key, mayExist) => (meter.destinationCall(d.name, "thread"), openThread.call(d, session, key, mayExist)) }),
   };
 }

@@ -17,9 +17,9 @@ import { callHttp, type Exchange } from "../outbound/http";
 import { done, failed, retry, type Done, type Failed, type Held, type Result, type Retry } from "../result";
 import { paceKey, sharedIntervalPacer, type IntervalPacer } from "./rateLimit";
 import { classifySlack, lostSlack, slackErrorCode, slackRateLimitWait, type SlackOp } from "./slackErrors";
-import { formatSlackNote, formatThreadHeader, SLACK_MAX_TEXT_CHARS, SLACK_MIN_TEXT_CHARS } from "./slackFormat";
+import { formatContextMessage, formatSlackNote, formatThreadHeader, SLACK_MAX_TEXT_CHARS, SLACK_MIN_TEXT_CHARS } from "./slackFormat";
 import { findNote, formatPartId, parseLink, parsePartId, readMessages, type SlackLink } from "./slackMessages";
-import type { Destination, DestinationDeps, FindResult, PostResult, RedactResult, SessionRef, ThreadResult } from "./types";
+import type { ContextMessage, Destination, DestinationDeps, FindResult, PostResult, RedactResult, SessionRef, ThreadResult } from "./types";
 
 /** Slack's special limit for `chat.postMessage`: about one message per second per channel. */
 export const SLACK_POST_INTERVAL_MS = 1_000;
@@ -28,7 +28,7 @@ const REPLIES_LIMIT = "1000";
 /** A header lost with its answer was the channel's newest message moments ago. */
 const HISTORY_LIMIT = "100";
 
-type Method = "chat.postMessage" | "chat.delete" | "conversations.replies" | "conversations.history";
+type Method = "chat.postMessage" | "chat.update" | "chat.delete" | "conversations.replies" | "conversations.history";
 type Outcome = Done | Retry | Failed | Held;
 
 /** Options for tests: a private pacer instead of the isolate's shared one. */
@@ -118,9 +118,33 @@ export function createSlackDestination(settings: SlackSettings, deps: Destinatio
     return done({ messages: readMessages(outcome.json) });
   }
 
+  /**
+   * DELIVERY=replace: one message per session (in the channel, or in the thread the link names),
+   * `chat.update`d on every edit; one that was deleted meanwhile (`message_not_found`) is posted anew.
+   */
+  async function replace(session: SessionRef, context: ContextMessage, partId: string | null): Promise<PostResult> {
+    const to = target(session);
+    if (!to) return noTarget();
+    const text = formatContextMessage(session, context);
+    const current = partId === null ? null : parsePartId(partId);
+    if (current) {
+      const outcome = await call("chat.update", { channel: current.channel, ts: current.ts[0]!, text });
+      if (!(outcome.kind === "answered" && slackErrorCode(outcome.json) === "message_not_found")) {
+        const result = outcomeOf("update", outcome, current.channel);
+        // Repeating an edit is harmless: nothing to reconcile.
+        if (result.kind === "retry") return retry(result.error, { ...result, unknownOutcome: false });
+        return result.kind === "done" ? done({ partId: formatPartId(current.channel, [current.ts[0]!]) }) : result;
+      }
+    }
+    const posted = await postMessage("post", to, text, "slot");
+    if (posted.kind === "posted") return done({ partId: formatPartId(to.channel, [posted.ts]) });
+    return posted.kind === "too-long" ? failed("slack post: msg_too_long for the context message") : posted;
+  }
+
   return {
     name: "slack",
     needsLink: settings.channel === null,
+    ...(settings.delivery === "replace" && { replace }),
 
     async post(session, note): Promise<PostResult> {
       const to = target(session);

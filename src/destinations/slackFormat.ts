@@ -9,7 +9,7 @@
  * split at line boundaries into parts marked `ctx:<key> 2/3`, each under the limit given.
  */
 import { formatActionLine, formatUtc } from "./intercomFormat";
-import type { OutgoingNote, SessionRef } from "./types";
+import type { ContextMessage, OutgoingNote, SessionRef } from "./types";
 
 /** Characters of one message: well under Slack's 40,000 (it truncates there) and `chat.update`'s 12,000 for `markdown_text`. */
 export const SLACK_MAX_TEXT_CHARS = 12_000;
@@ -102,4 +102,35 @@ function cut(line: string, room: number): string[] {
   }
   parts.push(rest);
   return parts;
+}
+
+/**
+ * DELIVERY=replace: the session's one context message, the latest summary then the raw activity since,
+ * ending with its marker. Past `limit` the oldest raw lines give way, and a line says how many (a
+ * message cannot be split when it is edited in place).
+ */
+export function formatContextMessage(session: SessionRef, context: ContextMessage, limit = SLACK_MAX_TEXT_CHARS): string {
+  const who = [`session ${escapeMrkdwn(session.sessionId)}`, session.userId ? `user ${escapeMrkdwn(session.userId)}` : null].filter((p) => p !== null);
+  const head = `*Session context* \u2014 ${who.join(" \u00b7 ")} \u2014 updated ${formatUtc(context.updatedAt)}`;
+  const { summary } = context;
+  const summaryLines = summary
+    ? [
+        `*Summary* \u2014 window ${summary.window}`,
+        ...(summary.extractive ? ["_Extractive summary: the key actions, not a written summary._"] : []),
+        ...summary.text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "").map(escapeMrkdwn),
+      ]
+    : [];
+  // A raw note's first line is its own header ("Session … — N actions"): the message has one.
+  const raw = context.raw.flatMap((body) => body.split(/\r?\n/).slice(1)).filter((l) => l.trim() !== "").map(escapeMrkdwn);
+  const rawHead = raw.length > 0 ? [`*Recent activity* \u2014 ${raw.length} action${raw.length === 1 ? "" : "s"}`] : [];
+  const tail = `${MARKER}${context.key}`;
+  const compose = (shown: string[], hidden: number) =>
+    [head, ...summaryLines, ...rawHead, ...(hidden > 0 ? [`_\u2026 ${hidden} earlier line${hidden === 1 ? "" : "s"} not shown (Slack's message limit)_`] : []), ...shown, tail].join("\n");
+  let hidden = 0;
+  let text = compose(raw, 0);
+  while (text.length > limit && hidden < raw.length) {
+    hidden = Math.min(raw.length, hidden + Math.max(1, Math.ceil((text.length - limit) / 200)));
+    text = compose(raw.slice(hidden), hidden);
+  }
+  return text.length > limit ? text.slice(0, limit - tail.length - 2) + "\u2026\n" + tail : text;
 }

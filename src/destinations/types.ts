@@ -71,9 +71,32 @@ export interface Destination {
    * may have started it without learning so (look before starting another). `key` is stable per lane.
    */
   openThread?(session: SessionRef, key: string, mayExist: boolean): Promise<ThreadResult>;
+  /**
+   * Present only when the destination is configured with DELIVERY=replace: writes the session's one
+   * context message, creating it (`partId` null) or rewriting it in place, and answers its part id.
+   * Must be safe to repeat with the same text. A lane that replaces never redacts.
+   */
+  replace?(session: SessionRef, context: ContextMessage, partId: string | null): Promise<PostResult>;
 }
 
 export type ThreadResult = Result<{ link: string }>;
+
+/**
+ * DELIVERY=replace: what the session's one context message in a lane shows now, the latest summary
+ * first, then every raw note since, oldest first.
+ */
+export interface ContextMessage {
+  /** The message's identity, stable for the lane (Slack's visible marker; the webhook's `message_id`). */
+  key: string;
+  /** This edit's key, unique per edit (the webhook-id). */
+  editKey: string;
+  /** The newest posted summary (rolling: it covers every earlier window), or null before the first. */
+  summary: { text: string; window: number; extractive: boolean } | null;
+  /** The raw notes the summary does not cover, as the SDK's `to_text`, oldest first. */
+  raw: readonly string[];
+  /** When this edit was prepared (ms since epoch). */
+  updatedAt: number;
+}
 
 /** What every destination is given: the outside world, injected so tests can fake it. */
 export interface DestinationDeps {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readSlackSettings, type SlackSettings } from "../../src/config";
+import { parseDestination, readSlackSettings, type SlackSettings } from "../../src/config";
 import { resolveDestination } from "../../src/config/destinationEntry";
 import { IntervalPacer } from "../../src/destinations/rateLimit";
 import { createSlackDestination } from "../../src/destinations/slack";
@@ -258,6 +258,16 @@ describe("Slack settings", () => {
     expect(() => readSlackSettings({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_CHANNEL: "#support" })).toThrow(/SLACK_CHANNEL must be a channel id/);
     expect(() => readSlackSettings({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_API_BASE: "http://slack.example" })).toThrow(/SLACK_API_BASE must be an https URL/);
     expect(readSlackSettings({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_API_BASE: "https://proxy.example/slack/" }).apiBase).toBe("https://proxy.example/slack");
+  });
+
+  it("DELIVERY is append by default, replace where the destination can edit, refused for Intercom", () => {
+    expect(readSlackSettings({ SLACK_BOT_TOKEN: "xoxb-1" })).not.toHaveProperty("delivery");
+    expect(readSlackSettings({ SLACK_BOT_TOKEN: "xoxb-1", DELIVERY: "replace" }).delivery).toBe("replace");
+    expect(parseDestination({ DESTINATION: "webhook", WEBHOOK_URL: "https://h.test", WEBHOOK_SECRET: "s", DELIVERY: "replace" })).toMatchObject({ delivery: "replace" });
+    expect(() => readSlackSettings({ SLACK_BOT_TOKEN: "xoxb-1", DELIVERY: "edit" })).toThrow('DELIVERY must be one of append, replace, got "edit"');
+    expect(() => parseDestination({ DESTINATION: "intercom", INTERCOM_ACCESS_TOKEN: "t", INTERCOM_ADMIN_ID: "1", DELIVERY: "replace" })).toThrow(
+      "DELIVERY=replace needs a destination that can edit (slack, webhook): Intercom cannot edit a note",
+    );
   });
 
   it("a product entry names the token by secret and its errors by field", () => {

@@ -6,6 +6,7 @@
 import type { Destination, OutgoingNote, PostResult, SessionRef } from "../../destinations/types";
 import { done, type Result } from "../../result";
 import type { LaneRow, NoteRow, SessionRow } from "../store/schema";
+import { replaceContext } from "./contextMessage";
 import type { StepDeps } from "./stepDeps";
 
 /** Stable across retries and evictions; the epoch keeps an erased session's keys from being reused. */
@@ -31,9 +32,9 @@ function outgoing(deps: StepDeps, s: SessionRow, note: NoteRow, extractive: bool
 }
 
 /**
- * Posts a prepared note. A note prepared by an earlier run whose outcome is unknown (a timeout,
- * or the actor stopped mid-post and recorded nothing) is looked up first where the destination
- * can, and re-posted only if absent.
+ * Posts a prepared note (under DELIVERY=replace, as an edit of the context message). A note
+ * prepared by an earlier run whose outcome is unknown (a timeout, or the actor stopped mid-post and
+ * recorded nothing) is looked up first where the destination can, and re-posted only if absent.
  */
 export async function postNote(
   deps: StepDeps,
@@ -49,6 +50,7 @@ export async function postNote(
   const out = outgoing(deps, s, note, extractive);
   const record = deps.store.step(key);
   const outcomeUnknown = !preparedNow && (record === null || record.unknown_outcome === 1);
+  if (destination.replace) return replaceContext(deps, s, lane, destination, note, out, outcomeUnknown);
   const where = await threadLink(deps, s, lane, destination, note.link, !preparedNow);
   if (where.kind !== "done") return where;
   const ref = sessionRef(s, where.link);

@@ -166,14 +166,17 @@ export const COLUMNS_005 = {
 
 /**
  * `006_lane_threads`: where a lane's notes go inside the session's link, for a destination that groups
- * them (`Destination.openThread`; Slack: the thread a channel-only link gets). `thread_of` is the link
- * it was opened for ('' for none: the destination's default), `thread` the link the notes go to; a
- * relink to another link opens another.
+ * them (`Destination.openThread`; Slack: the thread a channel-only link gets), and under
+ * DELIVERY=replace the lane's one context message. `thread_of` / `context_of` are the link each was
+ * made for ('' for none: the destination's default), so a relink starts another; `thread` is the
+ * link the notes go to, `context_part` the context message's part id.
  */
 export const COLUMNS_006 = {
   lanes: {
     thread_of: "TEXT",
     thread: "TEXT",
+    context_of: "TEXT",
+    context_part: "TEXT",
   },
 } as const satisfies Record<string, Columns>;
 
