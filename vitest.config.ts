@@ -32,6 +32,8 @@ export const slackBindings = {
   SLACK_BOT_TOKEN: "xoxb-test-slack-token",
   SLACK_CHANNEL: "C0RELAY",
   SLACK_API_BASE: "https://slack.test/api",
+  // For the DELIVERY=replace webhook test (test/slackReplace.test.ts).
+  WEBHOOK_SECRET: "whsec_cmVwbGFjZS13ZWJob29rLXNlY3JldC0zMi1ieXRlcyE=",
 };
 
 /** Pipeline tests: a real outbound destination and LLM, the fake world behind fetch (test/world, test/helpers/world.ts). */
