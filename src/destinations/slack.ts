@@ -130,9 +130,8 @@ export function createSlackDestination(settings: SlackSettings, deps: Destinatio
     if (current) {
       const outcome = await call("chat.update", { channel: current.channel, ts: current.ts[0]!, text });
       if (!(outcome.kind === "answered" && slackErrorCode(outcome.json) === "message_not_found")) {
+        // A lost edit is simply made again (the core reconciles only a first write, which has no part id yet).
         const result = outcomeOf("update", outcome, current.channel);
-        // Repeating an edit is harmless: nothing to reconcile.
-        if (result.kind === "retry") return retry(result.error, { ...result, unknownOutcome: false });
         return result.kind === "done" ? done({ partId: formatPartId(current.channel, [current.ts[0]!]) }) : result;
       }
     }

@@ -69,6 +69,8 @@ interface Channel {
 
 export class SlackEmulator {
   readonly calls: SlackCall[] = [];
+  /** Every message `chat.postMessage` stored, answered or not, in order (deletes do not remove them here). */
+  readonly posted: { channel: string; message: SlackMessage }[] = [];
   readonly #token: string;
   readonly #maxText: number;
   readonly #postsPerSecond: number;
@@ -169,6 +171,7 @@ export class SlackEmulator {
         const message: SlackMessage = { ts: this.#ts(), text, user: BOT_USER, bot_id: BOT_ID };
         if (typeof args.thread_ts === "string" && args.thread_ts) message.thread_ts = args.thread_ts;
         channel.messages.push(message);
+        this.posted.push({ channel: channelId, message });
         return { ok: true, channel: channelId, ts: message.ts, message: structuredClone(message) };
       }
       case "chat.update": {
