@@ -114,8 +114,8 @@ export function createSlackDestination(settings: SlackSettings, deps: Destinatio
       : await call("conversations.history", { channel: to.channel, limit: HISTORY_LIMIT });
     if (outcome.kind === "answered" && slackErrorCode(outcome.json) === "thread_not_found") return done({ messages: [] });
     const result = outcomeOf("find", outcome, to.channel);
-    if (result.kind !== "done" || outcome.kind !== "answered") return result as Retry | Failed | Held;
-    return done({ messages: readMessages(outcome.json) });
+    if (result.kind !== "done") return result;
+    return done({ messages: outcome.kind === "answered" ? readMessages(outcome.json) : [] });
   }
 
   /**
