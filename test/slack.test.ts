@@ -96,6 +96,26 @@ describe("Slack destination, end to end", () => {
     expect(emulator().replies(channel, parent).filter(isRaw)).toHaveLength(1);
   });
 
+  it("paces posts at one per second per channel across sessions: the second session's first post waits, as no attempt", async () => {
+    const channel = emulator().createChannel();
+    const [s, t] = [uniqueSession(), uniqueSession()];
+    await link(s, channel);
+    await link(t, channel);
+    await ingest(s, 0, 1);
+    await ingest(t, 0, 1);
+    await settle(P, s);
+    await settle(P, t);
+    expect(emulator().messages(channel)).toHaveLength(1); // s's thread header took the channel's slot
+    const { body: waiting } = await getState(P, t);
+    expect(waiting.step).toMatchObject({ attempts: 0, parked: false, last_error: "held by slack rate pacer" });
+    await drain(s);
+    await drain(t);
+    expect(emulator().messages(channel)).toHaveLength(2);
+    const times = posts().filter((c) => c.args.channel === channel).map((c) => emulator().posted.find((p) => p.message.text === c.args.text)!.message.ts);
+    const gaps = times.slice(1).map((ts, i) => Number(ts) - Number(times[i]));
+    expect(gaps.every((g) => g >= 0.99)).toBe(true);
+  });
+
   it("escapes <!channel> and friends, so no description pings anyone", async () => {
     const channel = emulator().createChannel();
     const s = uniqueSession();

@@ -67,6 +67,8 @@ interface Channel {
   messages: SlackMessage[];
 }
 
+let nextChannel = 100;
+
 export class SlackEmulator {
   readonly calls: SlackCall[] = [];
   /** Every message `chat.postMessage` stored, answered or not, in order (deletes do not remove them here). */
@@ -79,7 +81,6 @@ export class SlackEmulator {
   readonly #faults: { fault: SlackFault; left: number; skip: number; method?: string }[] = [];
   readonly #posts = new Map<string, { second: number; n: number }>();
   #lastTs = 0;
-  #nextChannel = 100;
 
   constructor(options: SlackEmulatorOptions = {}) {
     this.#token = options.token ?? SLACK_TOKEN;
@@ -95,7 +96,8 @@ export class SlackEmulator {
 
   /** A channel the bot is in (unless `member: false`); returns its id. */
   createChannel(options: { id?: string; member?: boolean; archived?: boolean } = {}): string {
-    const id = options.id ?? `C0EMU${this.#nextChannel++}`;
+    // Unique across emulators: the pace per channel outlives a test (it is the isolate's).
+    const id = options.id ?? `C0EMU${nextChannel++}`;
     this.#channels.set(id, { member: options.member ?? true, archived: options.archived ?? false, messages: [] });
     return id;
   }
