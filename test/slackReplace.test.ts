@@ -60,7 +60,7 @@ describe("DELIVERY=replace", () => {
   it("webhook: context.replace events for one message_id, each with a new webhook-id, the last holding the summary and the raw since", async () => {
     const P = "p-replace-webhook";
     await configure(P, { type: "webhook", url: "https://hooks.test/relay", secret: { env: "WEBHOOK_SECRET" }, delivery: "replace" });
-    const events: { id: string; body: { type: string; data: { message_id: string; text: string; raw_notes: string[]; summary: { window: number } | null } } }[] = [];
+    const events: { id: string; body: { type: string; data: { message_id: string; text: string; kind: string; raw_notes: { text: string; window: number }[]; summary: { window: number } | null } } }[] = [];
     vi.mocked(globalThis.fetch).mockImplementation(async (input, init) => {
       const req = new Request(input, init);
       if (new URL(req.url).host !== "hooks.test") return emulator().fetch(req);
@@ -77,7 +77,9 @@ describe("DELIVERY=replace", () => {
     expect(new Set(events.map((e) => e.id)).size).toBe(4);
     const last = events.at(-1)!.body.data;
     expect(last.summary).toMatchObject({ window: 1 });
-    expect(things(last.raw_notes.join("\n"))).toEqual([10, 11, 12, 13, 14]);
+    expect(things(last.raw_notes.map((n) => n.text).join("\n"))).toEqual([10, 11, 12, 13, 14]);
+    expect(last.raw_notes.map((n) => n.window)).toEqual([2]);
+    expect(events.map((e) => e.body.data.kind)).toEqual(["raw", "raw", "summary", "raw"]);
     expect(last.text).toMatch(/^Summary: [\s\S]+\n\nRecent activity:\n/);
   });
 

@@ -91,9 +91,15 @@ export function readDelivery(vars: Vars): Delivery {
   return oneOf(vars, "DELIVERY", ["append", "replace"] as const, "append");
 }
 
+/** Why a replace lane cannot run in independent mode: its one message shows one summary. */
+export const REPLACE_NEEDS_ROLLING =
+  "DELIVERY=replace needs SUMMARY_MODE=rolling: the context message shows one summary, and only a rolling one covers every earlier window";
+
 /** The settings' `delivery`: present only for `replace` (absent means append, today's behaviour). */
 function deliveryOf(vars: Vars): { delivery?: "replace" } {
-  return readDelivery(vars) === "replace" ? { delivery: "replace" } : {};
+  if (readDelivery(vars) !== "replace") return {};
+  if (text(vars, "SUMMARY_MODE") === "independent") throw new ConfigError("DELIVERY", REPLACE_NEEDS_ROLLING);
+  return { delivery: "replace" };
 }
 
 function secretBytes(secret: string): Uint8Array {

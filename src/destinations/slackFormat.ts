@@ -121,7 +121,7 @@ export function formatContextMessage(session: SessionRef, context: ContextMessag
       ]
     : [];
   // A raw note's first line is its own header ("Session … — N actions"): the message has one.
-  const raw = context.raw.flatMap((body) => body.split(/\r?\n/).slice(1)).filter((l) => l.trim() !== "").map(escapeMrkdwn);
+  const raw = context.raw.flatMap((note) => note.text.split(/\r?\n/).slice(1)).filter((l) => l.trim() !== "").map(escapeMrkdwn);
   const rawHead = raw.length > 0 ? [`*Recent activity* \u2014 ${raw.length} action${raw.length === 1 ? "" : "s"}`] : [];
   const tail = `${MARKER}${context.key}`;
   const compose = (shown: string[], hidden: number) =>

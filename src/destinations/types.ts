@@ -92,8 +92,10 @@ export interface ContextMessage {
   editKey: string;
   /** The newest posted summary (rolling: it covers every earlier window), or null before the first. */
   summary: { text: string; window: number; extractive: boolean } | null;
-  /** The raw notes the summary does not cover, as the SDK's `to_text`, oldest first. */
-  raw: readonly string[];
+  /** What this edit adds: a burst's raw note, or a summary. */
+  adds: "raw" | "summary";
+  /** The raw notes the summary does not cover, as the SDK's `to_text`, oldest first, with the newest window among their actions. */
+  raw: readonly { text: string; window: number }[];
   /** When this edit was prepared (ms since epoch). */
   updatedAt: number;
 }

@@ -50,7 +50,8 @@ export function createWebhookDestination(settings: WebhookSettings, deps: Destin
       ...base(session),
       message_id: context.key,
       edit_id: context.editKey,
-      text: composeContext(context.summary?.text ?? null, context.raw.join("\n")),
+      kind: context.adds,
+      text: composeContext(context.summary?.text ?? null, context.raw.map((n) => n.text).join("\n")),
       summary: context.summary,
       raw_notes: context.raw,
     };

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { parseCore } from "../../src/config";
+import { REPLACE_NEEDS_ROLLING } from "../../src/config/destination";
 import type { ContextMessage, Destination } from "../../src/destinations/types";
 import type { Summariser } from "../../src/llm/types";
 import { done, retry } from "../../src/result";
@@ -60,7 +61,7 @@ class Board implements Destination {
 
 /** Every action title the message shows: raw, or named by its summary. */
 function holds(context: ContextMessage): Set<string> {
-  const words = [context.summary?.text ?? "", ...context.raw].join(" ").split(/\s+/);
+  const words = [context.summary?.text ?? "", ...context.raw.map((n) => n.text)].join(" ").split(/\s+/);
   return new Set(words.filter((w) => /^t\d+$/.test(w)));
 }
 
@@ -127,14 +128,24 @@ describe("DELIVERY=replace", () => {
       [1, 1],
     ]);
     expect(board.message!.context.summary!.text).toBe("t0 t1 t2 t3");
-    expect(board.message!.context.raw[0]).toContain("t4");
+    expect(board.message!.context.raw[0]).toMatchObject({ text: expect.stringContaining("t4"), window: 2 });
+    expect(board.edits.map((e) => e.adds)).toEqual(["raw", "raw", "summary", "raw"]);
     expect(board.redactions).toBe(0);
     expect(board.violations).toEqual([]);
     // The lane keeps only what the message shows.
     expect(sim.store.liveNotes().map((n) => n.kind)).toEqual(["summary", "raw"]);
   });
 
-  it.each(["rolling", "independent"] as const)("under retries and lost answers (%s), one message, never missing an action, rows bounded", async (mode) => {
+  it("refuses independent summaries: the step parks saying replace needs rolling, and nothing is written", async () => {
+    const board = new Board();
+    const sim = session(board, "independent");
+    sim.ingest(2);
+    await sim.settle();
+    expect(board.edits).toHaveLength(0);
+    expect(sim.store.steps().find((r) => r.parked_at !== null)?.last_error).toBe(REPLACE_NEEDS_ROLLING);
+  });
+
+  it.each(["rolling"] as const)("under retries and lost answers (%s), one message, never missing an action, rows bounded", async (mode) => {
     for (let seed = 1; seed <= 20; seed++) {
       const random = rng(seed);
       const board = new Board();
@@ -149,7 +160,7 @@ describe("DELIVERY=replace", () => {
       expect(board.violations, `seed ${seed}`).toEqual([]);
       expect(board.redactions).toBe(0);
       const shown = holds(board.message!.context);
-      if (mode === "rolling") expect(sim.titles().filter((t) => !shown.has(t)), `seed ${seed}`).toEqual([]);
+      expect(sim.titles().filter((t) => !shown.has(t)), `seed ${seed}`).toEqual([]);
       expect(sim.store.liveNotes().length, `seed ${seed}`).toBeLessThanOrEqual(4);
     }
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseDestination, readSlackSettings, type SlackSettings } from "../../src/config";
 import { resolveDestination } from "../../src/config/destinationEntry";
+import { checkProductSettings } from "../../src/config/product";
 import { IntervalPacer } from "../../src/destinations/rateLimit";
 import { createSlackDestination } from "../../src/destinations/slack";
 import { classifySlack } from "../../src/destinations/slackErrors";
@@ -265,6 +266,9 @@ describe("Slack settings", () => {
     expect(readSlackSettings({ SLACK_BOT_TOKEN: "xoxb-1", DELIVERY: "replace" }).delivery).toBe("replace");
     expect(parseDestination({ DESTINATION: "webhook", WEBHOOK_URL: "https://h.test", WEBHOOK_SECRET: "s", DELIVERY: "replace" })).toMatchObject({ delivery: "replace" });
     expect(() => readSlackSettings({ SLACK_BOT_TOKEN: "xoxb-1", DELIVERY: "edit" })).toThrow('DELIVERY must be one of append, replace, got "edit"');
+    expect(() => readSlackSettings({ SLACK_BOT_TOKEN: "xoxb-1", DELIVERY: "replace", SUMMARY_MODE: "independent" })).toThrow(/^DELIVERY=replace needs SUMMARY_MODE=rolling/);
+    const independent = checkProductSettings({ mode: "independent", destinations: [{ type: "slack", bot_token: { env: "SLACK_BOT_TOKEN" }, delivery: "replace" }] }, { SLACK_BOT_TOKEN: "xoxb-1" });
+    expect(independent).toEqual({ field: "destinations[0].delivery", message: expect.stringMatching(/^destinations\[0\]\.delivery: replace needs mode=rolling/) });
     expect(() => parseDestination({ DESTINATION: "intercom", INTERCOM_ACCESS_TOKEN: "t", INTERCOM_ADMIN_ID: "1", DELIVERY: "replace" })).toThrow(
       "DELIVERY=replace needs a destination that can edit (slack, webhook): Intercom cannot edit a note",
     );

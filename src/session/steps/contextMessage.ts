@@ -5,7 +5,9 @@
  * summaries do not cover (with this note, if it is one). Summary first holds by construction: an
  * edit leaves out only raw notes of windows a summary in the same text covers.
  */
+import { REPLACE_NEEDS_ROLLING } from "../../config/destination";
 import type { ContextMessage, Destination, OutgoingNote, PostResult } from "../../destinations/types";
+import { failed } from "../../result";
 import { SUMMARY_ORIGIN } from "../../llm/types";
 import type { LaneRow, NoteRow, SessionRow } from "../store/schema";
 import { noteKey, sessionRef } from "./notes";
@@ -21,7 +23,8 @@ export function contextWith(deps: StepDeps, s: SessionRow, lane: LaneRow, note: 
     key: `${s.epoch}-c${lane.id}`,
     editKey: noteKey(s.epoch, note.id),
     summary: newest ? { text: newest.body, window: newest.window_id, extractive: isExtractive(newest) } : null,
-    raw: notes.filter((n) => n.kind === "raw" && n.window_id > covered).map((n) => n.body),
+    adds: note.kind,
+    raw: notes.filter((n) => n.kind === "raw" && n.window_id > covered).map((n) => ({ text: n.body, window: n.window_id })),
     updatedAt: note.created_at,
   };
 }
@@ -40,6 +43,8 @@ export async function replaceContext(
   out: OutgoingNote,
   outcomeUnknown: boolean,
 ): Promise<PostResult> {
+  // A product may set independent mode over an environment's replace lane: park, saying what to change.
+  if (deps.config.mode !== "rolling") return failed(REPLACE_NEEDS_ROLLING);
   const context = contextWith(deps, s, lane, note, out.extractive);
   const ref = sessionRef(s, note.link);
   let partId = lane.context_part !== null && lane.context_of === (note.link ?? "") ? lane.context_part : null;
