@@ -49,7 +49,7 @@ export function createWebhookDestination(settings: WebhookSettings, deps: Destin
     const data = {
       ...base(session),
       message_id: context.key,
-      edit_id: context.editKey,
+      note_id: context.editKey,
       kind: context.adds,
       text: composeContext(context.summary?.text ?? null, context.raw.map((n) => n.text).join("\n")),
       summary: context.summary,

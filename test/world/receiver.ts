@@ -59,7 +59,6 @@ interface WebhookEvent {
     actions?: { description?: string }[];
     redacts?: string;
     extractive?: boolean;
-    edit_id?: string;
     kind?: string;
     summary?: { text: string; window: number; extractive: boolean } | null;
     raw_notes?: { text: string; window: number }[];
@@ -70,8 +69,6 @@ interface ActorLane {
   /** Highest note number landed, per kind (raw notes and summary notes are each in order). */
   lastNote: Record<"raw" | "summary", number>;
   lastSummaryWindow: number;
-  /** Highest edit number landed (`context.replace`). */
-  lastEdit: number;
   /** Highest send time among raw tokens landed so far (for the happened-before order check). */
   maxSentAt: number;
   rawTokens: Set<string>;
@@ -169,7 +166,7 @@ export class Receiver {
   private lane(actor: string): ActorLane {
     let lane = this.lanes.get(actor);
     if (!lane) {
-      lane = { lastNote: { raw: 0, summary: 0 }, lastSummaryWindow: 0, lastEdit: 0, maxSentAt: 0, rawTokens: new Set(), summaryWindows: new Set() };
+      lane = { lastNote: { raw: 0, summary: 0 }, lastSummaryWindow: 0, maxSentAt: 0, rawTokens: new Set(), summaryWindows: new Set() };
       this.lanes.set(actor, lane);
     }
     return lane;
@@ -217,15 +214,17 @@ export class Receiver {
    */
   private applyReplace(actor: string, id: string, event: WebhookEvent): void {
     const { data } = event;
-    const key = parseKey(data.edit_id ?? "");
-    if (!key || data.edit_id !== id) return this.violation("protocol", actor, `edit ${id} has edit_id ${data.edit_id}`);
+    const key = parseKey(data.note_id ?? "");
+    if (!key || data.note_id !== id) return this.violation("protocol", actor, `edit ${id} has note_id ${data.note_id}`);
     const lane = this.lane(actor);
-    if (key.n <= lane.lastEdit) this.violation("4-order", actor, `edit n${key.n} landed after n${lane.lastEdit}`);
-    lane.lastEdit = Math.max(lane.lastEdit, key.n);
+    const kind = data.kind === "summary" ? "summary" : "raw";
+    // Edits of one kind land in order (a burst may be written while an earlier summary waits to be).
+    if (key.n === lane.lastNote[kind]) this.violation("3-exactly-once", actor, `${kind} edit n${key.n} applied twice (again as ${id})`);
+    else if (key.n < lane.lastNote[kind]) this.violation("4-order", actor, `${kind} edit n${key.n} landed after n${lane.lastNote[kind]}`);
+    lane.lastNote[kind] = Math.max(lane.lastNote[kind], key.n);
     const previous = this.live({ actor, type: "context.replace" });
     const rawWindows = (data.raw_notes ?? []).map((n) => ({ window: n.window, tokens: tokensIn(n.text) }));
     const tokens = rawWindows.flatMap((r) => r.tokens);
-    const kind = data.kind === "summary" ? "summary" : "raw";
     let covers = new Set<string>();
     const { summary } = data;
     if (summary) {
