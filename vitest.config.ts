@@ -24,6 +24,18 @@ export const intercomBindings = {
   LINK_ALLOWED_ORIGINS: "https://app.example.com",
 };
 
+/** The Slack end-to-end tests talk to the in-process Web API emulator (test/helpers/slackEmulator.ts). */
+export const slackBindings = {
+  ...testBindings,
+  DESTINATION: "slack",
+  DESTINATION_TIMEOUT_MS: "300",
+  SLACK_BOT_TOKEN: "xoxb-test-slack-token",
+  SLACK_CHANNEL: "C0RELAY",
+  SLACK_API_BASE: "https://slack.test/api",
+  // For the DELIVERY=replace webhook test (test/slackReplace.test.ts).
+  WEBHOOK_SECRET: "whsec_cmVwbGFjZS13ZWJob29rLXNlY3JldC0zMi1ieXRlcyE=",
+};
+
 /** Pipeline tests: a real outbound destination and LLM, the fake world behind fetch (test/world, test/helpers/world.ts). */
 export const pipelineBindings = {
   ...testBindings,
@@ -151,7 +163,7 @@ export default defineConfig({
       },
       workerdProject("workers", testBindings, {
         include: ["test/*.test.ts"],
-        exclude: ["test/intercom*.test.ts", "test/pipeline*.test.ts", "test/debounce*.test.ts", "test/fuzz*.test.ts", "test/products*.test.ts", "test/fanout*.test.ts", "test/meter*.test.ts", "test/stream*.test.ts", "test/autoplay*.test.ts"],
+        exclude: ["test/intercom*.test.ts", "test/slack*.test.ts", "test/pipeline*.test.ts", "test/debounce*.test.ts", "test/fuzz*.test.ts", "test/products*.test.ts", "test/fanout*.test.ts", "test/meter*.test.ts", "test/stream*.test.ts", "test/autoplay*.test.ts"],
       }),
       workerdProject("workers-stream", streamBindings, { include: ["test/stream*.test.ts", "test/autoplay*.test.ts"], testTimeout: 20_000 }),
       workerdProject("workers-products", productBindings, { include: ["test/products*.test.ts", "test/fanout*.test.ts"] }),
@@ -162,6 +174,8 @@ export default defineConfig({
       // The meter's exact counts (METER=on). A long debounce keeps the alarm from firing until a flush makes the steps due.
       workerdProject("workers-meter", { ...pipelineBindings, METER: "on", DEBOUNCE_MS: "60000", DEBOUNCE_MAX_MS: "60000" }, { include: ["test/meter*.test.ts"] }),
       workerdProject("workers-intercom", intercomBindings, { include: ["test/intercom*.test.ts"] }),
+      // Posts are paced at one per second per channel, so these tests wait the pace out.
+      workerdProject("workers-slack", slackBindings, { include: ["test/slack*.test.ts"], testTimeout: 30_000 }),
       // The campaign aborts actors hundreds of times on purpose, and workerd would log each abort.
       workerdProject(
         "campaign-rolling",

@@ -94,7 +94,7 @@ export const meter = {
     counts.storage.alarm_writes += 1;
     counts.storage.rows_written += 1;
   },
-  destinationCall(destination: string, kind: "post" | "redact" | "find"): void {
+  destinationCall(destination: string, kind: "post" | "redact" | "find" | "thread" | "replace"): void {
     if (!enabled) return;
     counts.destination_calls.total += 1;
     bump((counts.destination_calls.by_destination[destination] ??= {}), kind);

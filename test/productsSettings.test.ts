@@ -55,7 +55,7 @@ describe("PUT and GET /v1/products/:p", () => {
     ["a threshold out of range", { threshold: 0 }, /^threshold must be an integer from 1 to 1000/],
     ["a retention not longer than idle", { idle: 120_000, retention: 60_000 }, /^retention \(60000\) must be longer than idle \(120000\)/],
     ["a prompt without {actions}", { prompt: "Summarise." }, /^prompt must contain the placeholder/],
-    ["an unknown destination type", { destinations: [{ type: "slack" }] }, /destinations\[0\]/],
+    ["an unknown destination type", { destinations: [{ type: "zendesk" }] }, /destinations\[0\]/],
     ["two destinations (fan-out is the next issue)", { destinations: [{ type: "store" }, { type: "store" }] }, /destinations/],
     ["an inline secret", { destinations: [{ type: "webhook", url: "https://h.test", secret: "whsec_c2VjcmV0LXZhbHVlLWdpdmVuLWlubGluZQ==" }] }, /^destinations\[0\]\.secret: a secret is named, never given/],
     ["a secret name that is not set", { destinations: [{ type: "webhook", url: "https://h.test", secret: { env: "NO_SUCH_SECRET" } }] }, /^destinations\[0\]\.secret\.env names NO_SUCH_SECRET, which is not set/],

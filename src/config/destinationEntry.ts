@@ -5,7 +5,7 @@
  * for, read by `parseDestination`, secrets looked up by name at use. The environment's own
  * destination is an entry too, so every note records the entry it was prepared for.
  */
-import { parseDestination, type DestinationConfig } from "./destination";
+import { parseDestination, type Delivery, type DestinationConfig } from "./destination";
 import { ConfigError, section, text, type Section, type SettingName, type Vars } from "./settings";
 
 /** A secret given by the name of the Worker secret (or var) that holds it: `{"env": "NAME"}`. */
@@ -20,14 +20,16 @@ export interface SecretRef {
  */
 export type DestinationEntry =
   | { type: "store" }
-  | { type: "webhook"; url: string; secret: SecretRef }
+  | { type: "webhook"; url: string; secret: SecretRef; delivery?: Delivery }
   | { type: "intercom"; access_token: SecretRef; admin_id: string; api_base?: string; version?: string }
   | { type: "autoplay"; forward_url: string; secret: SecretRef }
-  | { type: "stream" };
+  | { type: "stream" }
+  | { type: "slack"; bot_token: SecretRef; channel?: string; api_base?: string; delivery?: Delivery };
 
 /** The variables a destination entry stands for; its fields are these names lowercased without the prefix. */
 const DESTINATION_VARS = [
   "DESTINATION",
+  "DELIVERY",
   "WEBHOOK_URL",
   "WEBHOOK_SECRET",
   "INTERCOM_ACCESS_TOKEN",
@@ -36,10 +38,14 @@ const DESTINATION_VARS = [
   "INTERCOM_VERSION",
   "AUTOPLAY_FORWARD_URL",
   "AUTOPLAY_SECRET",
+  "SLACK_BOT_TOKEN",
+  "SLACK_CHANNEL",
+  "SLACK_API_BASE",
 ] as const satisfies readonly SettingName[];
 
 /** `WEBHOOK_URL` → `url`: the field of an entry that stands for an environment variable. */
-export const fieldOfDestinationVar = (name: string): string => (name === "DESTINATION" ? "type" : name.replace(/^(WEBHOOK|INTERCOM|AUTOPLAY)_/, "").toLowerCase());
+export const fieldOfDestinationVar = (name: string): string =>
+  name === "DESTINATION" ? "type" : name.replace(/^(WEBHOOK|INTERCOM|AUTOPLAY|SLACK)_/, "").toLowerCase();
 
 /** A secret name as Workers allow it; the root credential can never stand in for another secret. */
 const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -63,7 +69,9 @@ export function defaultDestinationEntry(vars: Vars): DestinationEntry | null {
   const type = text(vars, "DESTINATION") ?? "store";
   if (type === "store" || type === "stream") return { type };
   if (type === "autoplay") return { type, forward_url: text(vars, "AUTOPLAY_FORWARD_URL") ?? "", secret: { env: "AUTOPLAY_SECRET" } };
-  if (type === "webhook") return { type, url: text(vars, "WEBHOOK_URL") ?? "", secret: { env: "WEBHOOK_SECRET" } };
+  const delivery = text(vars, "DELIVERY");
+  const deliveryField = delivery ? { delivery: delivery as Delivery } : {};
+  if (type === "webhook") return { type, url: text(vars, "WEBHOOK_URL") ?? "", secret: { env: "WEBHOOK_SECRET" }, ...deliveryField };
   if (type === "intercom") {
     const apiBase = text(vars, "INTERCOM_API_BASE");
     const version = text(vars, "INTERCOM_VERSION");
@@ -75,6 +83,11 @@ export function defaultDestinationEntry(vars: Vars): DestinationEntry | null {
       ...(version ? { version } : {}),
     };
   }
+  if (type === "slack") {
+    const channel = text(vars, "SLACK_CHANNEL");
+    const apiBase = text(vars, "SLACK_API_BASE");
+    return { type, bot_token: { env: "SLACK_BOT_TOKEN" }, ...(channel ? { channel } : {}), ...(apiBase ? { api_base: apiBase } : {}), ...deliveryField };
+  }
   return null;
 }
 
@@ -84,7 +97,7 @@ function destinationVars(entry: DestinationEntry, vars: Vars): Vars {
     case "store":
       return { DESTINATION: "store" };
     case "webhook":
-      return { DESTINATION: "webhook", WEBHOOK_URL: entry.url, WEBHOOK_SECRET: envValue(vars, entry.secret.env) };
+      return { DESTINATION: "webhook", WEBHOOK_URL: entry.url, WEBHOOK_SECRET: envValue(vars, entry.secret.env), DELIVERY: entry.delivery };
     case "intercom":
       return {
         DESTINATION: "intercom",
@@ -97,6 +110,14 @@ function destinationVars(entry: DestinationEntry, vars: Vars): Vars {
       return { DESTINATION: "autoplay", AUTOPLAY_FORWARD_URL: entry.forward_url, AUTOPLAY_SECRET: envValue(vars, entry.secret.env) };
     case "stream":
       return { DESTINATION: "stream" };
+    case "slack":
+      return {
+        DESTINATION: "slack",
+        SLACK_BOT_TOKEN: envValue(vars, entry.bot_token.env),
+        SLACK_CHANNEL: entry.channel,
+        SLACK_API_BASE: entry.api_base,
+        DELIVERY: entry.delivery,
+      };
   }
 }
 

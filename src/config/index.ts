@@ -20,10 +20,14 @@ export { parseCore, type CoreConfig, type LlmConfig } from "./core";
 export {
   parseDestination,
   readIntercomSettings,
+  readDelivery,
+  readSlackSettings,
   readWebhookSettings,
+  type Delivery,
   type DestinationConfig,
   type AutoplaySettings,
   type IntercomSettings,
+  type SlackSettings,
   type WebhookSettings,
 } from "./destination";
 export { defaultDestinationEntry, resolveDestination, type DestinationEntry, type SecretRef } from "./destinationEntry";

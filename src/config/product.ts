@@ -10,7 +10,8 @@
 import { parseCore } from "./core";
 import { envValue, fieldOfDestinationVar, renamed, resolveDestination, secretRefProblem, type DestinationEntry, type SecretRef } from "./destinationEntry";
 import { lanesOfEntry, sessionConfigOf, type Config, type SessionConfig } from "./index";
-import { ConfigError, section, type SettingName, type Vars } from "./settings";
+import { REPLACE_NEEDS_ROLLING } from "./destination";
+import { ConfigError, section, text, type SettingName, type Vars } from "./settings";
 
 export type { DestinationEntry, SecretRef } from "./destinationEntry";
 
@@ -74,14 +75,24 @@ export function checkProductSettings(settings: ProductSettings, vars: Vars): Set
     ["connector_secret", settings.connector_secret],
     ["posthog_webhook_secret", settings.posthog_webhook_secret],
     ...(settings.destinations ?? []).flatMap((d, i): [string, SecretRef][] =>
-      d.type === "webhook" || d.type === "autoplay" ? [[`destinations[${i}].secret`, d.secret]] : d.type === "intercom" ? [[`destinations[${i}].access_token`, d.access_token]] : [],
+      d.type === "webhook" || d.type === "autoplay"
+        ? [[`destinations[${i}].secret`, d.secret]]
+        : d.type === "intercom"
+          ? [[`destinations[${i}].access_token`, d.access_token]]
+          : d.type === "slack"
+            ? [[`destinations[${i}].bot_token`, d.bot_token]]
+            : [],
     ),
   ];
   for (const [field, ref] of refs) {
     const problem = ref && secretRefProblem(vars, ref);
     if (problem) return { field, message: `${field}.${problem}` };
   }
+  const independent = (settings.mode ?? (text(vars, "SUMMARY_MODE") ?? "rolling")) === "independent";
   for (const [i, entry] of (settings.destinations ?? []).entries()) {
+    if (independent && "delivery" in entry && entry.delivery === "replace") {
+      return { field: `destinations[${i}].delivery`, message: `destinations[${i}].delivery: ${REPLACE_NEEDS_ROLLING.replace("DELIVERY=replace", "replace").replace("SUMMARY_MODE", "mode")}` };
+    }
     const resolved = resolveDestination(entry, vars, `destinations[${i}]`);
     if (resolved instanceof ConfigError) return { field: `destinations[${i}].${fieldOfDestinationVar(resolved.setting)}`, message: resolved.message };
   }

@@ -130,3 +130,41 @@ export function paceKey(apiBase: string, token: string): string {
 
 /** The pacer every Intercom destination in this isolate shares (module scope outlives each actor's requests). */
 export const sharedPacer = new TokenPacer();
+
+/**
+ * A fixed pace per key: at most one request per `intervalMs`, and nothing before a 429's end. Slack
+ * paces `chat.postMessage` at about one message per second per channel (and its 429s carry
+ * `Retry-After`), but reports no remaining count, so the pace is counted here, not learned. It lives
+ * in module scope like {@link TokenPacer}, for the same reason: every session actor of the isolate
+ * writing to one channel shares it, with no coordination hop per message. Sessions in other isolates
+ * can overshoot it together; Slack answers 429 with `Retry-After`, which blocks the key here and is
+ * honoured by the step (a rate-limited retry never counts toward parking).
+ */
+export class IntervalPacer {
+  readonly #next = new Map<string, number>();
+
+  /** Go now (and take the slot), or wait until the key's next slot. */
+  acquire(key: string, now: number, intervalMs: number): PaceDecision {
+    const at = this.#next.get(key) ?? 0;
+    if (at > now) return { kind: "wait", untilMs: at };
+    if (this.#next.size >= MAX_PACED_KEYS) this.#forgetBefore(now);
+    this.#next.set(key, now + intervalMs);
+    return { kind: "go" };
+  }
+
+  /** After a 429: nothing more for this key before `untilMs`. */
+  block(key: string, untilMs: number): void {
+    this.#next.set(key, Math.max(untilMs, this.#next.get(key) ?? 0));
+  }
+
+  /** Keys whose slot has passed hold nothing: an isolate writing to many channels stays bounded. */
+  #forgetBefore(now: number): void {
+    for (const [key, at] of this.#next) if (at <= now) this.#next.delete(key);
+  }
+}
+
+/** Keys an {@link IntervalPacer} keeps before it forgets the ones whose slot has passed. */
+const MAX_PACED_KEYS = 1_000;
+
+/** The per-channel pace every Slack destination in this isolate shares. */
+export const sharedIntervalPacer = new IntervalPacer();

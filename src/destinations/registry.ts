@@ -8,6 +8,7 @@ import { need, type DestinationConfig, type Section } from "../config";
 import { meter, meterEnabled } from "../meter";
 import { createAutoplayDestination } from "./autoplay";
 import { createIntercomDestination } from "./intercom";
+import { createSlackDestination } from "./slack";
 import { createStreamDestination } from "./stream";
 import type { Destination, DestinationDeps } from "./types";
 import { createWebhookDestination } from "./webhook";
@@ -29,17 +30,21 @@ function build(settings: DestinationConfig, deps: DestinationDeps): Destination 
       return createAutoplayDestination(settings, deps);
     case "stream":
       return createStreamDestination(deps);
+    case "slack":
+      return createSlackDestination(settings, deps);
   }
 }
 
 /** Counts each call (`METER=on`), whatever its outcome. */
 function metered(d: Destination): Destination {
-  const { find } = d;
+  const { find, openThread, replace } = d;
   return {
     name: d.name,
     needsLink: d.needsLink,
     post: (session, note) => (meter.destinationCall(d.name, "post"), d.post(session, note)),
     redact: (session, part) => (meter.destinationCall(d.name, "redact"), d.redact(session, part)),
     ...(find && { find: (session, note) => (meter.destinationCall(d.name, "find"), find.call(d, session, note)) }),
+    ...(replace && { replace: (session, context, partId) => (meter.destinationCall(d.name, "replace"), replace.call(d, session, context, partId)) }),
+    ...(openThread && { openThread: (session, key, mayExist) => (meter.destinationCall(d.name, "thread"), openThread.call(d, session, key, mayExist)) }),
   };
 }

@@ -69,6 +69,40 @@ export interface Destination {
    * Without it the post is simply repeated, which is right when the receiver dedupes on the key.
    */
   find?(session: SessionRef, note: OutgoingNote): Promise<FindResult>;
+  /**
+   * Optional, for a destination that groups a session's notes inside its link (Slack: a channel-only
+   * link gets a thread, started by a short header message). Answers the link the notes go to. The core
+   * keeps the answer per lane and link, so it is asked once per link; `mayExist` says an earlier attempt
+   * may have started it without learning so (look before starting another). `key` is stable per lane.
+   */
+  openThread?(session: SessionRef, key: string, mayExist: boolean): Promise<ThreadResult>;
+  /**
+   * Present only when the destination is configured with DELIVERY=replace: writes the session's one
+   * context message, creating it (`partId` null) or rewriting it in place, and answers its part id.
+   * Must be safe to repeat with the same text. A lane that replaces never redacts.
+   */
+  replace?(session: SessionRef, context: ContextMessage, partId: string | null): Promise<PostResult>;
+}
+
+export type ThreadResult = Result<{ link: string }>;
+
+/**
+ * DELIVERY=replace: what the session's one context message in a lane shows now, the latest summary
+ * first, then every raw note since, oldest first.
+ */
+export interface ContextMessage {
+  /** The message's identity, stable for the lane (Slack's visible marker; the webhook's `message_id`). */
+  key: string;
+  /** This edit's key, unique per edit (the webhook-id). */
+  editKey: string;
+  /** The newest posted summary (rolling: it covers every earlier window), or null before the first. */
+  summary: { text: string; window: number; extractive: boolean } | null;
+  /** What this edit adds: a burst's raw note, or a summary. */
+  adds: "raw" | "summary";
+  /** The raw notes the summary does not cover, as the SDK's `to_text`, oldest first, with the newest window among their actions. */
+  raw: readonly { text: string; window: number }[];
+  /** When this edit was prepared (ms since epoch). */
+  updatedAt: number;
 }
 
 /** One payload for a product's stream (JSON), kept once per key. */

@@ -2,13 +2,16 @@
  * @module
  * Generic destination: Standard Webhooks (signed JSON POSTs). `webhook-id` is the note key, so it
  * is stable across retries and the receiver can dedupe on it; a redaction names the `webhook-id`
- * of the note it removes. Event types: `context.raw_note`, `context.summary`, `context.redaction`.
+ * of the note it removes. Event types: `context.raw_note`, `context.summary`, `context.redaction`, and
+ * under DELIVERY=replace only `context.replace`: the session's whole context now (`message_id` is the
+ * same for every edit, `webhook-id` is the edit's), which the receiver keeps in place of the last one.
  */
 import type { WebhookSettings } from "../config";
 import { callHttp } from "../outbound/http";
 import { answerResult } from "../outbound/status";
 import { failed, retry, type Done } from "../result";
-import type { Destination, DestinationDeps, PostedPart, Retry, Failed, SessionRef } from "./types";
+import { composeContext } from "../session/context";
+import type { ContextMessage, Destination, DestinationDeps, PostedPart, Retry, Failed, SessionRef } from "./types";
 
 /** `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">` as Standard Webhooks defines it. */
 export async function signWebhook(key: Uint8Array, id: string, timestamp: number, body: string): Promise<string> {
@@ -42,9 +45,24 @@ export function createWebhookDestination(settings: WebhookSettings, deps: Destin
     conversation_id: session.link,
   });
 
+  const replace = async (session: SessionRef, context: ContextMessage) => {
+    const data = {
+      ...base(session),
+      message_id: context.key,
+      note_id: context.editKey,
+      kind: context.adds,
+      text: composeContext(context.summary?.text ?? null, context.raw.map((n) => n.text).join("\n")),
+      summary: context.summary,
+      raw_notes: context.raw,
+    };
+    const result = await send(context.editKey, { type: "context.replace", timestamp: new Date(deps.now()).toISOString(), data });
+    return result.kind === "done" ? { kind: "done" as const, partId: context.key } : result;
+  };
+
   return {
     name: "webhook",
     needsLink: false,
+    ...(settings.delivery === "replace" && { replace }),
     async post(session, note) {
       const type = note.kind === "raw" ? "context.raw_note" : "context.summary";
       const data =

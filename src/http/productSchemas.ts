@@ -14,12 +14,17 @@ const SecretRefSchema = z
   .strictObject({ env: z.string().min(1).max(128) }, { error: 'a secret is named, never given: {"env": "NAME"} (a Worker secret)' })
   .openapi("SecretRef", { example: { env: "WEBHOOK_SECRET_ACME" } });
 
+const DeliverySchema = z
+  .enum(["append", "replace"])
+  .optional()
+  .openapi({ description: "DELIVERY: append (post, then redact what a summary covers; the default) or replace (one context message per session, edited)" });
+
 const DestinationSchema = z
   .discriminatedUnion(
     "type",
     [
       z.strictObject({ type: z.literal("store") }),
-      z.strictObject({ type: z.literal("webhook"), url: z.string().max(2_048), secret: SecretRefSchema }),
+      z.strictObject({ type: z.literal("webhook"), url: z.string().max(2_048), secret: SecretRefSchema, delivery: DeliverySchema }),
       z.strictObject({
         type: z.literal("intercom"),
         access_token: SecretRefSchema,
@@ -29,8 +34,15 @@ const DestinationSchema = z
       }),
       z.strictObject({ type: z.literal("autoplay"), forward_url: z.string().max(2_048), secret: SecretRefSchema }),
       z.strictObject({ type: z.literal("stream") }),
+      z.strictObject({
+        type: z.literal("slack"),
+        bot_token: SecretRefSchema,
+        channel: z.string().max(40).optional().openapi({ description: "Channel id for sessions without a link (SLACK_CHANNEL)" }),
+        api_base: z.string().max(2_048).optional(),
+        delivery: DeliverySchema,
+      }),
     ],
-    { error: 'type must be one of "store", "webhook", "intercom", "autoplay", "stream"' },
+    { error: 'type must be one of "store", "webhook", "intercom", "autoplay", "stream", "slack"' },
   )
   .openapi("Destination", {
     example: { type: "webhook", url: "https://hooks.example.com/relay", secret: { env: "WEBHOOK_SECRET_ACME" } },

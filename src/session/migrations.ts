@@ -9,6 +9,7 @@ import {
   addColumnsSql,
   COLUMNS_002,
   COLUMNS_005,
+  COLUMNS_006,
   CURRENT_INDEXES,
   CURRENT_TABLES,
   INDEXES_000,
@@ -66,6 +67,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: "003_fewer_writes", sql: REBUILD_003 },
   { id: "004_no_batch_index", sql: "DROP INDEX batches_by_window" },
   { id: "005_lanes", sql: LANES_005 },
+  { id: "006_lane_threads", sql: addColumnsSql(COLUMNS_006) },
 ];
 
 /** What a new session creates: the schema `MIGRATIONS` add up to (the migrations test checks they match). */

@@ -99,7 +99,8 @@ describe("destination settings", () => {
   });
 
   it.each([
-    [{ DESTINATION: "slack" }, "DESTINATION", 'DESTINATION "slack" is not one of store, webhook, intercom'],
+    [{ DESTINATION: "zendesk" }, "DESTINATION", 'DESTINATION "zendesk" is not one of store, webhook, intercom, slack'],
+    [{ DESTINATION: "slack" }, "SLACK_BOT_TOKEN", "DESTINATION=slack needs SLACK_BOT_TOKEN (wrangler secret put SLACK_BOT_TOKEN)"],
     [{ ...webhook, WEBHOOK_URL: "ftp://x" }, "WEBHOOK_URL", "WEBHOOK_URL must be an http(s) URL"],
     [{ ...webhook, WEBHOOK_SECRET: "" }, "WEBHOOK_SECRET", "DESTINATION=webhook needs WEBHOOK_SECRET (wrangler secret put WEBHOOK_SECRET)"],
     [{ ...webhook, WEBHOOK_SECRET: "whsec_%%" }, "WEBHOOK_SECRET", "WEBHOOK_SECRET must be whsec_ followed by base64"],

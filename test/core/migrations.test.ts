@@ -108,6 +108,15 @@ describe("migrations", () => {
     expect(storage.sql.exec("SELECT COUNT(*) AS n FROM lanes").one()).toEqual({ n: 0 });
   });
 
+  it("006_lane_threads adds only the thread and context message columns to lanes", () => {
+    const before = createNodeStorage();
+    migrate(before, MIGRATIONS.slice(0, 6));
+    const after = createNodeStorage();
+    migrate(after, MIGRATIONS.slice(0, 7));
+    const changed = schemaOf(after).filter((sql) => !schemaOf(before).includes(sql));
+    expect(changed).toEqual([expect.stringMatching(/^CREATE TABLE lanes \(.*, summaries_skipped INTEGER NOT NULL DEFAULT 0 ?, thread_of TEXT, thread TEXT, context_of TEXT, context_part TEXT\)$/)]);
+  });
+
   it("a new session gets in one step exactly the schema the migrations add up to, every migration recorded", () => {
     const stepwise = createNodeStorage();
     migrate(stepwise, [...MIGRATIONS]); // a copy: applied one by one

@@ -5,7 +5,8 @@
  * first, exactly once, per-session order, isolation) are checked as each event is applied; those
  * that need to know what the client sent (tokens) are checked only when a ledger is given. A
  * world with several destinations has one receiver each: every invariant holds per lane
- * (session × destination), so each receiver checks its own notes only.
+ * (session × destination), so each receiver checks its own notes only. Under DELIVERY=replace a
+ * session's notes are edits of one message (`context.replace`): only the latest is live.
  */
 import { Webhook } from "standardwebhooks";
 import { SummaryCoverage } from "./coverage.ts";
@@ -30,8 +31,9 @@ export interface ReceivedNote {
   /** The webhook-id, which is also the note's key and its part id. */
   id: string;
   actor: string;
-  /** The event type: `context.raw_note` or `context.summary`. */
+  /** The event type: `context.raw_note`, `context.summary` or `context.replace`. */
   type: string;
+  /** What the note (or, for `context.replace`, the edit) adds. */
   kind: "raw" | "summary";
   window: number;
   text: string;
@@ -40,6 +42,10 @@ export interface ReceivedNote {
   /** Summaries: what they cover; null if the text carries no coverage (a bad summary). */
   covers: Set<string> | null;
   redacted: boolean;
+  /** `context.replace`: a later edit of the message replaced this one. */
+  replaced?: boolean;
+  /** `context.replace`: the tokens of its raw notes by window. */
+  rawWindows?: { window: number; tokens: string[] }[];
 }
 
 interface WebhookEvent {
@@ -53,6 +59,9 @@ interface WebhookEvent {
     actions?: { description?: string }[];
     redacts?: string;
     extractive?: boolean;
+    kind?: string;
+    summary?: { text: string; window: number; extractive: boolean } | null;
+    raw_notes?: { text: string; window: number }[];
   };
 }
 
@@ -113,21 +122,23 @@ export class Receiver {
 
   /** The raw tokens of an actor's window that landed here. */
   windowTokens(actor: string, window: number): string[] {
-    return [...this.notes.values()].filter((n) => n.actor === actor && n.kind === "raw" && n.window === window).flatMap((n) => n.tokens);
+    return [...this.notes.values()]
+      .filter((n) => n.actor === actor)
+      .flatMap((n) => (n.rawWindows ? n.rawWindows.filter((r) => r.window === window).flatMap((r) => r.tokens) : n.kind === "raw" && n.window === window ? n.tokens : []));
   }
 
   /** Live notes, of one actor and/or one event type. */
   live(match: { actor?: string; type?: string } = {}): ReceivedNote[] {
-    return [...this.notes.values()].filter((n) => !n.redacted && (match.actor === undefined || n.actor === match.actor) && (match.type === undefined || n.type === match.type));
+    return [...this.notes.values()].filter((n) => !n.redacted && !n.replaced && (match.actor === undefined || n.actor === match.actor) && (match.type === undefined || n.type === match.type));
   }
 
   liveRawTokens(actor: string): Set<string> {
-    return new Set(this.live({ actor, type: "context.raw_note" }).flatMap((n) => n.tokens));
+    return new Set(this.live({ actor }).filter((n) => n.type !== "context.summary").flatMap((n) => n.tokens));
   }
 
   liveCoverage(actor: string, except?: string): Set<string> {
     const out = new Set<string>();
-    for (const n of this.live({ actor, type: "context.summary" })) if (n.id !== except) for (const t of n.covers ?? []) out.add(t);
+    for (const n of this.live({ actor })) if (n.type !== "context.raw_note" && n.id !== except) for (const t of n.covers ?? []) out.add(t);
     return out;
   }
 
@@ -164,6 +175,7 @@ export class Receiver {
   private apply(id: string, event: WebhookEvent): void {
     const actor = `${event.data.product_id}:${event.data.session_id}`;
     if (event.type === "context.redaction") return this.applyRedaction(actor, event.data.redacts ?? "");
+    if (event.type === "context.replace") return this.applyReplace(actor, id, event);
     if (event.type !== "context.raw_note" && event.type !== "context.summary") return this.violation("protocol", actor, `unknown event type ${event.type}`);
     const key = parseKey(event.data.note_id ?? "");
     if (!key || key.epoch === "" || event.data.note_id !== id) return this.violation("protocol", actor, `note ${id} has note_id ${event.data.note_id}`);
@@ -192,6 +204,53 @@ export class Receiver {
       lane.lastSummaryWindow = Math.max(lane.lastSummaryWindow, window);
     }
     this.notes.set(id, note);
+    this.options.events.push({ kind: "post", id, type: event.type });
+  }
+
+  /**
+   * One edit of the session's context message: it replaces the last one. Summary first: every raw
+   * action the last edit showed is still raw, or covered by this edit's summary; an action shown raw
+   * again after it left the message is a second delivery.
+   */
+  private applyReplace(actor: string, id: string, event: WebhookEvent): void {
+    const { data } = event;
+    const key = parseKey(data.note_id ?? "");
+    if (!key || data.note_id !== id) return this.violation("protocol", actor, `edit ${id} has note_id ${data.note_id}`);
+    const lane = this.lane(actor);
+    const kind = data.kind === "summary" ? "summary" : "raw";
+    // Edits of one kind land in order (a burst may be written while an earlier summary waits to be).
+    if (key.n === lane.lastNote[kind]) this.violation("3-exactly-once", actor, `${kind} edit n${key.n} applied twice (again as ${id})`);
+    else if (key.n < lane.lastNote[kind]) this.violation("4-order", actor, `${kind} edit n${key.n} landed after n${lane.lastNote[kind]}`);
+    lane.lastNote[kind] = Math.max(lane.lastNote[kind], key.n);
+    const previous = this.live({ actor, type: "context.replace" });
+    const rawWindows = (data.raw_notes ?? []).map((n) => ({ window: n.window, tokens: tokensIn(n.text) }));
+    const tokens = rawWindows.flatMap((r) => r.tokens);
+    let covers = new Set<string>();
+    const { summary } = data;
+    if (summary) {
+      const windowTokens = this.options.windowTokens ?? ((a: string, w: number) => this.windowTokens(a, w));
+      this.coverage.landed(actor, summary.text, () => windowTokens(actor, summary.window));
+      const of = this.coverage.of(actor, summary.text, summary.extractive);
+      if (this.options.badSummaries.has(summary.text) || this.options.badSummaries.has(summary.text.trim()) || of === null) {
+        this.violation("1-summary-first", actor, `bad summary shown for window ${summary.window}: ${JSON.stringify(summary.text.slice(0, 60))}`);
+      }
+      covers = of ?? covers;
+      if (kind === "summary") {
+        if (lane.summaryWindows.has(summary.window)) this.violation("3-exactly-once", actor, `window ${summary.window} summary posted twice`);
+        if (summary.window <= lane.lastSummaryWindow) this.violation("4-order", actor, `summary of window ${summary.window} after window ${lane.lastSummaryWindow}`);
+        for (const t of covers) this.checkOwner(actor, t, "summary");
+        lane.summaryWindows.add(summary.window);
+        lane.lastSummaryWindow = Math.max(lane.lastSummaryWindow, summary.window);
+      }
+    }
+    const shownBefore = new Set(previous.flatMap((n) => n.tokens));
+    if (kind === "raw") this.checkRaw(actor, lane, id, tokens.filter((t) => !shownBefore.has(t)));
+    if (this.options.ledger) {
+      const dropped = [...shownBefore].filter((t) => !tokens.includes(t) && !covers.has(t));
+      if (dropped.length) this.violation("1-summary-first", actor, `edit ${id} dropped ${dropped.slice(0, 3).join(", ")}, which its summary does not cover`);
+    }
+    for (const n of previous) n.replaced = true;
+    this.notes.set(id, { id, actor, type: event.type, kind, window: summary?.window ?? -1, text: data.text ?? "", tokens, covers, redacted: false, rawWindows });
     this.options.events.push({ kind: "post", id, type: event.type });
   }
 

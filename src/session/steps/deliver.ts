@@ -8,6 +8,7 @@ import { done } from "../../result";
 import { mergePayloads, payloadToText, type ActionsPayload, type SlimAction } from "../model";
 import type { StepOf } from "../plan";
 import type { LaneRow, NoteRow, SessionRow } from "../store/schema";
+import { settleReplaced } from "./contextMessage";
 import { postNote } from "./notes";
 import { thrown, type StepDeps, type StepFn } from "./stepDeps";
 
@@ -67,6 +68,7 @@ export const deliver: StepFn<StepOf<"deliver">> = async (deps, s, step) => {
       const current = store.note(note.id);
       if (!current || current.posted_at !== null) return;
       store.markRawPosted(lane.id, note.id, partId, deps.now());
+      if (deps.destination(lane.destination).replace) settleReplaced(deps, lane, note, partId);
       store.prune(deps.config.mode === "rolling");
     },
   };

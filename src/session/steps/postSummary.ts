@@ -7,6 +7,7 @@
 import { SUMMARY_ORIGIN } from "../../llm/types";
 import { done } from "../../result";
 import type { StepOf } from "../plan";
+import { settleReplaced } from "./contextMessage";
 import { postNote } from "./notes";
 import type { StepFn } from "./stepDeps";
 
@@ -29,6 +30,7 @@ export const postSummary: StepFn<StepOf<"post-summary">> = async (deps, s, step)
       const current = store.note(note.id);
       if (!current || current.posted_at !== null) return;
       store.markSummaryPosted(lane.id, note.id, step.window, partId, deps.now());
+      if (deps.destination(lane.destination).replace) settleReplaced(deps, lane, note, partId);
       store.prune(deps.config.mode === "rolling");
     },
   };

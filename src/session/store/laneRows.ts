@@ -5,7 +5,7 @@
  * from the shared rows is decided in `session/lanes.ts`; this layer reads and writes it.
  */
 import { rawFloor, startingPosition, summariesToPost } from "../lanes";
-import type { BatchRow, LaneRow, SessionRow } from "./schema";
+import type { BatchRow, LaneRow, NoteRow, SessionRow } from "./schema";
 import { NoteRows } from "./noteRows";
 import type { PendingBatches } from "./windowRows";
 
@@ -124,6 +124,35 @@ export class LaneRows extends NoteRows {
     if (!held?.upto || !held.n) return 0;
     this.sql.exec("UPDATE lanes SET delivered_seq = ? WHERE id = ?", held.upto, lane.id);
     return held.n;
+  }
+
+  /** The lane's notes for `link` ('' for none) go to `thread` from now on (`Destination.openThread`). */
+  setLaneThread(id: number, link: string, thread: string): void {
+    this.sql.exec("UPDATE lanes SET thread_of = ?, thread = ? WHERE id = ?", link, thread, id);
+  }
+
+  /** DELIVERY=replace: the lane's context message for `link` ('' for none) is `partId`. */
+  setContextPart(id: number, link: string, partId: string): void {
+    this.sql.exec("UPDATE lanes SET context_of = ?, context_part = ? WHERE id = ?", link, partId, id);
+  }
+
+  /**
+   * DELIVERY=replace: the context message no longer shows what the lane's posted summaries cover (raw
+   * notes of covered windows, earlier summaries), so those notes are forgotten; nothing is redacted.
+   */
+  dropReplaced(id: number): void {
+    const covered = this.lane(id)?.covered_window ?? 0;
+    this.sql.exec(
+      "DELETE FROM notes WHERE lane = ? AND posted_at IS NOT NULL AND window_id <= ? AND (kind = 'raw' OR window_id < ?)",
+      id,
+      covered,
+      covered,
+    );
+  }
+
+  /** The lane's posted notes, oldest first: under DELIVERY=replace, what its context message shows. */
+  postedNotes(lane: number): NoteRow[] {
+    return this.all<NoteRow>("SELECT * FROM notes WHERE lane = ? AND posted_at IS NOT NULL ORDER BY id", lane);
   }
 
   bumpLane(id: number, counter: "step_failures"): void {

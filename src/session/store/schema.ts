@@ -164,6 +164,22 @@ export const COLUMNS_005 = {
   },
 } as const satisfies Record<string, Columns>;
 
+/**
+ * `006_lane_threads`: where a lane's notes go inside the session's link, for a destination that groups
+ * them (`Destination.openThread`; Slack: the thread a channel-only link gets), and under
+ * DELIVERY=replace the lane's one context message. `thread_of` / `context_of` are the link each was
+ * made for ('' for none: the destination's default), so a relink starts another; `thread` is the
+ * link the notes go to, `context_part` the context message's part id.
+ */
+export const COLUMNS_006 = {
+  lanes: {
+    thread_of: "TEXT",
+    thread: "TEXT",
+    context_of: "TEXT",
+    context_part: "TEXT",
+  },
+} as const satisfies Record<string, Columns>;
+
 /** The schema every migration above adds up to, for a new session in one step (`CURRENT_SQL`). */
 export const CURRENT_TABLES = {
   session: { ...TABLES_000.session, ...COLUMNS_002.session },
@@ -172,7 +188,7 @@ export const CURRENT_TABLES = {
   notes: { ...TABLES_000.notes, ...COLUMNS_002.notes, ...COLUMNS_005.notes },
   steps: TABLES_000.steps,
   seen_keys: TABLES_003.seen_keys_003,
-  lanes: TABLES_005.lanes,
+  lanes: { ...TABLES_005.lanes, ...COLUMNS_006.lanes },
 } as const satisfies Record<string, Columns>;
 /**
  * None: 004 drops `batches_by_window`. A session holds few batches at a time (its backlog is
@@ -185,6 +201,6 @@ export type SessionRow = RowOf<typeof TABLES_000.session> & RowOf<typeof COLUMNS
 export type BatchRow = RowOf<typeof TABLES_000.batches>;
 export type WindowRow = RowOf<typeof TABLES_000.windows>;
 export type NoteRow = RowOf<typeof TABLES_000.notes> & RowOf<typeof COLUMNS_002.notes> & RowOf<typeof COLUMNS_005.notes>;
-export type LaneRow = RowOf<typeof TABLES_005.lanes>;
+export type LaneRow = RowOf<typeof TABLES_005.lanes> & RowOf<typeof COLUMNS_006.lanes>;
 export type StepRow = RowOf<typeof TABLES_000.steps>;
 export type SeenKeyRow = RowOf<typeof TABLES_001.seen_keys>;
