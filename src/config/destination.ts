@@ -57,7 +57,7 @@ export type DestinationConfig =
   | { kind: "stream" }
   | ({ kind: "slack" } & SlackSettings);
 
-const DESTINATION_KINDS = ["store", "webhook", "intercom", "autoplay", "stream", "slack"] as const satisfies readonly DestinationConfig["kind"][];
+const DESTINATION_KINDS = ["store", "webhook", "intercom", "slack", "autoplay", "stream"] as const satisfies readonly DestinationConfig["kind"][];
 
 /** Regional REST hosts. A token only works against the region of its workspace. */
 const INTERCOM_API_BASES = {

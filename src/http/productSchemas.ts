@@ -42,7 +42,7 @@ const DestinationSchema = z
         delivery: DeliverySchema,
       }),
     ],
-    { error: 'type must be one of "store", "webhook", "intercom", "autoplay", "stream", "slack"' },
+    { error: 'type must be one of "store", "webhook", "intercom", "slack", "autoplay", "stream"' },
   )
   .openapi("Destination", {
     example: { type: "webhook", url: "https://hooks.example.com/relay", secret: { env: "WEBHOOK_SECRET_ACME" } },
