@@ -18,12 +18,12 @@ import { llmBreaker } from "./llm/breaker";
 import { createSummariser } from "./llm/createSummariser";
 import { configureLogging, log } from "./log";
 import { leaveIndexQuietly, productSettings, productStub, writeIndexEntry } from "./product/client";
-import { configureMeter, metered, meter } from "./meter";
+import { configureMeter, meter } from "./meter";
 import { nextAlarmAt, type AlarmAction } from "./session/alarm";
 import type { Dedupe, IngestOutcome, KeyVerdict } from "./session/dedupe";
 import type { Footprint } from "./session/backlog";
 import type { AlreadyLinked, LinkResult } from "./session/linkResult";
-import { migrate } from "./session/migrations";
+import { LazySchema } from "./session/lazySchema";
 import type { ActionsPayload } from "./session/model";
 import { SessionCore, type BacklogFull } from "./session/sessionCore";
 import { SessionStore } from "./session/sessionStore";
@@ -48,7 +48,7 @@ export class SessionActor extends DurableObject<Env> {
   /** The product settings `config` was built from (the cached object, and as JSON): a change rebuilds the core. */
   private settingsSeen: unknown = null;
   private settingsKey = "null";
-  private schemaReady = false;
+  private readonly schema: LazySchema;
   private alarmAt: number | null = null;
   private draining: Promise<void> | null = null;
   /** Destinations by entry (JSON; "" for the configured one), each built once. */
@@ -61,12 +61,13 @@ export class SessionActor extends DurableObject<Env> {
     configureLogging(settings.logLevel);
     configureMeter(settings.meter);
     this.store = new SessionStore(ctx.storage);
+    this.schema = new LazySchema(ctx.storage);
     // The name is `{product_id}:{session_id}`, and a product id holds no ":".
     this.productId = ctx.id.name?.split(":", 1)[0] ?? null;
     this.config = sessionConfig(env);
     this.core = this.buildCore();
     void ctx.blockConcurrencyWhile(async () => {
-      this.schemaReady = this.hasSchema();
+      this.schema.exists();
       this.alarmAt = await ctx.storage.getAlarm();
       await this.applyAlarm(nextAlarmAt({ phase: "start", current: this.alarmAt, now: Date.now() }));
     });
@@ -123,7 +124,7 @@ export class SessionActor extends DurableObject<Env> {
   async ingest(payload: ActionsPayload, dedupe: Dedupe): Promise<IngestOutcome> {
     meter.rpc("ingest");
     await this.configure();
-    this.ensureSchema();
+    this.schema.ensure();
     const { dueBy, ...outcome } = this.core.ingest(payload, dedupe, Date.now());
     if (outcome.outcome !== "applied") return outcome;
     const now = Date.now();
@@ -136,21 +137,21 @@ export class SessionActor extends DurableObject<Env> {
   async idempotencyVerdict(idempotencyKey: string, fingerprint: string): Promise<KeyVerdict> {
     meter.rpc("idempotencyVerdict");
     await this.configure();
-    return this.hasSchema() ? this.core.idempotencyVerdict(idempotencyKey, fingerprint, Date.now()) : "new";
+    return this.schema.exists() ? this.core.idempotencyVerdict(idempotencyKey, fingerprint, Date.now()) : "new";
   }
 
   /** Whether the backlog has room for `incoming` (null) or how long to wait. Reads only; stores nothing. */
   async backlogFull(incoming: Footprint): Promise<BacklogFull | null> {
     meter.rpc("backlogFull");
     await this.configure();
-    return this.hasSchema() ? this.core.backlogFull(incoming, Date.now()) : null;
+    return this.schema.exists() ? this.core.backlogFull(incoming, Date.now()) : null;
   }
 
   /** Sets where this session's notes go (a relink too). Held raw actions are written as one note on the next run. */
   async link(productId: string, sessionId: string, conversationId: string): Promise<LinkResult> {
     meter.rpc("link");
     await this.configure();
-    this.ensureSchema();
+    this.schema.ensure();
     const result = this.core.link(productId, sessionId, conversationId, Date.now());
     await this.rearm();
     return result;
@@ -160,7 +161,7 @@ export class SessionActor extends DurableObject<Env> {
   async linkFirst(productId: string, sessionId: string, conversationId: string): Promise<LinkResult | AlreadyLinked> {
     meter.rpc("linkFirst");
     await this.configure();
-    this.ensureSchema();
+    this.schema.ensure();
     const result = this.core.link(productId, sessionId, conversationId, Date.now(), "first-link-only");
     if (!("already_linked" in result)) await this.rearm();
     return result;
@@ -170,7 +171,7 @@ export class SessionActor extends DurableObject<Env> {
   async flush(): Promise<{ closed_window: boolean } | null> {
     meter.rpc("flush");
     await this.configure();
-    if (!this.hasSchema()) return null;
+    if (!this.schema.exists()) return null;
     const result = this.core.flush(Date.now());
     if (result) await this.rearm();
     return result;
@@ -182,7 +183,7 @@ export class SessionActor extends DurableObject<Env> {
    */
   async erase(): Promise<boolean> {
     meter.rpc("erase");
-    const s = this.hasSchema() ? this.store.session() : null;
+    const s = this.schema.exists() ? this.store.session() : null;
     if (s && this.productId !== null) await productStub(this.env, this.productId).unindexSession(s.session_id, s.epoch);
     return this.eraseStorage(s !== null);
   }
@@ -191,7 +192,7 @@ export class SessionActor extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     await this.ctx.storage.deleteAlarm();
     meter.alarmWrite();
-    this.schemaReady = false;
+    this.schema.forget();
     this.alarmAt = null;
     return existed;
   }
@@ -199,19 +200,19 @@ export class SessionActor extends DurableObject<Env> {
   async state(): Promise<SessionState | null> {
     meter.rpc("state");
     await this.configure();
-    return this.hasSchema() ? this.core.state(this.alarmAt, this.config.destination) : null;
+    return this.schema.exists() ? this.core.state(this.alarmAt, this.config.destination) : null;
   }
 
   async context(query?: string): Promise<{ context: string } | null> {
     meter.rpc("context");
-    const context = this.hasSchema() ? this.core.context(query) : null;
+    const context = this.schema.exists() ? this.core.context(query) : null;
     return context === null ? null : { context };
   }
 
   /** For its user's activity (MCP, `…/users/:u/activity`): the latest summary and the newest uncovered actions. */
   async activity(query: { maxActions: number; userId: string }): Promise<SessionActivity | null> {
     meter.rpc("activity");
-    const s = this.hasSchema() ? this.store.session() : null;
+    const s = this.schema.exists() ? this.store.session() : null;
     return s ? sessionActivity(s, this.store.latestSummary(), this.store.uncoveredActions(s.covered_window), query) : null;
   }
 
@@ -252,7 +253,7 @@ export class SessionActor extends DurableObject<Env> {
   }
 
   private async drain(): Promise<void> {
-    if (!this.hasSchema()) return;
+    if (!this.schema.exists()) return;
     await this.configure();
     let expired = false;
     try {
@@ -272,23 +273,6 @@ export class SessionActor extends DurableObject<Env> {
   }
 
   // ---- internals -----------------------------------------------------------------------------
-
-  private hasSchema(): boolean {
-    if (this.schemaReady) return true;
-    const found = metered(this.ctx.storage.sql)
-      .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_migrations'")
-      .toArray().length;
-    this.schemaReady = found > 0;
-    if (this.schemaReady) migrate(this.ctx.storage);
-    return this.schemaReady;
-  }
-
-  /** Tables are created on the first write, so probing an unknown session stores nothing. */
-  private ensureSchema(): void {
-    if (this.schemaReady) return;
-    migrate(this.ctx.storage);
-    this.schemaReady = true;
-  }
 
   /** After a request wrote: `dueBy` is the latest time its write needs the alarm. */
   private rearm(dueBy = Date.now()): Promise<void> {
