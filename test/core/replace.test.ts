@@ -1,7 +1,8 @@
 /**
  * DELIVERY=replace on the real core (node:sqlite): a lane keeps one context message, rewritten on
  * every burst and every summary; an edit never drops a raw action its own summary does not cover;
- * no redaction is ever made; faults (retries, lost answers) leave one message holding everything.
+ * no redaction is ever made; the message never goes back to an older summary; faults (retries, lost
+ * answers) leave one message holding everything.
  */
 import { describe, expect, it } from "vitest";
 import { parseCore } from "../../src/config";
@@ -53,6 +54,9 @@ class Board implements Destination {
     const after = holds(context);
     const dropped = [...before].filter((t) => !after.has(t));
     if (dropped.length) this.violations.push(`edit ${context.editKey} dropped ${dropped.join(", ")}`);
+    // The message never goes back: an edit made after a summary edit whose answer was lost still shows it.
+    const shownWindow = this.message?.context.summary?.window ?? 0;
+    if ((context.summary?.window ?? 0) < shownWindow) this.violations.push(`edit ${context.editKey} took back the summary of window ${shownWindow}`);
     this.message = { partId: this.message?.partId ?? "m1", context };
     this.edits.push(context);
     return fault === "lost" ? retry("timed out", { unknownOutcome: true }) : done({ partId: this.message.partId });
@@ -153,7 +157,8 @@ describe("DELIVERY=replace", () => {
       for (let burst = 0; burst < 40; burst++) {
         board.faults = Array.from({ length: 3 }, () => (["ok", "ok", "retry", "lost"] as const)[Math.floor(random() * 4)]!);
         sim.ingest(1 + Math.floor(random() * 3));
-        await sim.settle();
+        // Half the time the next burst comes while a retry still waits (a lost summary edit among them).
+        await sim.settle(random() < 0.5 ? 1 : 200);
       }
       board.faults = [];
       await sim.settle();

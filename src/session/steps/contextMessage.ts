@@ -1,8 +1,8 @@
 /**
  * @module
  * DELIVERY=replace: a lane's note goes out as an edit of the session's one context message, which
- * then shows the lane's newest posted summary (with this note, if it is one) and every raw note the
- * summaries do not cover (with this note, if it is one). Summary first holds by construction: an
+ * then shows the lane's newest summary (posted, prepared, or this note) and every raw note that
+ * summary does not cover (posted, prepared, or this note). Summary first holds by construction: an
  * edit leaves out only raw notes of windows a summary in the same text covers.
  */
 import { REPLACE_NEEDS_ROLLING } from "../../config/destination";
@@ -15,9 +15,11 @@ import type { StepDeps } from "./stepDeps";
 
 /** The lane's context message as it reads once `note` is in it. */
 export function contextWith(deps: StepDeps, s: SessionRow, lane: LaneRow, note: NoteRow, extractive: boolean): ContextMessage {
-  const notes = [...deps.store.postedNotes(lane.id).filter((n) => n.id !== note.id), note];
-  const covered = Math.max(lane.covered_window, note.kind === "summary" ? note.window_id : 0);
+  // Every note the lane holds, not only the posted ones: an edit whose answer was lost may show a
+  // summary or a burst already, and the next edit must not take that back.
+  const notes = [...deps.store.laneNotes(lane.id).filter((n) => n.id !== note.id), note];
   const newest = notes.filter((n) => n.kind === "summary").sort((a, b) => a.window_id - b.window_id).at(-1);
+  const covered = Math.max(lane.covered_window, newest?.window_id ?? 0);
   const isExtractive = (n: NoteRow) => (n.id === note.id ? extractive : (deps.store.window(n.window_id)?.extractive ?? SUMMARY_ORIGIN.llm) !== SUMMARY_ORIGIN.llm);
   return {
     key: `${s.epoch}-c${lane.id}`,

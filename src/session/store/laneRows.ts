@@ -150,9 +150,12 @@ export class LaneRows extends NoteRows {
     );
   }
 
-  /** The lane's posted notes, oldest first: under DELIVERY=replace, what its context message shows. */
-  postedNotes(lane: number): NoteRow[] {
-    return this.all<NoteRow>("SELECT * FROM notes WHERE lane = ? AND posted_at IS NOT NULL ORDER BY id", lane);
+  /**
+   * The lane's notes, posted or prepared, oldest first: under DELIVERY=replace, what its context
+   * message shows (a prepared note may have landed already with an answer that was lost).
+   */
+  laneNotes(lane: number): NoteRow[] {
+    return this.all<NoteRow>("SELECT * FROM notes WHERE lane = ? ORDER BY id", lane);
   }
 
   bumpLane(id: number, counter: "step_failures"): void {
