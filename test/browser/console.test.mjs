@@ -143,6 +143,9 @@ describe("the console in Chromium", () => {
     await expect.poll(() => page.locator('#timeline .ev.summary[data-window="2"]', { hasText: "posted" }).count(), { timeout: 15_000 }).toBe(1);
     expect(await page.evaluate(() => window.__sameDocument)).toBe(true);
     await shot(page, "after-flush");
+    // One screen of it, the size docs/console.png (the README's image) is copied from.
+    await page.setViewportSize({ width: 960, height: 1250 });
+    await page.screenshot({ path: path.join(ARTIFACTS, "after-flush-screen.png") });
 
     // Keyboard: Tab from the flush button reaches the next control, with a visible outline.
     await page.focus("#flush");
