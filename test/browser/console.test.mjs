@@ -26,6 +26,7 @@ let server;
 let receiver;
 let browser;
 let base;
+let tmp;
 
 async function api(method, urlPath, body, token = TOKEN) {
   const res = await fetch(base + urlPath, {
@@ -78,7 +79,7 @@ const shot = (page, name) => page.screenshot({ path: path.join(ARTIFACTS, `${nam
 beforeAll(async () => {
   expect(fs.existsSync(CHROMIUM), `${CHROMIUM} (Debian's chromium; .ci/run installs it)`).toBe(true);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "relay-console-"));
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "relay-console-"));
   const receiverPort = await freePort();
   receiver = await startReceiver(receiverPort);
   const vars = { API_TOKEN: TOKEN, DESTINATION: "store", DEBOUNCE_MS: "0", STEP_MAX_ATTEMPTS: "2", WEBHOOK_SECRET_SHOP: `whsec_${Buffer.from("console-test-webhook-secret-32b!").toString("base64")}`, LOG_LEVEL: "warn" };
@@ -97,6 +98,7 @@ afterAll(async () => {
   await browser?.close();
   if (server) await killGroup(server.child);
   receiver?.close();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 describe("the console in Chromium", () => {
