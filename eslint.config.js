@@ -13,7 +13,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ["scripts/**/*.mjs", "bench/**/*.mjs"],
+    files: ["test/browser/**/*.mjs"],
+    languageOptions: { globals: { window: "readonly", document: "readonly", sessionStorage: "readonly", getComputedStyle: "readonly" } },
+  },
+  {
+    files: ["scripts/**/*.mjs", "bench/**/*.mjs", "test/browser/**/*.mjs"],
     languageOptions: {
       globals: { process: "readonly", console: "readonly", setTimeout: "readonly", clearTimeout: "readonly", URL: "readonly", fetch: "readonly", performance: "readonly", Buffer: "readonly", AbortSignal: "readonly" },
     },

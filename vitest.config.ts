@@ -161,6 +161,8 @@ export default defineConfig({
           environment: "node",
         },
       },
+      // The console in headless Chromium against `wrangler dev` (test/browser/console.test.mjs).
+      { test: { name: "browser", include: ["test/browser/**/*.test.mjs"], environment: "node", testTimeout: 60_000, hookTimeout: 90_000 } },
       workerdProject("workers", testBindings, {
         include: ["test/*.test.ts"],
         exclude: ["test/intercom*.test.ts", "test/slack*.test.ts", "test/pipeline*.test.ts", "test/debounce*.test.ts", "test/fuzz*.test.ts", "test/products*.test.ts", "test/fanout*.test.ts", "test/meter*.test.ts", "test/stream*.test.ts", "test/autoplay*.test.ts"],

@@ -28,6 +28,7 @@ import type { ActionsPayload } from "./session/model";
 import { SessionCore, type BacklogFull } from "./session/sessionCore";
 import { SessionStore } from "./session/sessionStore";
 import type { SessionState } from "./session/stateView";
+import type { SessionTimeline } from "./session/timeline";
 
 /** Steps one run of the lanes takes before yielding (it re-arms the alarm to continue). */
 const MAX_STEPS_PER_ALARM = 50;
@@ -201,6 +202,11 @@ export class SessionActor extends DurableObject<Env> {
     meter.rpc("state");
     await this.configure();
     return this.schema.exists() ? this.core.state(this.alarmAt, this.config.destination) : null;
+  }
+
+  async timeline(): Promise<SessionTimeline | null> {
+    meter.rpc("timeline");
+    return this.schema.exists() ? this.core.timeline() : null;
   }
 
   async context(query?: string): Promise<{ context: string } | null> {

@@ -23,6 +23,8 @@ import { registerSessionIndexRoutes } from "./routes/sessionIndexRoutes";
 import { registerSessionRoutes } from "./routes/sessionRoutes";
 import { registerUserActivity } from "./routes/userActivityRoute";
 import { registerStreamRoutes } from "./routes/stream";
+import { registerTimelineRoute } from "./routes/timelineRoute";
+import { registerConsole } from "./routes/consoleRoutes";
 
 export { ProductActor } from "./productActor";
 export { SessionActor } from "./sessionActor";
@@ -42,6 +44,7 @@ export function createApp() {
   registerHealth(app);
   registerPostActions(app);
   registerSessionRoutes(app);
+  registerTimelineRoute(app);
   registerSessionIndexRoutes(app);
   registerUserActivity(app);
   registerMcp(app);
@@ -52,6 +55,7 @@ export function createApp() {
   registerSessionLink(app);
   registerMeter(app);
   registerStreamRoutes(app);
+  registerConsole(app);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -24,6 +24,7 @@ export const ROUTE_ACCESS = {
   "POST /sessions/link": "publishable_key",
   "GET /v1/products/{product_id}/sessions/{session_id}": "read",
   "GET /v1/products/{product_id}/sessions/{session_id}/context": "read",
+  "GET /v1/products/{product_id}/sessions/{session_id}/timeline": "read",
   "GET /v1/products/{product_id}/sessions": "read",
   "GET /v1/products/{product_id}/users/{user_id}/sessions": "read",
   "GET /v1/products/{product_id}/users/{user_id}/activity": "read",
@@ -45,6 +46,9 @@ export const ROUTE_ACCESS = {
   "DELETE /v1/meter": "root",
   "GET /healthz": "public",
   "GET /openapi.json": "public",
+  // The console's page and script: no secret in them; the browser sends the key to the JSON API.
+  "GET /console": "public",
+  "GET /console/app.js": "public",
 } as const satisfies Record<string, AccessRule>;
 
 export type RouteId = keyof typeof ROUTE_ACCESS;

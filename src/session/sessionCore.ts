@@ -13,6 +13,7 @@ import { indexDueAt } from "./indexing";
 import { computeNextAlarm, expiresAt, planNextStep, type PlanInput, type Step } from "./plan";
 import { runRunners, type Planned } from "./runners";
 import { buildState, type SessionState } from "./stateView";
+import { buildTimeline, type SessionTimeline } from "./timeline";
 import { runStep, type StepDeps } from "./steps";
 import type { SessionRow } from "./store/schema";
 
@@ -199,6 +200,12 @@ export class SessionCore {
     if (!s) return null;
     const { config, summariser, breaker } = this.deps;
     return buildState(this.store, s, { config, destination, alarmAt, summariser: summariser.name, breaker: breaker?.view() ?? null });
+  }
+
+  /** The console's timeline (`session/timeline.ts`), or null when there is no session. */
+  timeline(): SessionTimeline | null {
+    const rows = this.store.timelineRows();
+    return rows && buildTimeline(rows, this.deps.config.mode === "rolling", this.deps.breaker?.view() ?? null);
   }
 
   /** The context an agent reads now, or null when there is no session. */

@@ -6,7 +6,8 @@
  * one read the plan needs, pruning, and storage figures.
  */
 import { LANE_MAX_LAG_WINDOWS, summariesToPost } from "./lanes";
-import { CURRENT_TABLES, type SessionRow, type StepRow } from "./store/schema";
+import { CURRENT_TABLES, type BatchRow, type SessionRow, type StepRow, type WindowRow } from "./store/schema";
+import type { TimelineRows } from "./timeline";
 import { SeenKeyRows } from "./store/seenKeyRows";
 import type { PendingBatches } from "./store/windowRows";
 
@@ -93,6 +94,15 @@ export class SessionStore extends SeenKeyRows {
       }
     }
     this.sql.exec(`DELETE FROM windows WHERE id IN (${dropped.map(() => "?").join(",")})`, ...dropped);
+  }
+
+  /** Every live row a timeline shows (the console's `…/timeline`), or null when there is no session. */
+  timelineRows(): TimelineRows | null {
+    const session = this.session();
+    if (!session) return null;
+    const batches = this.all<BatchRow>("SELECT * FROM batches ORDER BY seq");
+    const windows = this.all<WindowRow>("SELECT * FROM windows ORDER BY id");
+    return { session, batches, windows, notes: this.liveNotes(), lanes: this.lanes(), steps: this.steps() };
   }
 
   /** `rows` are the O(K) tables; `seen_keys` grow with what arrived within the TTL, so they are counted apart. */

@@ -16,6 +16,7 @@ describe("the route → scope table", () => {
     expect(byRule("read")).toEqual([
       "GET /v1/products/{product_id}/sessions/{session_id}",
       "GET /v1/products/{product_id}/sessions/{session_id}/context",
+      "GET /v1/products/{product_id}/sessions/{session_id}/timeline",
       "GET /v1/products/{product_id}/sessions",
       "GET /v1/products/{product_id}/users/{user_id}/sessions",
       "GET /v1/products/{product_id}/users/{user_id}/activity",
