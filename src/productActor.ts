@@ -7,9 +7,14 @@
  * what they read (`product/client.ts`).
  */
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig } from "./config";
+import { loadConfig, need } from "./config";
 import { productConfig, type ProductSettings } from "./config/product";
 import { generateKey } from "./product/apiKeys";
+import { httpEmbedder, type Embed } from "./product/memory/embeddings";
+import { remember, search } from "./product/memory/memory";
+import { MemoryStore } from "./product/memory/memoryStore";
+import type { MemoryAnswer, MemoryEntry, MemoryQuery } from "./product/memory/types";
+import type { Result } from "./result";
 import { ProductStore, type StoredKey } from "./product/productStore";
 import { PRODUCT_MIGRATIONS } from "./product/schema";
 import type { ProductSet, Scope } from "./product/scopes";
@@ -24,11 +29,24 @@ const keyInfo = ({ hash: _hash, ...info }: StoredKey): KeyInfo => info;
 
 export class ProductActor extends DurableObject<Env> {
   private readonly store: ProductStore;
+  private readonly memory: MemoryStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     applyMigrations(ctx.storage, PRODUCT_MIGRATIONS);
     this.store = new ProductStore(ctx.storage);
+    this.memory = new MemoryStore(ctx.storage);
+  }
+
+  /** The product's settings over the environment's, as its sessions run with them. */
+  private config() {
+    return productConfig(loadConfig(this.env), this.env, this.store.settings()?.settings ?? null);
+  }
+
+  /** The embedder, when `EMBED_MODEL` is set (the environment's; a product has no embedder of its own). */
+  private embedder(): Embed | null {
+    const embed = need(loadConfig(this.env).core).embed;
+    return embed ? httpEmbedder(embed, (input, init) => fetch(input, init)) : null;
   }
 
   // ---- settings ----------------------------------------------------------------------------
@@ -86,6 +104,7 @@ export class ProductActor extends DurableObject<Env> {
     meter.rpc("product.indexSession");
     const now = Date.now();
     this.store.transactionSync(() => {
+      this.memory.removeExpired(now);
       this.store.dropExpired(now);
       this.store.upsertSession(entry, now);
     });
@@ -93,15 +112,36 @@ export class ProductActor extends DurableObject<Env> {
 
   async unindexSession(sessionId: string, epoch?: string): Promise<void> {
     meter.rpc("product.unindexSession");
-    this.store.removeSession(sessionId, epoch);
+    this.store.transactionSync(() => {
+      this.store.removeSession(sessionId, epoch);
+      this.memory.removeSession(sessionId, epoch);
+    });
   }
 
   /** A page newest activity first; `next` is the position after it when more follow. */
   async listSessions(query: ListQuery): Promise<{ entries: IndexEntry[]; idleMs: number; now: number; more: boolean }> {
     meter.rpc("product.listSessions");
     const now = Date.now();
-    const { idleMs } = productConfig(loadConfig(this.env), this.env, this.store.settings()?.settings ?? null);
+    const { idleMs } = this.config();
     const rows = this.store.listSessions(query, now, idleMs);
     return { entries: rows.slice(0, query.limit), idleMs, now, more: rows.length > query.limit };
+  }
+
+  // ---- memory ------------------------------------------------------------------------------
+
+  /**
+   * A summary, from its session's memory step: embedded when an embedder is set, then upserted
+   * under its id (once, however often it is sent). With memory off for the product it keeps nothing.
+   */
+  async remember(entry: MemoryEntry): Promise<Result> {
+    meter.rpc("product.remember");
+    if (!this.config().memory) return { kind: "done" };
+    return remember(this.memory, this.embedder(), entry);
+  }
+
+  async searchMemory(query: MemoryQuery): Promise<MemoryAnswer> {
+    meter.rpc("product.searchMemory");
+    if (!this.config().memory) return { memory: "off", hits: [] };
+    return search(this.memory, this.embedder(), query);
   }
 }
