@@ -11,9 +11,11 @@ import { loadConfig, need } from "./config";
 import { productConfig, type ProductSettings } from "./config/product";
 import { generateKey } from "./product/apiKeys";
 import { httpEmbedder, type Embed } from "./product/memory/embeddings";
-import { remember, search } from "./product/memory/memory";
+import { remember, search, type Memory } from "./product/memory/memory";
 import { MemoryStore } from "./product/memory/memoryStore";
 import type { MemoryAnswer, MemoryEntry, MemoryQuery } from "./product/memory/types";
+import { DEFAULT_AI_EMBED_MODEL, vectorizeIndex, workersAiEmbedder, type MemoryBindings, type VectorIndex } from "./product/memory/vectorize";
+import { log } from "./log";
 import type { Result } from "./result";
 import { ProductStore, type StoredKey } from "./product/productStore";
 import { PRODUCT_MIGRATIONS } from "./product/schema";
@@ -43,10 +45,26 @@ export class ProductActor extends DurableObject<Env> {
     return productConfig(loadConfig(this.env), this.env, this.store.settings()?.settings ?? null);
   }
 
-  /** The embedder, when `EMBED_MODEL` is set (the environment's; a product has no embedder of its own). */
+  /**
+   * The embedder (the environment's; a product has none of its own): the Workers AI binding when
+   * bound and `EMBED_MODEL` is unset or a `@cf/` model, else the OpenAI-compatible endpoint when
+   * `EMBED_MODEL` is set, else none (full text only).
+   */
   private embedder(): Embed | null {
     const embed = need(loadConfig(this.env).core).embed;
+    const { AI } = this.env as MemoryBindings;
+    if (AI && (embed === null || embed.model.startsWith("@cf/"))) return workersAiEmbedder(AI, embed?.model ?? DEFAULT_AI_EMBED_MODEL);
     return embed ? httpEmbedder(embed, (input, init) => fetch(input, init)) : null;
+  }
+
+  /** The bound Vectorize index (`MEMORY_INDEX`) for this product, or null: vectors stay in SQLite. */
+  private vectorIndex(): VectorIndex | null {
+    const { MEMORY_INDEX } = this.env as MemoryBindings;
+    return MEMORY_INDEX ? vectorizeIndex(MEMORY_INDEX, this.ctx.id.name ?? "") : null;
+  }
+
+  private memoryDeps(): Memory {
+    return { store: this.memory, embed: this.embedder(), vectors: this.vectorIndex() };
   }
 
   // ---- settings ----------------------------------------------------------------------------
@@ -103,6 +121,12 @@ export class ProductActor extends DurableObject<Env> {
   async indexSession(entry: IndexEntry): Promise<void> {
     meter.rpc("product.indexSession");
     const now = Date.now();
+    const vectors = this.vectorIndex();
+    if (vectors) {
+      // An expired session that could not say so: its vectors go first. If the index cannot be
+      // reached they stay there, unreachable (every hit is read back from SQLite), and are logged.
+      await vectors.remove(this.memory.expiredIds(now)).catch((err: unknown) => log("memory:remove_failed", { error: err instanceof Error ? err.name : "error" }));
+    }
     this.store.transactionSync(() => {
       this.memory.removeExpired(now);
       this.store.dropExpired(now);
@@ -112,6 +136,8 @@ export class ProductActor extends DurableObject<Env> {
 
   async unindexSession(sessionId: string, epoch?: string): Promise<void> {
     meter.rpc("product.unindexSession");
+    // From the bound vector index first: if it cannot be reached this throws and nothing is removed (the erase retries).
+    await this.vectorIndex()?.remove(this.memory.idsOf(sessionId, epoch));
     this.store.transactionSync(() => {
       this.store.removeSession(sessionId, epoch);
       this.memory.removeSession(sessionId, epoch);
@@ -136,12 +162,12 @@ export class ProductActor extends DurableObject<Env> {
   async remember(entry: MemoryEntry): Promise<Result> {
     meter.rpc("product.remember");
     if (!this.config().memory) return { kind: "done" };
-    return remember(this.memory, this.embedder(), entry);
+    return remember(this.memoryDeps(), entry);
   }
 
   async searchMemory(query: MemoryQuery): Promise<MemoryAnswer> {
     meter.rpc("product.searchMemory");
     if (!this.config().memory) return { memory: "off", hits: [] };
-    return search(this.memory, this.embedder(), query);
+    return search(this.memoryDeps(), query);
   }
 }

@@ -67,6 +67,17 @@ export class MemoryStore {
     });
   }
 
+  /** The ids of a session's entries (of one epoch when given). */
+  idsOf(sessionId: string, epoch?: string): string[] {
+    const [where, bindings] = epoch === undefined ? ["session_id = ?", [sessionId]] : ["session_id = ? AND epoch = ?", [sessionId, epoch]];
+    return this.rows<{ id: string }>(`SELECT id FROM memory WHERE ${where}`, ...bindings).map((r) => r.id);
+  }
+
+  /** The ids of the entries of sessions the index holds as expired. */
+  expiredIds(now: number): string[] {
+    return this.rows<{ id: string }>("SELECT id FROM memory WHERE session_id IN (SELECT session_id FROM sessions WHERE expires_at <= ?)", now).map((r) => r.id);
+  }
+
   /** Removes the entries of sessions the index holds as expired (before the index forgets them). */
   removeExpired(now: number): void {
     const expired = "SELECT session_id FROM sessions WHERE expires_at <= ?";
