@@ -1,6 +1,7 @@
 /**
  * @module
- * One Durable Object per product (named by `product_id`): its settings and its session index. The
+ * One Durable Object per product (named by `product_id`): its settings, its session index and its
+ * memory (`product/memory/`: every summary of its sessions, searchable). The
  * instance named `*` (never a product id) is the key registry, since a key may span products and
  * `GET /v1/keys` lists them all. Thin: the SQL is `product/productStore.ts`, the rules are pure
  * modules beside it. Nothing here is on the ingest path: the Worker and the session actors cache
@@ -16,7 +17,7 @@ import { MemoryStore } from "./product/memory/memoryStore";
 import type { MemoryAnswer, MemoryEntry, MemoryQuery } from "./product/memory/types";
 import { DEFAULT_AI_EMBED_MODEL, vectorizeIndex, workersAiEmbedder, type MemoryBindings, type VectorIndex } from "./product/memory/vectorize";
 import { log } from "./log";
-import type { Result } from "./result";
+import { done, type Result } from "./result";
 import { ProductStore, type StoredKey } from "./product/productStore";
 import { PRODUCT_MIGRATIONS } from "./product/schema";
 import type { ProductSet, Scope } from "./product/scopes";
@@ -161,7 +162,7 @@ export class ProductActor extends DurableObject<Env> {
    */
   async remember(entry: MemoryEntry): Promise<Result> {
     meter.rpc("product.remember");
-    if (!this.config().memory) return { kind: "done" };
+    if (!this.config().memory) return done();
     return remember(this.memoryDeps(), entry);
   }
 

@@ -121,7 +121,7 @@ export class MemoryStore {
     });
   }
 
-  /** How many entries a session has (tests, and the erase check). */
+  /** How many entries the product's memory (or one session) has. */
   count(sessionId?: string): number {
     const [where, bindings] = sessionId === undefined ? ["", []] : [" WHERE session_id = ?", [sessionId]];
     return this.rows<{ n: number }>(`SELECT COUNT(*) AS n FROM memory${where}`, ...bindings)[0]!.n;
