@@ -67,6 +67,14 @@ export const productBindings = {
   INTERCOM_TOKEN_ACME: "test-intercom-token",
 };
 
+/** Memory's embedder, faked by the test behind `fetch`; short timeouts so a hung embedder costs little. */
+export const memoryBindings = {
+  EMBED_MODEL: "text-embedding-3-small",
+  EMBED_BASE_URL: "https://embed.test/v1",
+  EMBED_API_KEY: "test-embed-key",
+  LLM_TIMEOUT_MS: "400",
+};
+
 // Deny by default: any fetch that a test did not mock fails loudly instead of leaving the machine.
 const denyOutbound = (request: Request) =>
   new Response(`unexpected outbound request to ${new URL(request.url).host}`, { status: 599 });
@@ -165,10 +173,12 @@ export default defineConfig({
       { test: { name: "browser", include: ["test/browser/**/*.test.mjs"], environment: "node", testTimeout: 60_000, hookTimeout: 90_000 } },
       workerdProject("workers", testBindings, {
         include: ["test/*.test.ts"],
-        exclude: ["test/intercom*.test.ts", "test/slack*.test.ts", "test/pipeline*.test.ts", "test/debounce*.test.ts", "test/fuzz*.test.ts", "test/products*.test.ts", "test/fanout*.test.ts", "test/meter*.test.ts", "test/stream*.test.ts", "test/autoplay*.test.ts"],
+        exclude: ["test/intercom*.test.ts", "test/slack*.test.ts", "test/pipeline*.test.ts", "test/debounce*.test.ts", "test/fuzz*.test.ts", "test/products*.test.ts", "test/fanout*.test.ts", "test/meter*.test.ts", "test/stream*.test.ts", "test/autoplay*.test.ts", "test/memory*.test.ts"],
       }),
       workerdProject("workers-stream", streamBindings, { include: ["test/stream*.test.ts", "test/autoplay*.test.ts"], testTimeout: 20_000 }),
       workerdProject("workers-products", productBindings, { include: ["test/products*.test.ts", "test/fanout*.test.ts"] }),
+      // Memory with vectors: an OpenAI-compatible embedder, the test's fake at embed.test (test/memory.test.ts).
+      workerdProject("workers-memory", { ...productBindings, ...memoryBindings }, { include: ["test/memory*.test.ts"] }),
       workerdProject("fuzz", fuzzBindings, { include: ["test/fuzz*.test.ts"], testTimeout: 1_800_000 }),
       workerdProject("workers-pipeline", pipelineBindings, { include: ["test/pipeline*.test.ts"] }),
       // The pipeline's world with a debounce, as the SDK's `debounce_ms` runs it.

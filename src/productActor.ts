@@ -1,15 +1,23 @@
 /**
  * @module
- * One Durable Object per product (named by `product_id`): its settings and its session index. The
+ * One Durable Object per product (named by `product_id`): its settings, its session index and its
+ * memory (`product/memory/`: every summary of its sessions, searchable). The
  * instance named `*` (never a product id) is the key registry, since a key may span products and
  * `GET /v1/keys` lists them all. Thin: the SQL is `product/productStore.ts`, the rules are pure
  * modules beside it. Nothing here is on the ingest path: the Worker and the session actors cache
  * what they read (`product/client.ts`).
  */
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig } from "./config";
+import { loadConfig, need } from "./config";
 import { productConfig, type ProductSettings } from "./config/product";
 import { generateKey } from "./product/apiKeys";
+import { httpEmbedder, type Embed } from "./product/memory/embeddings";
+import { remember, search, type Memory } from "./product/memory/memory";
+import { MemoryStore } from "./product/memory/memoryStore";
+import type { MemoryAnswer, MemoryEntry, MemoryQuery } from "./product/memory/types";
+import { DEFAULT_AI_EMBED_MODEL, vectorizeIndex, workersAiEmbedder, type MemoryBindings, type VectorIndex } from "./product/memory/vectorize";
+import { log } from "./log";
+import { done, type Result } from "./result";
 import { ProductStore, type StoredKey } from "./product/productStore";
 import { PRODUCT_MIGRATIONS } from "./product/schema";
 import type { ProductSet, Scope } from "./product/scopes";
@@ -24,11 +32,40 @@ const keyInfo = ({ hash: _hash, ...info }: StoredKey): KeyInfo => info;
 
 export class ProductActor extends DurableObject<Env> {
   private readonly store: ProductStore;
+  private readonly memory: MemoryStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     applyMigrations(ctx.storage, PRODUCT_MIGRATIONS);
     this.store = new ProductStore(ctx.storage);
+    this.memory = new MemoryStore(ctx.storage);
+  }
+
+  /** The product's settings over the environment's, as its sessions run with them. */
+  private config() {
+    return productConfig(loadConfig(this.env), this.env, this.store.settings()?.settings ?? null);
+  }
+
+  /**
+   * The embedder (the environment's; a product has none of its own): the Workers AI binding when
+   * bound and `EMBED_MODEL` is unset or a `@cf/` model, else the OpenAI-compatible endpoint when
+   * `EMBED_MODEL` is set, else none (full text only).
+   */
+  private embedder(): Embed | null {
+    const embed = need(loadConfig(this.env).core).embed;
+    const { AI } = this.env as MemoryBindings;
+    if (AI && (embed === null || embed.model.startsWith("@cf/"))) return workersAiEmbedder(AI, embed?.model ?? DEFAULT_AI_EMBED_MODEL);
+    return embed ? httpEmbedder(embed, (input, init) => fetch(input, init)) : null;
+  }
+
+  /** The bound Vectorize index (`MEMORY_INDEX`) for this product, or null: vectors stay in SQLite. */
+  private vectorIndex(): VectorIndex | null {
+    const { MEMORY_INDEX } = this.env as MemoryBindings;
+    return MEMORY_INDEX ? vectorizeIndex(MEMORY_INDEX, this.ctx.id.name ?? "") : null;
+  }
+
+  private memoryDeps(): Memory {
+    return { store: this.memory, embed: this.embedder(), vectors: this.vectorIndex() };
   }
 
   // ---- settings ----------------------------------------------------------------------------
@@ -85,7 +122,14 @@ export class ProductActor extends DurableObject<Env> {
   async indexSession(entry: IndexEntry): Promise<void> {
     meter.rpc("product.indexSession");
     const now = Date.now();
+    const vectors = this.vectorIndex();
+    if (vectors) {
+      // An expired session that could not say so: its vectors go first. If the index cannot be
+      // reached they stay there, unreachable (every hit is read back from SQLite), and are logged.
+      await vectors.remove(this.memory.expiredIds(now)).catch((err: unknown) => log("memory:remove_failed", { error: err instanceof Error ? err.name : "error" }));
+    }
     this.store.transactionSync(() => {
+      this.memory.removeExpired(now);
       this.store.dropExpired(now);
       this.store.upsertSession(entry, now);
     });
@@ -93,15 +137,38 @@ export class ProductActor extends DurableObject<Env> {
 
   async unindexSession(sessionId: string, epoch?: string): Promise<void> {
     meter.rpc("product.unindexSession");
-    this.store.removeSession(sessionId, epoch);
+    // From the bound vector index first: if it cannot be reached this throws and nothing is removed (the erase retries).
+    await this.vectorIndex()?.remove(this.memory.idsOf(sessionId, epoch));
+    this.store.transactionSync(() => {
+      this.store.removeSession(sessionId, epoch);
+      this.memory.removeSession(sessionId, epoch);
+    });
   }
 
   /** A page newest activity first; `next` is the position after it when more follow. */
   async listSessions(query: ListQuery): Promise<{ entries: IndexEntry[]; idleMs: number; now: number; more: boolean }> {
     meter.rpc("product.listSessions");
     const now = Date.now();
-    const { idleMs } = productConfig(loadConfig(this.env), this.env, this.store.settings()?.settings ?? null);
+    const { idleMs } = this.config();
     const rows = this.store.listSessions(query, now, idleMs);
     return { entries: rows.slice(0, query.limit), idleMs, now, more: rows.length > query.limit };
+  }
+
+  // ---- memory ------------------------------------------------------------------------------
+
+  /**
+   * A summary, from its session's memory step: embedded when an embedder is set, then upserted
+   * under its id (once, however often it is sent). With memory off for the product it keeps nothing.
+   */
+  async remember(entry: MemoryEntry): Promise<Result> {
+    meter.rpc("product.remember");
+    if (!this.config().memory) return done();
+    return remember(this.memoryDeps(), entry);
+  }
+
+  async searchMemory(query: MemoryQuery): Promise<MemoryAnswer> {
+    meter.rpc("product.searchMemory");
+    if (!this.config().memory) return { memory: "off", hits: [] };
+    return search(this.memoryDeps(), query);
   }
 }

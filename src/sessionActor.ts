@@ -17,7 +17,7 @@ import { DestinationsByEntry } from "./destinations/byEntry";
 import { llmBreaker } from "./llm/breaker";
 import { createSummariser } from "./llm/createSummariser";
 import { configureLogging, log } from "./log";
-import { leaveIndexQuietly, productSettings, productStub, writeIndexEntry } from "./product/client";
+import { leaveIndexQuietly, productSettings, productStub, writeIndexEntry, writeMemoryEntry } from "./product/client";
 import { configureMeter, meter } from "./meter";
 import { nextAlarmAt, type AlarmAction } from "./session/alarm";
 import type { Dedupe, IngestOutcome, KeyVerdict } from "./session/dedupe";
@@ -83,6 +83,7 @@ export class SessionActor extends DurableObject<Env> {
         laneEntries: this.config.lanes.map((l) => l.entry),
         destination: (entry) => this.destinations.get(this.config, entry),
         index: this.productId === null ? undefined : (entry) => writeIndexEntry(this.env, this.productId!, entry),
+        memory: this.productId === null || !this.config.memory ? undefined : (entry) => writeMemoryEntry(this.env, this.productId!, entry),
         summariser: createSummariser(llm),
         breaker: llmBreaker(llm),
         now: () => Date.now(),

@@ -13,6 +13,7 @@ import { configureMeter, meter } from "./meter";
 import { registerHealth } from "./routes/health";
 import { registerKeyRoutes } from "./routes/keyRoutes";
 import { registerMcp } from "./routes/mcpRoute";
+import { registerMemorySearch } from "./routes/memorySearchRoute";
 import { registerMeter } from "./routes/meter";
 import { registerPostActions } from "./routes/postActions";
 import { registerPosthogWebhook } from "./routes/postPosthogWebhook";
@@ -47,6 +48,7 @@ export function createApp() {
   registerTimelineRoute(app);
   registerSessionIndexRoutes(app);
   registerUserActivity(app);
+  registerMemorySearch(app);
   registerMcp(app);
   registerProductRoutes(app);
   registerKeyRoutes(app);

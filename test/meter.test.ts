@@ -57,8 +57,9 @@ describe("GET /v1/meter", () => {
       destination_calls: { total: 0, by_destination: {} },
       llm: { calls: 0, prompt_tokens: 0, completion_tokens: 0 },
     });
-    // Creating the schema is most of a new session's first batch (each of the 7 migrations is recorded as a row).
-    expect(first.storage).toEqual({ sql_statements: 31, rows_read: 31, rows_written: 21, alarm_writes: 1 });
+    // Creating the schema is most of a new session's first batch (each of the 8 migrations is recorded as a row),
+    // with the product's own (its memory's tables and FTS5 index).
+    expect(first.storage).toEqual({ sql_statements: 34, rows_read: 33, rows_written: 25, alarm_writes: 1 });
 
     expect((await postActions(batch(P, s, 3, 3))).status).toBe(202);
     const second = await readMeter();
@@ -72,14 +73,16 @@ describe("GET /v1/meter", () => {
     const prompt = installed.world.llm.prompts[0]!;
     expect(after).toMatchObject({
       worker_requests: { total: 3, by_route: { "POST /v1/actions": 2, "POST /v1/products/:p/sessions/:s/flush": 1 } },
-      // The index step writes the session's entry to its product once (created).
-      do_requests: { total: 6, rpc: 5, rpc_by_method: { ingest: 2, flush: 1, "product.settings": 1, "product.indexSession": 1 }, alarms: 1 },
+      // The index step writes the session's entry to its product once (created); the memory step sends its summary once.
+      do_requests: { total: 7, rpc: 6, rpc_by_method: { ingest: 2, flush: 1, "product.settings": 1, "product.indexSession": 1, "product.remember": 1 }, alarms: 1 },
       // One raw note for the burst, its window's summary, then the raw note's redaction.
       destination_calls: { total: 3, by_destination: { webhook: { post: 2, redact: 1 } } },
       llm: { calls: 1, prompt_tokens: Math.ceil(prompt.length / 4), completion_tokens: 40 },
     });
-    // The flush and the alarm (four steps and the index entry; the flush's alarm fired and was re-armed once, for retention).
-    expect(delta(after.storage, second.storage)).toEqual({ sql_statements: 161, rows_read: 174, rows_written: 26, alarm_writes: 1 });
+    // The flush and the alarm (four steps, the index entry and the summary's memory entry; the flush's alarm fired and was
+    // re-armed once, for retention). Memory adds 20 statements (its lookup in every plan, the step, the product's upsert into
+    // the table and its FTS5 index), 19 rows read and 6 written.
+    expect(delta(after.storage, second.storage)).toEqual({ sql_statements: 181, rows_read: 193, rows_written: 32, alarm_writes: 1 });
   });
 
   it("counts one read of a user's activity: the index, then each of the user's sessions", async () => {

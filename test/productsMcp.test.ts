@@ -1,5 +1,5 @@
 /**
- * The MCP server at /mcp, driven by the official SDK's client: initialize, the three tools and
+ * The MCP server at /mcp, driven by the official SDK's client: initialize, the four tools and
  * their schemas, a key refused on another product (a tool error naming the scope, no data),
  * malformed arguments (an error naming the argument), an unknown user (an empty result that says
  * so), and 401 before MCP without a valid key.
@@ -24,12 +24,12 @@ async function userWithSessions(user: string): Promise<[string, string]> {
 }
 
 describe("the MCP server", () => {
-  it("initializes and lists its three tools, each with an input and an output schema", async () => {
+  it("initializes and lists its four tools, each with an input and an output schema", async () => {
     const client = await mcpClient(TOKEN);
     expect(client.getServerVersion()).toMatchObject({ name: "context-relay" });
     expect(client.getServerCapabilities()?.tools).toBeDefined();
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(["get_live_user_activity", "get_session_context", "list_user_sessions"]);
+    expect(tools.map((t) => t.name).sort()).toEqual(["get_live_user_activity", "get_session_context", "list_user_sessions", "search_memory"]);
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
     expect(byName.get_live_user_activity!.inputSchema).toMatchObject({
       type: "object",
@@ -38,6 +38,10 @@ describe("the MCP server", () => {
     });
     expect(byName.get_session_context!.inputSchema).toMatchObject({ required: ["product_id", "session_id"], properties: { query: { type: "string" } } });
     expect(byName.list_user_sessions!.inputSchema).toMatchObject({ required: ["product_id", "user_id"] });
+    expect(byName.search_memory!.inputSchema).toMatchObject({
+      required: ["product_id", "query"],
+      properties: { user_id: { type: "string" }, limit: { type: "integer", maximum: 50 } },
+    });
     for (const t of tools) {
       expect(t.description!.length, t.name).toBeGreaterThan(80);
       expect(t.outputSchema, t.name).toMatchObject({ type: "object" });
@@ -52,7 +56,7 @@ describe("the MCP server", () => {
     const client = await modernMcpClient(TOKEN);
     expect(client.getNegotiatedProtocolVersion()).toBe("2026-07-28");
     const { tools } = await client.listTools();
-    expect(tools).toHaveLength(3);
+    expect(tools).toHaveLength(4);
     const result = await client.callTool({ name: "get_live_user_activity", arguments: { product_id: P, user_id: user, limit: 1 } });
     expect(result.structuredContent).toMatchObject({ found: true, recent_actions: [{ session_id: b, description: "User did thing 11" }] });
     await client.close();

@@ -6,6 +6,7 @@
 import type { FormatterName } from "../session/format";
 import { DEFAULT_PROMPT, MIN_ACTIONS_CHARS, templateCost, type SummaryMode } from "../session/prompt";
 import { MAX_EVENTS_PER_REQUEST } from "../sources/common";
+import { memoryOn, parseEmbed, type EmbedConfig } from "./memory";
 import { ConfigError, int, oneOf, text, type Vars } from "./settings";
 
 export interface LlmConfig {
@@ -45,6 +46,10 @@ export interface CoreConfig {
   maxPendingActions: number;
   maxPendingBytes: number;
   llm: LlmConfig;
+  /** `MEMORY`: each summary is indexed in the product's memory (`product/memory/`). */
+  memory: boolean;
+  /** Vectors for memory; null: full-text only (`config/memory.ts`). */
+  embed: EmbedConfig | null;
 }
 
 const DEFAULTS = {
@@ -102,6 +107,7 @@ export function parseCore(vars: Vars): CoreConfig {
   if (retentionMs <= idleMs) {
     throw new ConfigError("SESSION_RETENTION_MS", `SESSION_RETENTION_MS (${retentionMs}) must be longer than SESSION_IDLE_MS (${idleMs})`);
   }
+  const llmTimeoutMs = int(vars, "LLM_TIMEOUT_MS", DEFAULTS.llmTimeoutMs, 100, 300_000);
   return {
     threshold: int(vars, "SUMMARY_THRESHOLD", DEFAULTS.threshold, 1, 1_000),
     mode: oneOf(vars, "SUMMARY_MODE", ["rolling", "independent"] as const, "rolling"),
@@ -124,9 +130,11 @@ export function parseCore(vars: Vars): CoreConfig {
       model: text(vars, "LLM_MODEL") ?? "gpt-4o-mini",
       temperature: 0.3,
       maxTokens: 256,
-      timeoutMs: int(vars, "LLM_TIMEOUT_MS", DEFAULTS.llmTimeoutMs, 100, 300_000),
+      timeoutMs: llmTimeoutMs,
       breakerFailures: int(vars, "LLM_BREAKER_FAILURES", DEFAULTS.breakerFailures, 1, 1_000),
       breakerPauseMs: int(vars, "LLM_BREAKER_PAUSE_MS", DEFAULTS.breakerPauseMs, 10, DAY_MS),
     },
+    memory: memoryOn(vars),
+    embed: parseEmbed(vars, llmTimeoutMs),
   };
 }

@@ -24,6 +24,8 @@ export interface ProductSettings {
   debounce?: number;
   idle?: number;
   retention?: number;
+  /** `MEMORY`: "off" indexes none of the product's summaries and its search says memory is off. */
+  memory?: "on" | "off";
   /** Where the product's sessions write: each outbound entry is a lane of its own (fan-out); `store` is the session's own copy. */
   destinations?: DestinationEntry[];
   /** Replaces `CONNECTOR_SECRET` for this product, and works for this product only. */
@@ -41,6 +43,7 @@ const CORE_FIELDS = {
   debounce: "DEBOUNCE_MS",
   idle: "SESSION_IDLE_MS",
   retention: "SESSION_RETENTION_MS",
+  memory: "MEMORY",
 } as const satisfies Partial<Record<keyof ProductSettings, SettingName>>;
 
 /** The environment overlaid with a product's core settings, as the variables they override. */

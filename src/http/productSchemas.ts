@@ -63,6 +63,7 @@ export const ProductSettingsSchema = z
     debounce: ms("Raw-note coalescing window (DEBOUNCE_MS)"),
     idle: ms("Idle time before an open window is summarised (SESSION_IDLE_MS)"),
     retention: ms("Inactivity before a session is erased (SESSION_RETENTION_MS)"),
+    memory: z.enum(["on", "off"]).openapi({ description: "Summaries indexed for GET /v1/products/{product_id}/search (MEMORY)" }),
     destinations: z
       .array(DestinationSchema)
       .min(1, "destinations holds at least one entry")

@@ -1,7 +1,8 @@
 /**
  * @module
  * The MCP server's tools, a thin adapter over `agents/reads.ts` (the REST twin reads the same):
- * `get_live_user_activity`, `get_session_context`, `list_user_sessions`. A server is built per
+ * `get_live_user_activity`, `get_session_context`, `list_user_sessions`, and `search_memory` over
+ * the product's memory (`agents/memorySearch.ts`). A server is built per
  * request for its verified caller (the transport is stateless), so every tool checks the product
  * it is asked about against that caller's key and answers a refusal as a tool error naming the
  * scope, before anything is read.
@@ -9,9 +10,11 @@
 import { McpServer, type CallToolResult } from "@modelcontextprotocol/server";
 import { z } from "@hono/zod-openapi";
 import { sessionContextText, userActivityText, userSessionsText } from "../agents/activityText";
+import { memoryText, readMemory } from "../agents/memorySearch";
 import { readSessionContext, readUserActivity, readUserSessions } from "../agents/reads";
 import { USER_ACTIVITY } from "../agents/userActivity";
 import { agentArguments as arg, SessionContextReadSchema, UserActivitySchema, UserSessionsSchema } from "../http/agentSchemas";
+import { memoryArguments, MemoryResultsSchema } from "../http/memorySchemas";
 import { log } from "../log";
 import { outOfScope, type Principal } from "../product/scopes";
 
@@ -21,7 +24,7 @@ const DEFAULT_SESSIONS = 20;
 const INSTRUCTIONS =
   "Context Relay holds what each user of a product is doing right now, kept current as events arrive. " +
   "Start with get_live_user_activity when you know who the customer is (their user id); use list_user_sessions " +
-  "and get_session_context to look at one browser session in full.";
+  "and get_session_context to look at one browser session in full; search_memory recalls what users did in earlier sessions.";
 
 /** A refusal or a failed read, as a tool error the model sees; never data. */
 const toolError = (text: string): CallToolResult => ({ content: [{ type: "text", text }], isError: true });
@@ -101,6 +104,25 @@ export function buildMcpServer(env: Env, principal: Principal): McpServer {
       guarded(product_id, async () => {
         const sessions = await readUserSessions(env, product_id, user_id, limit ?? DEFAULT_SESSIONS);
         return answer(userSessionsText(sessions), sessions);
+      }),
+  );
+
+  server.registerTool(
+    "search_memory",
+    {
+      title: "Search past sessions",
+      description:
+        "Searches the summaries of every session of the product (or of one user with user_id), including sessions that ended days ago, " +
+        'for a question in plain words, e.g. "did this user try to export invoices?". Returns the best-matching summaries first, with ' +
+        "session id, user id, UTC time and score. No single word has to match; word forms match. Memory off or no match gives an empty result that says so.",
+      inputSchema: z.object({ product_id: arg.product_id, query: memoryArguments.query, user_id: arg.user_id.optional(), limit: memoryArguments.limit }),
+      outputSchema: MemoryResultsSchema,
+      annotations: readOnly,
+    },
+    ({ product_id, query, user_id, limit }) =>
+      guarded(product_id, async () => {
+        const results = await readMemory(env, product_id, query, user_id, limit);
+        return answer(memoryText(results), results);
       }),
   );
 

@@ -9,6 +9,7 @@ import { loadConfig, need } from "../config";
 import type { ProductSettings } from "../config/product";
 import type { StoredKey } from "./productStore";
 import { done, retry, type Result } from "../result";
+import type { MemoryEntry } from "./memory/types";
 import type { IndexEntry } from "./sessionIndex";
 import { TtlCache } from "./ttlCache";
 
@@ -61,6 +62,15 @@ export async function writeIndexEntry(env: Env, productId: string, entry: IndexE
     return done();
   } catch (err) {
     return retry(`the product index could not be written (${err instanceof Error ? err.name : "error"})`);
+  }
+}
+
+/** The memory step's one I/O: a summary sent to its product's memory, as one result (the product's own, e.g. an embedder's retry). */
+export async function writeMemoryEntry(env: Env, productId: string, entry: MemoryEntry): Promise<Result> {
+  try {
+    return await productStub(env, productId).remember(entry);
+  } catch (err) {
+    return retry(`the product's memory could not be written (${err instanceof Error ? err.name : "error"})`);
   }
 }
 

@@ -49,8 +49,38 @@ export const PRODUCT_INDEXES_000 = [
   "CREATE INDEX sessions_by_expiry ON sessions (expires_at)",
 ] as const;
 
-export const PRODUCT_MIGRATIONS: readonly Migration[] = [{ id: "000_init", sql: schemaSql(PRODUCT_TABLES_000, PRODUCT_INDEXES_000) }];
+/**
+ * `001_memory`: the product's memory (`product/memory/`), one row per summary of its sessions,
+ * found by its stable `id`; its text in an FTS5 table (porter stemming, BM25) whose rowid is the
+ * row's `seq`; its embedding, when an embedder is set, as little-endian float32 (`vector`).
+ */
+export const PRODUCT_TABLES_001 = {
+  memory: {
+    seq: "INTEGER PRIMARY KEY",
+    id: "TEXT NOT NULL UNIQUE",
+    session_id: "TEXT NOT NULL",
+    epoch: "TEXT NOT NULL",
+    user_id: "TEXT",
+    window_id: "INTEGER NOT NULL",
+    time: "INTEGER NOT NULL",
+    extractive: "INTEGER NOT NULL",
+    vector: "BLOB",
+  },
+} as const satisfies Record<string, Columns>;
+
+export const PRODUCT_INDEXES_001 = [
+  "CREATE INDEX memory_by_session ON memory (session_id)",
+  "CREATE INDEX memory_by_user ON memory (user_id, seq)",
+  "CREATE VIRTUAL TABLE memory_fts USING fts5(text, tokenize = 'porter unicode61')",
+] as const;
+
+export const PRODUCT_MIGRATIONS: readonly Migration[] = [
+  { id: "000_init", sql: schemaSql(PRODUCT_TABLES_000, PRODUCT_INDEXES_000) },
+  { id: "001_memory", sql: schemaSql(PRODUCT_TABLES_001, PRODUCT_INDEXES_001) },
+];
 
 export type SettingsRow = RowOf<typeof PRODUCT_TABLES_000.settings>;
 export type ApiKeyRow = RowOf<typeof PRODUCT_TABLES_000.api_keys>;
 export type IndexRow = RowOf<typeof PRODUCT_TABLES_000.sessions>;
+/** `vector` is a BLOB, which `RowOf` does not type. */
+export type MemoryRow = Omit<RowOf<typeof PRODUCT_TABLES_001.memory>, "vector"> & { vector: ArrayBuffer | null };

@@ -28,6 +28,7 @@ export const ROUTE_ACCESS = {
   "GET /v1/products/{product_id}/sessions": "read",
   "GET /v1/products/{product_id}/users/{user_id}/sessions": "read",
   "GET /v1/products/{product_id}/users/{user_id}/activity": "read",
+  "GET /v1/products/{product_id}/search": "read",
   // The MCP server; its tools check each call's product against the key (mcp/server.ts).
   "POST /mcp": "read",
   "GET /stream/{product_id}": "read",

@@ -28,7 +28,7 @@ const routes = {
     tags: ["products"],
     summary: "Set a product's settings",
     description:
-      "Replaces the product's settings: any of threshold, mode, prompt, format, debounce, idle, retention (ms), destinations " +
+      "Replaces the product's settings: any of threshold, mode, prompt, format, debounce, idle, retention (ms), memory, destinations " +
       "(one entry: `{type, …settings}`, secrets as `{\"env\": \"NAME\"}`), connector_secret, posthog_webhook_secret. " +
       "Absent fields take the environment's value. New work uses them within 60 s.",
     security,

@@ -10,6 +10,7 @@ import {
   COLUMNS_002,
   COLUMNS_005,
   COLUMNS_006,
+  COLUMNS_007,
   CURRENT_INDEXES,
   CURRENT_TABLES,
   INDEXES_000,
@@ -68,6 +69,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: "004_no_batch_index", sql: "DROP INDEX batches_by_window" },
   { id: "005_lanes", sql: LANES_005 },
   { id: "006_lane_threads", sql: addColumnsSql(COLUMNS_006) },
+  { id: "007_memory", sql: addColumnsSql(COLUMNS_007) },
 ];
 
 /** What a new session creates: the schema `MIGRATIONS` add up to (the migrations test checks they match). */

@@ -9,7 +9,7 @@
  *   that destination in arrival order and summaries in window order;
  * - the LLM lane (summarise), shared: one summary per window, posted in every destination lane, so
  *   a down destination never stops summaries being prepared and a down LLM never stops raw notes;
- * - the index lane, and the idle close.
+ * - the index lane, the memory lane (each summary to the product's memory), and the idle close.
  */
 
 export type Step =
@@ -19,20 +19,21 @@ export type Step =
   | { kind: "redact"; key: string; lane: number; noteId: number }
   | { kind: "close-idle"; key: string }
   | { kind: "index"; key: string }
+  | { kind: "memory"; key: string; window: number }
   | { kind: "expire"; key: string };
 
 export type StepKind = Step["kind"];
 export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 
-export type Lane = "destination" | "llm" | "index";
+export type Lane = "destination" | "llm" | "index" | "memory";
 
-/** The lane a step runs in: summarise in the LLM lane, index in its own, every other step in a destination lane. */
+/** The lane a step runs in: summarise in the LLM lane, index and memory each in its own, every other step in a destination lane. */
 export function laneOf(kind: StepKind): Lane {
-  return kind === "summarise" ? "llm" : kind === "index" ? "index" : "destination";
+  return kind === "summarise" ? "llm" : kind === "index" ? "index" : kind === "memory" ? "memory" : "destination";
 }
 
-/** What runs one after another: a destination lane (by id), the LLM lane, the index lane, the idle close. */
-export type Runner = number | "llm" | "index" | "idle";
+/** What runs one after another: a destination lane (by id), the LLM lane, the index lane, the memory lane, the idle close. */
+export type Runner = number | "llm" | "index" | "memory" | "idle";
 
 export type Plan = { kind: "run"; step: Step } | { kind: "wait"; until: number } | { kind: "idle" };
 
@@ -75,6 +76,8 @@ export interface PlanInput {
   expireAt: number | null;
   /** When the session's entry in its product's index is due (`session/indexing.ts`); absent or null: not due. */
   indexDueAt?: number | null;
+  /** The oldest stored summary the product's memory does not have; absent or null: none (or memory is off). */
+  nextToMemorise?: number | null;
   steps: ReadonlyMap<string, StepRetry>;
 }
 
@@ -146,6 +149,13 @@ function indexLane(input: PlanInput): { step: Step; at: number } | null {
   return gate({ kind: "index", key: "index" }, Math.max(input.now, input.indexDueAt), input.steps);
 }
 
+/** The memory lane: each summary in window order, gated by its own backoff only, so notes never wait for it. */
+function memoryLane(input: PlanInput): { step: Step; at: number } | null {
+  if (input.nextToMemorise === undefined || input.nextToMemorise === null) return null;
+  const w = input.nextToMemorise;
+  return gate({ kind: "memory", key: `memory:${w}`, window: w }, input.now, input.steps);
+}
+
 function idleClose(input: PlanInput): { step: Step; at: number } | null {
   return input.idleCloseAt === null ? null : { step: { kind: "close-idle", key: "close-idle" }, at: input.idleCloseAt };
 }
@@ -156,6 +166,7 @@ function runnerSteps(input: PlanInput): [Runner, { step: Step; at: number } | nu
     ...input.lanes.map((lane): [Runner, { step: Step; at: number } | null] => [lane.id, destinationLane(input, lane)]),
     ["llm", llmLane(input)],
     ["index", indexLane(input)],
+    ["memory", memoryLane(input)],
     ["idle", idleClose(input)],
   ];
 }
@@ -173,7 +184,7 @@ function planOf(candidates: readonly ({ step: Step; at: number } | null)[], inpu
  * - the session expired (retention): erase it;
  * - a due destination step (resume an in-flight raw note, deliver, post a summary, redact), lane by lane;
  * - a due summarise step;
- * - a due index step;
+ * - a due index step, then a due memory step;
  * - the open window went idle: close it so it gets summarised;
  * - otherwise wait for the earliest deadline, or rest when there is none.
  */
@@ -193,7 +204,7 @@ export function planRunner(input: PlanInput, runner: Runner): Plan {
 
 /** The runners the session has now, in plan order. */
 export function runnersOf(input: Pick<PlanInput, "lanes">): Runner[] {
-  return [...input.lanes.map((l) => l.id), "llm", "index", "idle"];
+  return [...input.lanes.map((l) => l.id), "llm", "index", "memory", "idle"];
 }
 
 /** The alarm time the plan asks for: now for a due step, the deadline for a wait, none at rest. */

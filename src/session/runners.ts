@@ -42,8 +42,10 @@ export async function runRunners({ first, plan, run, maxSteps, onWake }: Runners
     for (const runner of due) {
       if (running.has(runner)) continue;
       // The index entry describes the session at rest: it is written once the other due work is
-      // done, except while the index cannot find the session by its user (`userUnindexed`).
-      if (runner === "index" && !userUnindexed(planned.session) && (running.size > 0 || due.length > 1)) continue;
+      // done, except while the index cannot find the session by its user (`userUnindexed`). The
+      // memory lane is not waited for: a slow embedder would hold the entry back for nothing.
+      const busy = (r: Runner) => r !== "index" && r !== "memory";
+      if (runner === "index" && !userUnindexed(planned.session) && ([...running.keys()].some(busy) || due.some(busy))) continue;
       // Starts in a microtask, once it is in `running`. Its last plan and its removal from
       // `running` happen with no await between them, so a runner is either running (and will
       // plan again) or startable here.

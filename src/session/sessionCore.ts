@@ -53,6 +53,7 @@ export class SessionCore {
   ) {
     // The extractive summariser has no network to fail, so it never consults or trips the breaker.
     this.deps = deps.summariser.extractive ? { ...deps, breaker: undefined } : deps;
+    deps.store.holdForMemory(deps.memory !== undefined);
   }
 
   private get store() {
@@ -242,6 +243,7 @@ export class SessionCore {
         this.timings.retentionMs,
       ),
       indexDueAt: this.deps.index ? indexDueAt(s, rows.steps) : null,
+      nextToMemorise: this.deps.memory ? rows.nextToMemorise : null,
       steps: new Map(rows.steps.map((r) => [r.key, { attempts: r.attempts, nextAttemptAt: r.next_attempt_at, parked: r.parked_at !== null }])),
     };
     return { session: s, input };

@@ -6,6 +6,7 @@
  * one read the plan needs, pruning, and storage figures.
  */
 import { LANE_MAX_LAG_WINDOWS, summariesToPost } from "./lanes";
+import { memoryFloor } from "./memorising";
 import { CURRENT_TABLES, type BatchRow, type SessionRow, type StepRow, type WindowRow } from "./store/schema";
 import type { TimelineRows } from "./timeline";
 import { SeenKeyRows } from "./store/seenKeyRows";
@@ -27,10 +28,19 @@ export interface PlanRows {
   session: SessionRow;
   lanes: LanePlanRows[];
   nextToSummarise: number | null;
+  /** The oldest stored summary not yet in the product's memory. */
+  nextToMemorise: number | null;
   steps: StepRow[];
 }
 
 export class SessionStore extends SeenKeyRows {
+  /** Whether pruning keeps the summaries memory has not received (`session/memorising.ts`): set while memory is on. */
+  private holdsForMemory = false;
+
+  holdForMemory(on: boolean): void {
+    this.holdsForMemory = on;
+  }
+
   /** Everything the plan needs, or null when there is no session. */
   planRows(rolling: boolean): PlanRows | null {
     const session = this.session();
@@ -48,6 +58,7 @@ export class SessionStore extends SeenKeyRows {
         nextToRedact: this.nextToRedact(lane.id, lane.covered_window, rolling),
       })),
       nextToSummarise: this.nextToSummarise(),
+      nextToMemorise: this.nextToMemorise(session.memorised_window),
       steps: this.steps(),
     };
   }
@@ -85,7 +96,8 @@ export class SessionStore extends SeenKeyRows {
       for (const w of summariesToPost({ covered: lane.covered_window }, summarised, this.rawNoteWindows(lane.id), rolling)) needed.add(w);
     }
     const noted = new Set(this.all<{ window_id: number }>("SELECT window_id FROM notes WHERE kind = 'summary'").map((r) => r.window_id));
-    const dropped = older.filter((w) => !needed.has(w) && !noted.has(w));
+    const floor = this.holdsForMemory ? memoryFloor(s.memorised_window, own) : Infinity;
+    const dropped = older.filter((w) => !needed.has(w) && !noted.has(w) && w <= floor);
     if (dropped.length === 0) return;
     if (!rolling) {
       for (const lane of lanes) {

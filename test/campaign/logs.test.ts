@@ -21,7 +21,7 @@ describe("structured logs under faults", () => {
     for (const e of steps) {
       expect(e).toMatchObject({
         actor: expect.stringMatching(/^p-(alpha|beta):c\d+-\d/),
-        kind: expect.stringMatching(/^(deliver|summarise|post-summary|redact|close-idle|index)$/),
+        kind: expect.stringMatching(/^(deliver|summarise|post-summary|redact|close-idle|index|memory)$/),
         key: expect.any(String),
         outcome: String(e.event).slice("step:".length),
         attempt: expect.any(Number),

@@ -20,6 +20,7 @@ describe("the route → scope table", () => {
       "GET /v1/products/{product_id}/sessions",
       "GET /v1/products/{product_id}/users/{user_id}/sessions",
       "GET /v1/products/{product_id}/users/{user_id}/activity",
+      "GET /v1/products/{product_id}/search",
       "POST /mcp",
       "GET /stream/{product_id}",
       "GET /stream/{product_id}/stats",

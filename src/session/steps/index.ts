@@ -8,6 +8,7 @@ import type { Step, StepOf } from "../plan";
 import type { SessionRow } from "../store/schema";
 import { deliver } from "./deliver";
 import { indexSession } from "./indexSession";
+import { memorise } from "./memorise";
 import { postSummary } from "./postSummary";
 import { redact } from "./redact";
 import { settle } from "./settle";
@@ -34,6 +35,7 @@ const STEPS: { [K in RunnableKind]: StepFn<StepOf<K>> } = {
   redact,
   "close-idle": closeIdle,
   index: indexSession,
+  memory: memorise,
 };
 
 /** Runs one step and settles its outcome. A throw (a destination factory's bad settings, a bug) parks the step. */

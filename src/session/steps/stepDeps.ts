@@ -9,6 +9,7 @@ import type { Destination } from "../../destinations/types";
 import type { CircuitBreaker } from "../../llm/breaker";
 import type { Summariser } from "../../llm/types";
 import type { LogFields } from "../../log";
+import type { MemoryEntry } from "../../product/memory/types";
 import type { IndexEntry } from "../../product/sessionIndex";
 import { failed, type Result } from "../../result";
 import type { Step } from "../plan";
@@ -30,6 +31,11 @@ export interface StepDeps {
    * Absent: the session keeps no index entry (Node tests), and the plan never plans the step.
    */
   index?: (entry: IndexEntry) => Promise<Result>;
+  /**
+   * Sends one summary to the product's memory (one RPC), as one result. Absent: memory is off (or
+   * there is no product), and the plan never plans the step.
+   */
+  memory?: (entry: MemoryEntry) => Promise<Result>;
   /** Summariser for the LLM lane. Its calls are timed out by the summariser itself. */
   summariser: Summariser;
   /**

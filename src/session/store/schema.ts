@@ -180,9 +180,19 @@ export const COLUMNS_006 = {
   },
 } as const satisfies Record<string, Columns>;
 
+/**
+ * `007_memory`: how far the session's summaries went to its product's memory (the newest window
+ * the memory step wrote), so each summary is sent until it lands and then never again.
+ */
+export const COLUMNS_007 = {
+  session: {
+    memorised_window: "INTEGER NOT NULL DEFAULT 0",
+  },
+} as const satisfies Record<string, Columns>;
+
 /** The schema every migration above adds up to, for a new session in one step (`CURRENT_SQL`). */
 export const CURRENT_TABLES = {
-  session: { ...TABLES_000.session, ...COLUMNS_002.session },
+  session: { ...TABLES_000.session, ...COLUMNS_002.session, ...COLUMNS_007.session },
   batches: TABLES_003.batches_003,
   windows: TABLES_000.windows,
   notes: { ...TABLES_000.notes, ...COLUMNS_002.notes, ...COLUMNS_005.notes },
@@ -197,7 +207,7 @@ export const CURRENT_TABLES = {
  */
 export const CURRENT_INDEXES = [] as const;
 
-export type SessionRow = RowOf<typeof TABLES_000.session> & RowOf<typeof COLUMNS_002.session>;
+export type SessionRow = RowOf<typeof TABLES_000.session> & RowOf<typeof COLUMNS_002.session> & RowOf<typeof COLUMNS_007.session>;
 export type BatchRow = RowOf<typeof TABLES_000.batches>;
 export type WindowRow = RowOf<typeof TABLES_000.windows>;
 export type NoteRow = RowOf<typeof TABLES_000.notes> & RowOf<typeof COLUMNS_002.notes> & RowOf<typeof COLUMNS_005.notes>;

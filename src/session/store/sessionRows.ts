@@ -45,6 +45,11 @@ export class SessionRows extends SqlStore {
     this.sql.exec("UPDATE session SET indexed_state = ?, indexed_activity_at = ?, indexed_at = ? WHERE id = 1", state, activityAt, now);
   }
 
+  /** The memory step wrote window `id`'s summary: it is never sent again. */
+  markMemorised(id: number): void {
+    this.sql.exec("UPDATE session SET memorised_window = MAX(memorised_window, ?) WHERE id = 1", id);
+  }
+
   setLink(link: string, now: number): void {
     this.sql.exec("UPDATE session SET link = ?, linked_at = ? WHERE id = 1", link, now);
   }

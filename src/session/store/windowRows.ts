@@ -177,6 +177,11 @@ export class WindowRows extends StepRows {
     return this.first<{ id: number }>("SELECT id FROM windows WHERE summary IS NULL ORDER BY id LIMIT 1")?.id ?? null;
   }
 
+  /** The oldest stored summary the product's memory does not have yet. */
+  nextToMemorise(memorisedWindow: number): number | null {
+    return this.first<{ id: number }>("SELECT id FROM windows WHERE id > ? AND summary IS NOT NULL ORDER BY id LIMIT 1", memorisedWindow)?.id ?? null;
+  }
+
   /** The summary a rolling prompt builds on: the newest summarised window before `id`. */
   previousSummary(id: number): string | null {
     return (
