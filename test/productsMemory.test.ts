@@ -104,7 +104,9 @@ describe("the memory step", () => {
 
   it("MEMORY off for a product: no step, no entry, and search says memory is off", async () => {
     const p = uniqueSession("off");
-    expect((await putSettings(p, { memory: "off" })).status).toBe(200);
+    const put = await putSettings(p, { memory: "off" });
+    expect(put.status).toBe(200);
+    expect(((await put.json()) as { effective: { memory: string } }).effective.memory).toBe("off");
     const s = uniqueSession();
     await postActions(batch(p, s, 0, 10, { user_id: "u-1" }));
     await settle(p, s);

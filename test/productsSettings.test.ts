@@ -47,7 +47,7 @@ describe("PUT and GET /v1/products/:p", () => {
 
   it("a product without settings shows the environment's", async () => {
     const { body } = await json(await request(`/v1/products/${uniqueSession("none")}`, { headers: auth }));
-    expect(body).toMatchObject({ settings: {}, updated_at: null, effective: { threshold: 10, mode: "rolling", destinations: [{ type: "store" }] } });
+    expect(body).toMatchObject({ settings: {}, updated_at: null, effective: { threshold: 10, mode: "rolling", memory: "on", destinations: [{ type: "store" }] } });
   });
 
   it.each([

@@ -95,6 +95,7 @@ export const ProductViewSchema = z
         debounce: z.number().int(),
         idle: z.number().int(),
         retention: z.number().int(),
+        memory: z.enum(["on", "off"]),
         destinations: z.array(DestinationSchema),
       })
       .openapi({ description: "What this product's sessions run with: its settings over the environment's (secrets by name only)" }),

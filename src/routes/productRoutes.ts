@@ -69,6 +69,7 @@ function productView(env: Env, productId: string, stored: { settings: ProductSet
       debounce: config.debounceMs,
       idle: config.idleMs,
       retention: config.retentionMs,
+      memory: config.memory ? ("on" as const) : ("off" as const),
       destinations: settings?.destinations ?? (envEntry ? [envEntry] : []),
     },
   };
