@@ -1,4 +1,5 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 
 /** Test settings shared by every workerd test: no network, a known token, fast retries. */
@@ -139,6 +140,19 @@ export const fuzzBindings = {
 };
 
 /** A project of workerd tests: the real wrangler config, its own bindings, outbound fetch denied. */
+/**
+ * Every secret `.dev.vars.example` names, blank (blank means unset), under each project's own
+ * bindings: the pool would otherwise read the `.dev.vars` that `npm run dev` writes, and a local
+ * WEBHOOK_SECRET there would change what the tests sign and verify.
+ */
+const LOCAL_SECRETS_UNSET = Object.fromEntries(
+  readFileSync(new URL("./.dev.vars.example", import.meta.url), "utf8")
+    .split("\n")
+    .map((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined)
+    .map((name) => [name, ""]),
+);
+
 function workerdProject(
   name: string,
   bindings: Record<string, string>,
@@ -150,7 +164,7 @@ function workerdProject(
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         ...plugin,
-        miniflare: { bindings, outboundService: denyOutbound },
+        miniflare: { bindings: { ...LOCAL_SECRETS_UNSET, ...bindings }, outboundService: denyOutbound },
       }),
     ],
     test: { name, ...test },

@@ -6,8 +6,9 @@
  */
 import { z } from "@hono/zod-openapi";
 import { USER_ACTIVITY } from "../agents/userActivity";
-import { LISTING, SESSION_STATUSES } from "../product/sessionIndex";
+import { LISTING } from "../product/sessionIndex";
 import { idProblem, isProductId, PRODUCT_ID } from "./ids";
+import { IndexedSessionSchema } from "./productSchemas";
 import { firstValue } from "./schemas";
 
 /** An id argument whose problem is named with the argument (a model fixes what it is told). */
@@ -78,18 +79,7 @@ export const UserSessionsSchema = z.object({
   user_id: z.string(),
   found: z.boolean(),
   message: z.string(),
-  sessions: z.array(
-    z.object({
-      session_id: z.string(),
-      user_id: z.string().nullable(),
-      link: z.string().nullable(),
-      status: z.enum(SESSION_STATUSES),
-      created_at: z.string(),
-      last_activity_at: z.string(),
-      counts: z.object({ actions: z.number(), batches: z.number(), raw_notes: z.number(), summaries: z.number(), redactions: z.number() }),
-      step: z.object({ key: z.string(), kind: z.string(), attempts: z.number(), last_error: z.string().nullable(), parked: z.boolean() }).nullable(),
-    }),
-  ),
+  sessions: z.array(IndexedSessionSchema),
   more: z.boolean(),
 });
 

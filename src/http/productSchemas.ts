@@ -153,20 +153,21 @@ export const UserSessionsParams = ProductParam.extend({ user_id: SessionId.opena
 
 const IndexedStepSchema = z.object({ key: z.string(), kind: z.string(), attempts: z.number().int(), last_error: z.string().nullable(), parked: z.boolean() });
 
+/** A session as the product's index lists it (the listing routes and the MCP tool `list_user_sessions`). */
+export const IndexedSessionSchema = z.object({
+  session_id: z.string(),
+  user_id: z.string().nullable(),
+  link: z.string().nullable(),
+  status: z.enum(SESSION_STATUSES),
+  created_at: z.string(),
+  last_activity_at: z.string().openapi({ description: "Up to a minute behind a session that is receiving events" }),
+  counts: z.object({ actions: z.number().int(), batches: z.number().int(), raw_notes: z.number().int(), summaries: z.number().int(), redactions: z.number().int() }),
+  step: IndexedStepSchema.nullable().openapi({ description: "The step in trouble, parked first" }),
+});
+
 export const SessionListSchema = z
   .object({
-    sessions: z.array(
-      z.object({
-        session_id: z.string(),
-        user_id: z.string().nullable(),
-        link: z.string().nullable(),
-        status: z.enum(SESSION_STATUSES),
-        created_at: z.string(),
-        last_activity_at: z.string().openapi({ description: "Up to a minute behind a session that is receiving events" }),
-        counts: z.object({ actions: z.number().int(), batches: z.number().int(), raw_notes: z.number().int(), summaries: z.number().int(), redactions: z.number().int() }),
-        step: IndexedStepSchema.nullable().openapi({ description: "The step in trouble, parked first" }),
-      }),
-    ),
+    sessions: z.array(IndexedSessionSchema),
     next_cursor: z.string().nullable(),
   })
   .openapi("SessionList");
