@@ -6,13 +6,13 @@
 import { describe, expect, it } from "vitest";
 import { parseCore } from "../../src/config";
 import type { Destination, OutgoingNote } from "../../src/destinations/types";
-import type { Summariser } from "../../src/llm/types";
 import { done, retry } from "../../src/result";
 import { LANE_MAX_LAG_WINDOWS, rawFloor, summariesToPost } from "../../src/session/lanes";
 import { migrate } from "../../src/session/migrations";
 import { SessionCore } from "../../src/session/sessionCore";
 import { SessionStore } from "../../src/session/sessionStore";
 import { createNodeStorage } from "./support/nodeStorage";
+import { titledBatch, titles, TIMINGS } from "./support/titledSession";
 
 const A = JSON.stringify({ type: "webhook", url: "https://a.test/hook", secret: { env: "S" } });
 const B = JSON.stringify({ type: "webhook", url: "https://b.test/hook", secret: { env: "S" } });
@@ -65,12 +65,6 @@ class Inbox implements Destination {
   }
 }
 
-/** Summaries that name every action they cover (rolling: the previous summary's too), so coverage is checkable. */
-const titles: Summariser = {
-  name: "titles",
-  extractive: true,
-  summarise: async ({ actions, previousSummary }) => ({ kind: "done", text: [previousSummary ?? "", ...actions.map((a) => a.title)].join(" ").trim() }),
-};
 
 function session(mode: "rolling" | "independent", laneEntries: string[], inboxes: Record<string, Inbox>, storage = createNodeStorage()) {
   migrate(storage);
@@ -88,7 +82,7 @@ function session(mode: "rolling" | "independent", laneEntries: string[], inboxes
         random: () => 0.5,
         log: () => {},
       },
-      { preLinkWindowMs: 120_000, idleMs: 30 * 60_000, retentionMs: 365 * 24 * 3_600_000 },
+      TIMINGS,
     );
   let core = make(laneEntries);
   let n = 0;
@@ -103,11 +97,8 @@ function session(mode: "rolling" | "independent", laneEntries: string[], inboxes
       core = make(entries);
     },
     ingest(count: number) {
-      const actions = Array.from({ length: count }, () => {
-        const t = `t${n++}`;
-        return { title: t, description: t, canonical_url: "/p", index: 0, type: "click", timestamp_start: 0, timestamp_end: 0, raw_url: "", session_id: null, user_id: null, email: null, conversation_id: null };
-      });
-      core.ingest({ product_id: "p", session_id: "s", user_id: null, email: null, conversation_id: null, forwarded_at: 0, actions }, { kind: "content", key: `k${n}` }, now);
+      n += count;
+      core.ingest(titledBatch(n - count, count), { kind: "content", key: `k${n}` }, now);
     },
     /** Runs the alarm until nothing is due, jumping over backoffs (at most `rounds` times). */
     async settle(rounds = 200) {

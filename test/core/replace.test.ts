@@ -8,12 +8,12 @@ import { describe, expect, it } from "vitest";
 import { parseCore } from "../../src/config";
 import { REPLACE_NEEDS_ROLLING } from "../../src/config/destination";
 import type { ContextMessage, Destination } from "../../src/destinations/types";
-import type { Summariser } from "../../src/llm/types";
 import { done, retry } from "../../src/result";
 import { migrate } from "../../src/session/migrations";
 import { SessionCore } from "../../src/session/sessionCore";
 import { SessionStore } from "../../src/session/sessionStore";
 import { createNodeStorage } from "./support/nodeStorage";
+import { titledBatch, titles, TIMINGS } from "./support/titledSession";
 import { rng } from "./support/simulation";
 
 const ENTRY = JSON.stringify({ type: "webhook", url: "https://a.test/hook", secret: { env: "S" }, delivery: "replace" });
@@ -69,12 +69,6 @@ function holds(context: ContextMessage): Set<string> {
   return new Set(words.filter((w) => /^t\d+$/.test(w)));
 }
 
-const titles: Summariser = {
-  name: "titles",
-  extractive: true,
-  summarise: async ({ actions, previousSummary }) => ({ kind: "done", text: [previousSummary ?? "", ...actions.map((a) => a.title)].join(" ").trim() }),
-};
-
 function session(board: Board, mode: "rolling" | "independent" = "rolling") {
   const storage = createNodeStorage();
   migrate(storage);
@@ -91,17 +85,14 @@ function session(board: Board, mode: "rolling" | "independent" = "rolling") {
       random: () => 0.5,
       log: () => {},
     },
-    { preLinkWindowMs: 120_000, idleMs: 30 * 60_000, retentionMs: 365 * 24 * 3_600_000 },
+    TIMINGS,
   );
   let n = 0;
   return {
     store,
     ingest(count: number) {
-      const actions = Array.from({ length: count }, () => {
-        const t = `t${n++}`;
-        return { title: t, description: t, canonical_url: "/p", index: 0, type: "click", timestamp_start: 0, timestamp_end: 0, raw_url: "", session_id: null, user_id: null, email: null, conversation_id: null };
-      });
-      core.ingest({ product_id: "p", session_id: "s", user_id: null, email: null, conversation_id: null, forwarded_at: 0, actions }, { kind: "content", key: `k${n}` }, now);
+      n += count;
+      core.ingest(titledBatch(n - count, count), { kind: "content", key: `k${n}` }, now);
     },
     async settle(rounds = 200) {
       for (let i = 0; i < rounds; i++) {

@@ -13,6 +13,7 @@ import { SessionCore } from "../../src/session/sessionCore";
 import { SessionStore } from "../../src/session/sessionStore";
 import type { SessionTimeline } from "../../src/session/timeline";
 import { createNodeStorage } from "./support/nodeStorage";
+import { titledBatch, TIMINGS } from "./support/titledSession";
 
 const HOOK = JSON.stringify({ type: "webhook", url: "https://a.test/hook", secret: { env: "S" } });
 
@@ -49,19 +50,16 @@ function session(lanes: string[], box = inbox()) {
       random: () => 0.5,
       log: () => {},
     },
-    { preLinkWindowMs: 120_000, idleMs: 30 * 60_000, retentionMs: 365 * 24 * 3_600_000 },
+    TIMINGS,
   );
   let n = 0;
   return {
     core,
     box,
     ingest(count: number, description = "did a thing") {
-      const actions = Array.from({ length: count }, () => {
-        const i = n++;
-        return { title: `t${i}`, description, canonical_url: "/p", index: i, type: "click", timestamp_start: 1_790_000_000 + i, timestamp_end: 0, raw_url: "", session_id: null, user_id: null, email: null, conversation_id: null };
-      });
+      n += count;
       now += 1_000;
-      core.ingest({ product_id: "p", session_id: "s", user_id: null, email: null, conversation_id: null, forwarded_at: 0, actions }, { kind: "content", key: `k${n}` }, now);
+      core.ingest(titledBatch(n - count, count, { description, timestampStart: 1_790_000_000 }), { kind: "content", key: `k${n}` }, now);
     },
     /** Runs what is due, stepping the clock over backoffs shorter than a minute. */
     async settle() {
