@@ -9,11 +9,18 @@
  * and each `setAlarm()` (and `deleteAlarm()`, a delete) as one row written.
  */
 
+/** One statement's share (by its SQL text, whitespace folded, first 120 characters): where the rows go. */
+export interface StatementCounts {
+  runs: number;
+  rows_read: number;
+  rows_written: number;
+}
+
 export interface MeterCounts {
   since: string;
   worker_requests: { total: number; by_route: Record<string, number> };
   do_requests: { total: number; rpc: number; rpc_by_method: Record<string, number>; alarms: number };
-  storage: { sql_statements: number; rows_read: number; rows_written: number; alarm_writes: number };
+  storage: { sql_statements: number; rows_read: number; rows_written: number; alarm_writes: number; by_statement: Record<string, StatementCounts> };
   destination_calls: { total: number; by_destination: Record<string, Record<string, number>> };
   llm: { calls: number; prompt_tokens: number; completion_tokens: number };
 }
@@ -22,13 +29,15 @@ let enabled = false;
 let counts = fresh();
 /** The last cursor handed out, settled at the next statement or read (SQL here is synchronous, so it has been consumed by then). */
 let open: SqlStorageCursor<Record<string, SqlStorageValue>> | null = null;
+/** The SQL of `open`, as `by_statement` keys it. */
+let openQuery = "";
 
 function fresh(): MeterCounts {
   return {
     since: new Date().toISOString(),
     worker_requests: { total: 0, by_route: {} },
     do_requests: { total: 0, rpc: 0, rpc_by_method: {}, alarms: 0 },
-    storage: { sql_statements: 0, rows_read: 0, rows_written: 0, alarm_writes: 0 },
+    storage: { sql_statements: 0, rows_read: 0, rows_written: 0, alarm_writes: 0, by_statement: {} },
     destination_calls: { total: 0, by_destination: {} },
     llm: { calls: 0, prompt_tokens: 0, completion_tokens: 0 },
   };
@@ -112,6 +121,10 @@ function settleCursor(): void {
   if (!open) return;
   counts.storage.rows_read += open.rowsRead ?? 0;
   counts.storage.rows_written += open.rowsWritten ?? 0;
+  const share = (counts.storage.by_statement[openQuery] ??= { runs: 0, rows_read: 0, rows_written: 0 });
+  share.runs += 1;
+  share.rows_read += open.rowsRead ?? 0;
+  share.rows_written += open.rowsWritten ?? 0;
   open = null;
 }
 
@@ -128,6 +141,7 @@ export function metered(sql: SqlStorage): SqlStorage {
         const cursor = sql.exec<T>(query, ...bindings);
         counts.storage.sql_statements += 1;
         open = cursor;
+        openQuery = query.replace(/\s+/g, " ").slice(0, 120);
         return cursor;
       },
       get databaseSize() {
