@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { batch, getState, postActions, settle, sqlRows, stubFor, uniqueSession } from "./helpers/api";
+import { ageLastAction, batch, getState, postActions, settle, sqlRows, stubFor, uniqueSession } from "./helpers/api";
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -12,12 +12,7 @@ const DAY_MS = 24 * 60 * MINUTE_MS;
  */
 async function age(productId: string, sessionId: string, ms: number): Promise<void> {
   await runInDurableObject(stubFor(productId, sessionId), (_i, state) => {
-    state.storage.sql.exec(
-      "UPDATE session SET last_action_at = last_action_at - ?, indexed_activity_at = indexed_activity_at - ?, indexed_at = indexed_at - ?",
-      ms,
-      ms,
-      ms,
-    );
+    ageLastAction(state.storage.sql, ms, ["indexed_activity_at", "indexed_at"]);
   });
 }
 

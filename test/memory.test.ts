@@ -8,7 +8,7 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { action, auth, getState, makeStepsDue, postActions, request, sessionPath, settle, sqlRows, stubFor, uniqueSession } from "./helpers/api";
+import { action, ageLastAction, auth, getState, makeStepsDue, postActions, request, sessionPath, settle, sqlRows, stubFor, uniqueSession } from "./helpers/api";
 import { laneProblems, webhookLog } from "./helpers/laneLog";
 import { entry, memoryRows, remember, search } from "./helpers/memory";
 import { crash, retryAlarm } from "./helpers/platform";
@@ -193,7 +193,7 @@ describe("the memory step, with an embedder", () => {
     expect((await memoryRows(x.p)).fts).toBe(1);
     const DAY_MS = 24 * 60 * 60_000;
     await runInDurableObject(stubFor(x.p, x.s), (_i, state) => {
-      state.storage.sql.exec("UPDATE session SET last_action_at = last_action_at - ?", 8 * DAY_MS);
+      ageLastAction(state.storage.sql, 8 * DAY_MS);
     });
     await makeStepsDue(x.p, x.s);
     await runDurableObjectAlarm(stubFor(x.p, x.s));

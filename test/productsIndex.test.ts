@@ -7,7 +7,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { IndexEntry } from "../src/product/sessionIndex";
-import { auth, batch, makeStepsDue, postActions, request, sessionPath, settle, stubFor, uniqueSession } from "./helpers/api";
+import { ageLastAction, auth, batch, makeStepsDue, postActions, request, sessionPath, settle, stubFor, uniqueSession } from "./helpers/api";
 import { listSessions, productStub, putSettings, type Json } from "./helpers/products";
 import { installWorld } from "./helpers/world";
 
@@ -72,7 +72,7 @@ describe("the index follows a session's life", () => {
     await settle(p, s);
     expect(await entryOf(p, s)).toBeDefined();
     await runInDurableObject(stubFor(p, s), (_i, state) => {
-      state.storage.sql.exec("UPDATE session SET last_action_at = last_action_at - ?, indexed_activity_at = indexed_activity_at - ?", 8 * DAY_MS, 8 * DAY_MS);
+      ageLastAction(state.storage.sql, 8 * DAY_MS, ["indexed_activity_at"]);
     });
     await makeStepsDue(p, s);
     await runDurableObjectAlarm(stubFor(p, s));

@@ -11,6 +11,7 @@ import {
   COLUMNS_005,
   COLUMNS_006,
   COLUMNS_007,
+  COLUMNS_008,
   CURRENT_INDEXES,
   CURRENT_TABLES,
   INDEXES_000,
@@ -70,6 +71,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: "005_lanes", sql: LANES_005 },
   { id: "006_lane_threads", sql: addColumnsSql(COLUMNS_006) },
   { id: "007_memory", sql: addColumnsSql(COLUMNS_007) },
+  { id: "008_uncounted_batches", sql: addColumnsSql(COLUMNS_008) },
 ];
 
 /** What a new session creates: the schema `MIGRATIONS` add up to (the migrations test checks they match). */

@@ -188,7 +188,7 @@ export class SessionCore {
   flush(now: number): { closed_window: boolean } | null {
     if (!this.store.session()) return null;
     return this.store.tx(() => {
-      const closed = this.store.closeOpenWindow(now);
+      const closed = this.store.closeOpenWindow();
       this.store.setFlushAt(now);
       this.store.wakeSteps(now);
       return { closed_window: closed };

@@ -10,6 +10,8 @@ import { memoryFloor } from "./memorising";
 import { CURRENT_TABLES, type BatchRow, type SessionRow, type StepRow, type WindowRow } from "./store/schema";
 import type { TimelineRows } from "./timeline";
 import { SeenKeyRows } from "./store/seenKeyRows";
+import type { Counter } from "./store/sessionRows";
+import type { SummaryOrigin } from "../llm/types";
 import type { PendingBatches } from "./store/windowRows";
 
 /** What the plan reads of one lane. */
@@ -61,6 +63,21 @@ export class SessionStore extends SeenKeyRows {
       nextToMemorise: this.nextToMemorise(session.memorised_window),
       steps: this.steps(),
     };
+  }
+
+  /**
+   * Stores a summary (`writeSummary`). A session with no lane reuses the row of the oldest stored
+   * summary that pruning would drop next (one that memory, when on, already has), as pruning then
+   * drops exactly those: no lane posts them, no note holds them.
+   */
+  storeSummary(span: { first: number; last: number }, summary: string, origin: SummaryOrigin, now: number, counters: readonly Counter[] = []): void {
+    const s = this.session();
+    let reuse: number | null = null;
+    if (s && this.lanes().length === 0) {
+      const floor = this.holdsForMemory ? memoryFloor(s.memorised_window, span.last) : span.last;
+      reuse = this.first<{ id: number | null }>("SELECT MIN(id) AS id FROM windows WHERE summary IS NOT NULL AND id < ? AND id <= ?", span.first, floor)?.id ?? null;
+    }
+    this.writeSummary(span, summary, origin, now, counters, reuse);
   }
 
   /**

@@ -152,7 +152,8 @@ export function snapshot(stub: DurableObjectStub, actor: string, world: World, d
     });
     const known = new Set([...byDestination.values()].map((l) => l.id));
     const sharedBusy: string[] = [];
-    const unsummarised = count(sql, "SELECT COUNT(*) AS n FROM windows WHERE summary IS NULL");
+    // A closed window waits for its summary as its batches after the session's coverage, before its open window.
+    const unsummarised = count(sql, "SELECT COUNT(DISTINCT window_id) AS n FROM batches, session WHERE window_id > session.covered_window AND window_id < session.open_window");
     if (unsummarised) sharedBusy.push(`${unsummarised} unsummarised windows`);
     const sharedSteps = stepLanes.filter((l) => l === null || !known.has(l)).length;
     if (sharedSteps) sharedBusy.push(`${sharedSteps} failing steps of no lane`);

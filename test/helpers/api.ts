@@ -71,6 +71,17 @@ export async function makeStepsDue(productId: string, sessionId: string): Promis
   });
 }
 
+/**
+ * Moves the session's last action `ms` into the past, as if that much time had gone by since (with
+ * the times in `alsoColumns` of its row): the session's row, and a session with no lane keeps its
+ * open window's last arrival in that window's row until it closes.
+ */
+export function ageLastAction(sql: SqlStorage, ms: number, alsoColumns: readonly string[] = []): void {
+  const set = ["last_action_at", ...alsoColumns].map((c) => `${c} = ${c} - ?`).join(", ");
+  sql.exec(`UPDATE session SET ${set}`, ...[ms, ...alsoColumns.map(() => ms)]);
+  sql.exec("UPDATE batches SET last_at = last_at - ? WHERE last_at IS NOT NULL", ms);
+}
+
 /** A due step is re-armed at most a few ms ahead (now + 1 from inside `alarm()`); a wait is far longer. */
 const DUE_WITHIN_MS = 10;
 /** How long `settle` waits for runs that workerd started by itself. */

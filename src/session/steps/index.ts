@@ -25,7 +25,7 @@ type RunnableKind = RunnableStep["kind"];
 const closeIdle: StepFn<StepOf<"close-idle">> = async (deps, _s, step) => ({
   key: step.key,
   result: done(),
-  onDone: () => void deps.store.closeOpenWindow(deps.now()),
+  onDone: () => void deps.store.closeOpenWindow(),
 });
 
 const STEPS: { [K in RunnableKind]: StepFn<StepOf<K>> } = {

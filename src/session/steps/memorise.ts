@@ -3,7 +3,7 @@
  * The memory step (`memory:<window>`), in its own lane: a stored summary goes to the product's
  * memory (one RPC; the product embeds and upserts it under its stable id). A failing embedder or
  * store backs off, retries and parks here alone, visible in the session state, and never holds
- * back notes or summaries. Once it lands the session records the window, so it is sent once.
+ * back notes or summaries. Once it lands the session records the window (with its next write), so it is sent once.
  */
 import { memoryEntry } from "../memorising";
 import type { StepOf } from "../plan";
@@ -14,5 +14,5 @@ export const memorise: StepFn<StepOf<"memory">> = async (deps, s, step) => {
   const w = deps.store.window(step.window);
   if (!w || w.summary === null) return null;
   const result = await deps.memory(memoryEntry(s, { ...w, summary: w.summary }));
-  return { key: step.key, result, onDone: () => deps.store.markMemorised(step.window) };
+  return { key: step.key, result, onDone: () => deps.store.markMemorised(s.epoch, step.window) };
 };

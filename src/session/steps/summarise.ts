@@ -17,6 +17,7 @@ import { done, held, retry } from "../../result";
 import type { StepOf } from "../plan";
 import { boundedPrompt, windowsThatFit } from "../prompt";
 import { checkSummary } from "../summaryGate";
+import type { Counter } from "../store/sessionRows";
 import type { StepDeps, StepFn, StepOutcome } from "./stepDeps";
 
 function logBreaker(deps: StepDeps, breaker: CircuitBreaker): void {
@@ -34,19 +35,15 @@ interface Span {
 }
 
 /** Stores a gated summary on the span's newest window in settle's transaction, unless a rerun already did. */
-function storing(deps: StepDeps, step: StepOf<"summarise">, span: Span, summary: string, origin: SummaryOrigin, onStored?: () => void): StepOutcome {
+function storing(deps: StepDeps, step: StepOf<"summarise">, span: Span, summary: string, origin: SummaryOrigin, counters: readonly Counter[]): StepOutcome {
   const { store, config } = deps;
   return {
     key: step.key,
     result: done(),
     onDone: () => {
-      const first = store.window(span.first);
-      const last = store.window(span.last);
-      if (!first || first.summary !== null || !last || last.summary !== null) return;
-      store.absorbWindows(span.first, span.last);
+      if (!store.isWaiting(span.first) || !store.isWaiting(span.last)) return;
       // Stored is in the session's own copy (the context reads it); each lane posts it in turn.
-      store.storeSummary(span.last, summary, origin, deps.now());
-      onStored?.();
+      store.storeSummary(span, summary, origin, deps.now(), counters);
       store.prune(config.mode === "rolling");
     },
   };
@@ -54,8 +51,7 @@ function storing(deps: StepDeps, step: StepOf<"summarise">, span: Span, summary:
 
 export const summarise: StepFn<StepOf<"summarise">> = async (deps, _s, step) => {
   const { store, config, summariser, breaker } = deps;
-  const window = store.window(step.window);
-  if (!window || window.summary !== null) return null;
+  if (!store.isWaiting(step.window)) return null;
   let ticket: Ticket = { probe: null };
   if (breaker) {
     const admitted = breaker.tryAcquire(deps.now());
@@ -71,7 +67,8 @@ export const summarise: StepFn<StepOf<"summarise">> = async (deps, _s, step) => 
   const span: Span = { first: step.window, last: covered.at(-1)?.id ?? step.window };
   const actions = covered.flatMap((w) => w.actions);
   const prompt = boundedPrompt({ ...promptInput, actions });
-  if (!summariser.extractive) store.bump("llm_calls");
+  // Counted with the step's outcome, in the write it makes anyway (a call cut off by an eviction goes uncounted).
+  const called: Counter[] = summariser.extractive ? [] : ["llm_calls"];
   const answer = await summariser.summarise({ prompt, actions, previousSummary });
   if (breaker) {
     // A 4xx or an unusable text is still an answer: only "try again later" failures count.
@@ -83,14 +80,14 @@ export const summarise: StepFn<StepOf<"summarise">> = async (deps, _s, step) => 
     // Summary first still holds: this summary is posted before anything it covers is redacted.
     deps.log("summary:fallback", { window: span.last, error: answer.error, prompt_chars: prompt.length });
     const text = extractiveSummary({ prompt, actions, previousSummary }, answer.error);
-    return storing(deps, step, span, text, SUMMARY_ORIGIN.fallback, () => store.bump("llm_failures"));
+    return storing(deps, step, span, text, SUMMARY_ORIGIN.fallback, [...called, "llm_failures"]);
   }
   if (answer.kind !== "done") {
-    return { key: step.key, result: answer, onFailure: summariser.extractive ? undefined : () => store.bump("llm_failures") };
+    return { key: step.key, result: answer, onFailure: summariser.extractive ? undefined : () => store.bump(...called, "llm_failures") };
   }
   const verdict = checkSummary(answer.text);
   if (!verdict.ok) {
-    return { key: step.key, result: retry(`summary rejected: ${verdict.reason}`), onFailure: () => store.bump("summaries_rejected") };
+    return { key: step.key, result: retry(`summary rejected: ${verdict.reason}`), onFailure: () => store.bump(...called, "summaries_rejected") };
   }
-  return storing(deps, step, span, verdict.summary, summariser.extractive ? SUMMARY_ORIGIN.extractive : SUMMARY_ORIGIN.llm);
+  return storing(deps, step, span, verdict.summary, summariser.extractive ? SUMMARY_ORIGIN.extractive : SUMMARY_ORIGIN.llm, called);
 };

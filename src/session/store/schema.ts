@@ -190,10 +190,24 @@ export const COLUMNS_007 = {
   },
 } as const satisfies Record<string, Columns>;
 
+/**
+ * `008_uncounted_batches`: a session with no lane merges its open window's batches into one row
+ * (`WindowRows.appendBatch`), and what they add to the session's counters (`actions_accepted`,
+ * `batches_accepted`, `open_count`, `last_action_at`) waits in that row (`uncounted_*`, `last_at`)
+ * until the window closes, so a batch writes its row and not the session's too.
+ */
+export const COLUMNS_008 = {
+  batches: {
+    uncounted_actions: "INTEGER NOT NULL DEFAULT 0",
+    uncounted_batches: "INTEGER NOT NULL DEFAULT 0",
+    last_at: "INTEGER",
+  },
+} as const satisfies Record<string, Columns>;
+
 /** The schema every migration above adds up to, for a new session in one step (`CURRENT_SQL`). */
 export const CURRENT_TABLES = {
   session: { ...TABLES_000.session, ...COLUMNS_002.session, ...COLUMNS_007.session },
-  batches: TABLES_003.batches_003,
+  batches: { ...TABLES_003.batches_003, ...COLUMNS_008.batches },
   windows: TABLES_000.windows,
   notes: { ...TABLES_000.notes, ...COLUMNS_002.notes, ...COLUMNS_005.notes },
   steps: TABLES_000.steps,
@@ -208,7 +222,7 @@ export const CURRENT_TABLES = {
 export const CURRENT_INDEXES = [] as const;
 
 export type SessionRow = RowOf<typeof TABLES_000.session> & RowOf<typeof COLUMNS_002.session> & RowOf<typeof COLUMNS_007.session>;
-export type BatchRow = RowOf<typeof TABLES_000.batches>;
+export type BatchRow = RowOf<typeof TABLES_000.batches> & RowOf<typeof COLUMNS_008.batches>;
 export type WindowRow = RowOf<typeof TABLES_000.windows>;
 export type NoteRow = RowOf<typeof TABLES_000.notes> & RowOf<typeof COLUMNS_002.notes> & RowOf<typeof COLUMNS_005.notes>;
 export type LaneRow = RowOf<typeof TABLES_005.lanes> & RowOf<typeof COLUMNS_006.lanes>;

@@ -12,9 +12,70 @@ export type Counter =
   | "summaries_rejected"
   | "step_failures";
 
+/** What the open window's merged batches add to the session's counters, not yet in its row (schema 008). */
+export interface Uncounted {
+  actions: number;
+  batches: number;
+  lastAt: number | null;
+}
+
+const NONE: Uncounted = { actions: 0, batches: 0, lastAt: null };
+
 export class SessionRows extends SqlStore {
+  /**
+   * Whether the open window may hold uncounted batches (null: unknown, ask storage). Only a
+   * session with no lane defers counts; knowing it has none spares every read of the session a
+   * scan of its batches. Reset when a transaction rolls back.
+   */
+  private mayHaveUncounted: boolean | null = null;
+
+  /**
+   * How far the memory step got (`memorised_window`) beyond the stored value, for the session
+   * incarnation `epoch`. It is written with the session's next write (a batch, a summary) rather
+   * than a row of its own per summary: an entry is idempotent at the product, so one lost to an
+   * eviction in between is only sent again, and changes nothing there.
+   */
+  private memorised: { epoch: string; window: number } | null = null;
+
+  /** The session row with what its open window's merged batches and the memory step add (see `Uncounted`, `memorised`). */
   session(): SessionRow | null {
-    return this.first<SessionRow>("SELECT * FROM session WHERE id = 1");
+    const row = this.first<SessionRow>("SELECT * FROM session WHERE id = 1");
+    if (!row) return null;
+    const u = this.uncounted();
+    const ahead = this.memorised;
+    return {
+      ...row,
+      open_count: row.open_count + u.actions,
+      actions_accepted: row.actions_accepted + u.actions,
+      batches_accepted: row.batches_accepted + u.batches,
+      last_action_at: Math.max(row.last_action_at, u.lastAt ?? row.last_action_at),
+      memorised_window: ahead && ahead.epoch === row.epoch ? Math.max(row.memorised_window, ahead.window) : row.memorised_window,
+    };
+  }
+
+  /** What the open window's merged batches add to the session's counters. */
+  protected uncounted(): Uncounted {
+    if (this.mayHaveUncounted === false) return NONE;
+    const u = this.first<Uncounted>(
+      `SELECT COALESCE(SUM(uncounted_actions), 0) AS actions, COALESCE(SUM(uncounted_batches), 0) AS batches, MAX(last_at) AS lastAt
+       FROM batches WHERE uncounted_batches > 0 AND window_id = (SELECT open_window FROM session WHERE id = 1)`,
+    )!;
+    this.mayHaveUncounted = u.batches > 0;
+    return u;
+  }
+
+  /** A batch's counts now wait in its row (true), or the open window's were written to the session (false). */
+  protected setUncounted(pending: boolean): void {
+    this.mayHaveUncounted = pending;
+  }
+
+  protected override forgetCaches(): void {
+    this.mayHaveUncounted = null;
+  }
+
+  /** The memory step's progress not yet written (0: none), for the next session write to carry. */
+  protected memorisedAhead(): number {
+    return this.memorised?.window ?? 0;
   }
 
   createSession(productId: string, sessionId: string, epoch: string, now: number): void {
@@ -28,8 +89,9 @@ export class SessionRows extends SqlStore {
     );
   }
 
-  bump(counter: Counter, by = 1): void {
-    this.sql.exec(`UPDATE session SET ${counter} = ${counter} + ? WHERE id = 1`, by);
+  /** Adds one to each counter, in one write. */
+  bump(...counters: readonly Counter[]): void {
+    this.sql.exec(`UPDATE session SET ${counters.map((c) => `${c} = ${c} + 1`).join(", ")} WHERE id = 1`);
   }
 
   recordDuplicate(): void {
@@ -45,9 +107,9 @@ export class SessionRows extends SqlStore {
     this.sql.exec("UPDATE session SET indexed_state = ?, indexed_activity_at = ?, indexed_at = ? WHERE id = 1", state, activityAt, now);
   }
 
-  /** The memory step wrote window `id`'s summary: it is never sent again. */
-  markMemorised(id: number): void {
-    this.sql.exec("UPDATE session SET memorised_window = MAX(memorised_window, ?) WHERE id = 1", id);
+  /** The memory step wrote window `id`'s summary (for incarnation `epoch`): it is not sent again. Written with the session's next write. */
+  markMemorised(epoch: string, id: number): void {
+    if (this.memorised?.epoch !== epoch || this.memorised.window < id) this.memorised = { epoch, window: id };
   }
 
   setLink(link: string, now: number): void {

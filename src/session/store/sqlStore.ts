@@ -35,11 +35,11 @@ export abstract class SqlStore {
       return this.storage.transactionSync(fn);
     } catch (err) {
       // Rolled back: what a subclass derived from the writes no longer holds.
-      this.forgetBacklog();
+      this.forgetCaches();
       throw err;
     }
   }
 
-  /** Drops state cached from storage (see WindowRows). */
-  protected forgetBacklog(): void {}
+  /** Drops state cached from storage (see SessionRows, WindowRows). */
+  protected forgetCaches(): void {}
 }

@@ -7,6 +7,7 @@ import type { SummaryOrigin } from "../../llm/types";
 import type { Footprint } from "../backlog";
 import type { SlimAction } from "../model";
 import type { SessionRow, WindowRow } from "./schema";
+import type { Counter } from "./sessionRows";
 import { StepRows } from "./stepRows";
 
 /** A lane's undelivered batches: first and last arrival, action count, oldest window. */
@@ -17,6 +18,12 @@ export interface PendingBatches {
   window: number;
 }
 
+/**
+ * A batch's window is closed and waits for its summary: after the session's own coverage (summaries
+ * are made in window order, so every window up to it has one) and before its open window.
+ */
+const WAITING = "window_id > session.covered_window AND window_id < session.open_window";
+
 export class WindowRows extends StepRows {
   /**
    * The backlog as last read, kept current by appends so ingest does not re-scan every pending
@@ -25,16 +32,22 @@ export class WindowRows extends StepRows {
    */
   private backlogCache: { epoch: string; covered: number; footprint: Footprint } | null = null;
 
-  /** Forgets the cached backlog (batches were removed, or a transaction did not commit). */
-  protected override forgetBacklog(): void {
+  /** Forgets the cached backlog (batches were removed). */
+  protected forgetBacklog(): void {
     this.backlogCache = null;
+  }
+
+  protected override forgetCaches(): void {
+    super.forgetCaches();
+    this.forgetBacklog();
   }
 
   /**
    * Appends a batch to the open window; closes the window when it reaches the threshold. With
    * `merge` (no lane: no raw note ever takes a batch) the open window's actions are one row,
-   * extended in place, so a batch writes that row and not a new one (and pruning deletes one row
-   * per window, not one per batch).
+   * extended in place, and what they add to the session's counters waits in that row until the
+   * window closes (`Uncounted`): a batch writes that row alone, not a new one and the session's
+   * (and pruning deletes one row per window, not one per batch).
    */
   appendBatch(
     s: SessionRow,
@@ -44,73 +57,95 @@ export class WindowRows extends StepRows {
     now: number,
     merge = false,
   ): { closedWindow: boolean } {
-    let openWindow = s.open_window;
-    let openCount = s.open_count + actions.length;
-    let closedWindow = false;
-    if (actions.length > 0) {
+    const n = actions.length;
+    const closes = n > 0 && s.open_count + n >= threshold;
+    // Counted with the window's close, as its row says until then.
+    const deferred = merge && n > 0 && !closes;
+    // The window's merged batches are folded into the session's counters as it closes.
+    const folded = closes ? this.uncounted() : { actions: 0, batches: 0 };
+    if (n > 0) {
       const json = JSON.stringify(actions);
+      const [uActions, uBatches] = deferred ? [n, 1] : [0, 0];
       // Two JSON arrays of objects joined: `[a]` + `[b]` is `[a,b]`, one byte shorter than both.
       const merged =
         merge &&
         this.all(
-          `UPDATE batches SET actions = substr(actions, 1, length(actions) - 1) || ',' || substr(?, 2), action_count = action_count + ?
-           WHERE window_id = ? RETURNING seq`,
+          `UPDATE batches SET actions = substr(actions, 1, length(actions) - 1) || ',' || substr(?, 2), action_count = action_count + ?,
+             uncounted_actions = uncounted_actions + ?, uncounted_batches = uncounted_batches + ?, last_at = ?
+           WHERE seq = (SELECT MAX(seq) FROM batches WHERE window_id = ?) RETURNING seq`,
           json,
-          actions.length,
-          openWindow,
+          n,
+          uActions,
+          uBatches,
+          now,
+          s.open_window,
         ).length > 0;
       if (!merged) {
         // The seq is the session's batch count, so it never repeats even once every batch is pruned
         // (a plain rowid would restart below a lane's `delivered_seq`).
         this.sql.exec(
-          "INSERT INTO batches (seq, window_id, received_at, action_count, actions) VALUES (?, ?, ?, ?, ?)",
+          "INSERT INTO batches (seq, window_id, received_at, action_count, actions, uncounted_actions, uncounted_batches, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
           s.batches_accepted + 1,
-          openWindow,
+          s.open_window,
           now,
-          actions.length,
+          n,
           json,
+          uActions,
+          uBatches,
+          now,
         );
       }
+      if (deferred) this.setUncounted(true);
       const cache = this.backlogCache;
       if (cache && cache.epoch === s.epoch && cache.covered === s.covered_window) {
-        cache.footprint = { actions: cache.footprint.actions + actions.length, bytes: cache.footprint.bytes + utf8Bytes(json) - (merged ? 1 : 0) };
-      }
-      if (openCount >= threshold) {
-        this.closeWindow(openWindow, openCount, now);
-        openWindow += 1;
-        openCount = 0;
-        closedWindow = true;
+        cache.footprint = { actions: cache.footprint.actions + n, bytes: cache.footprint.bytes + utf8Bytes(json) - (merged ? 1 : 0) };
       }
     }
+    const newIdentity =
+      (identity.user_id !== null && identity.user_id !== s.user_id) || (identity.email !== null && identity.email !== s.email) || (identity.link !== null && s.link === null);
+    if (deferred && !newIdentity) return { closedWindow: false };
+    const [counted, countedBatches] = deferred ? [0, 0] : [n + folded.actions, 1 + folded.batches];
     this.sql.exec(
-      `UPDATE session SET open_window = ?, open_count = ?, last_action_at = ?,
-         actions_accepted = actions_accepted + ?, batches_accepted = batches_accepted + 1,
+      `UPDATE session SET open_window = open_window + ?, open_count = CASE WHEN ? THEN 0 ELSE open_count + ? END,
+         last_action_at = CASE WHEN ? THEN ? ELSE last_action_at END,
+         actions_accepted = actions_accepted + ?, batches_accepted = batches_accepted + ?,
          user_id = COALESCE(?, user_id), email = COALESCE(?, email),
-         link = COALESCE(link, ?), linked_at = CASE WHEN link IS NULL AND ? IS NOT NULL THEN ? ELSE linked_at END
+         link = COALESCE(link, ?), linked_at = CASE WHEN link IS NULL AND ? IS NOT NULL THEN ? ELSE linked_at END,
+         memorised_window = MAX(memorised_window, ?)
        WHERE id = 1`,
-      openWindow,
-      openCount,
+      closes ? 1 : 0,
+      closes ? 1 : 0,
+      deferred ? 0 : n,
+      deferred ? 0 : 1,
       now,
-      actions.length,
+      counted,
+      countedBatches,
       identity.user_id,
       identity.email,
       identity.link,
       identity.link,
       now,
+      this.memorisedAhead(),
     );
-    return { closedWindow };
+    if (closes) this.setUncounted(false);
+    return { closedWindow: closes };
   }
 
-  private closeWindow(id: number, count: number, now: number): void {
-    this.sql.exec("INSERT INTO windows (id, action_count, closed_at) VALUES (?, ?, ?)", id, count, now);
-  }
-
-  /** Closes the open window now (flush, idle) if it holds any action. */
-  closeOpenWindow(now: number): boolean {
+  /** Closes the open window now (flush, idle) if it holds any action, folding its merged batches into the session's counters. */
+  closeOpenWindow(): boolean {
     const s = this.session();
     if (!s || s.open_count === 0) return false;
-    this.closeWindow(s.open_window, s.open_count, now);
-    this.sql.exec("UPDATE session SET open_window = open_window + 1, open_count = 0 WHERE id = 1");
+    const u = this.uncounted();
+    this.sql.exec(
+      `UPDATE session SET open_window = open_window + 1, open_count = 0, actions_accepted = actions_accepted + ?,
+         batches_accepted = batches_accepted + ?, last_action_at = MAX(last_action_at, ?), memorised_window = MAX(memorised_window, ?)
+       WHERE id = 1`,
+      u.actions,
+      u.batches,
+      u.lastAt ?? 0,
+      this.memorisedAhead(),
+    );
+    this.setUncounted(false);
     return true;
   }
 
@@ -144,37 +179,26 @@ export class WindowRows extends StepRows {
    * its actions in arrival order: what a catch-up call may summarise together.
    */
   waitingWindows(first: number, limit: number): { id: number; actions: SlimAction[] }[] {
-    const ids = this.all<{ id: number }>("SELECT id FROM windows WHERE summary IS NULL AND id >= ? ORDER BY id LIMIT ?", first, limit).map((r) => r.id);
+    const ids = this.all<{ id: number }>(`SELECT DISTINCT window_id AS id FROM batches, session WHERE ${WAITING} AND window_id >= ? ORDER BY window_id LIMIT ?`, first, limit);
     if (ids.length === 0) return [];
-    const byWindow = new Map(ids.map((id) => [id, [] as SlimAction[]]));
+    const byWindow = new Map(ids.map(({ id }) => [id, [] as SlimAction[]]));
     const rows = this.all<{ window_id: number; actions: string }>(
       "SELECT window_id, actions FROM batches WHERE window_id BETWEEN ? AND ? ORDER BY seq",
-      ids[0],
-      ids[ids.length - 1],
+      ids[0]!.id,
+      ids[ids.length - 1]!.id,
     );
     for (const r of rows) byWindow.get(r.window_id)?.push(...(JSON.parse(r.actions) as SlimAction[]));
-    return ids.map((id) => ({ id, actions: byWindow.get(id)! }));
+    return ids.map(({ id }) => ({ id, actions: byWindow.get(id)! }));
   }
 
-  /**
-   * One summary, stored on `last`, covers the windows from `first`: the earlier ones are dropped
-   * (their batches stay until the summary is posted, which covers every window up to `last`), and
-   * `last` counts their actions, so a window's count is what its summary covers (the SDK's `replaces`).
-   */
-  absorbWindows(first: number, last: number): void {
-    if (first < last) {
-      this.sql.exec(
-        "UPDATE windows SET action_count = action_count + (SELECT COALESCE(SUM(action_count), 0) FROM windows WHERE id >= ? AND id < ? AND summary IS NULL) WHERE id = ?",
-        first,
-        last,
-        last,
-      );
-    }
-    this.sql.exec("DELETE FROM windows WHERE id >= ? AND id < ? AND summary IS NULL", first, last);
+  /** Whether window `id` is closed and waits for its summary. */
+  isWaiting(id: number): boolean {
+    return this.first(`SELECT 1 FROM batches, session WHERE ${WAITING} AND window_id = ? LIMIT 1`, id) !== null;
   }
 
+  /** The oldest closed window without a summary. */
   nextToSummarise(): number | null {
-    return this.first<{ id: number }>("SELECT id FROM windows WHERE summary IS NULL ORDER BY id LIMIT 1")?.id ?? null;
+    return this.first<{ id: number | null }>(`SELECT MIN(window_id) AS id FROM batches, session WHERE ${WAITING}`)?.id ?? null;
   }
 
   /** The oldest stored summary the product's memory does not have yet. */
@@ -193,20 +217,46 @@ export class WindowRows extends StepRows {
   }
 
   /**
-   * A summary is stored, and with it in the session's own copy (what the context reads): its
-   * window and every earlier one are covered there. Two rows written: the window and the session.
+   * One summary, stored on the span's newest window, covers the windows from `first` on (the SDK's
+   * `replaces`: its count is their actions). A closed window has no row until then (its batches and
+   * the session's position say it waits), so the summary is one row written, and the session's
+   * own copy (what the context reads) another: its window and every earlier one are covered there.
+   * `counters` and the memory step's progress ride on that session write; `closed_at` is the summary's time.
+   * `reuse` names a stored summary's window that pruning drops once this one is stored: its row is
+   * rewritten as this one's (one row written, where an insert and a delete were two).
    */
-  storeSummary(id: number, summary: string, origin: SummaryOrigin, now: number): void {
+  protected writeSummary(
+    span: { first: number; last: number },
+    summary: string,
+    origin: SummaryOrigin,
+    now: number,
+    counters: readonly Counter[],
+    reuse: number | null,
+  ): void {
+    // Rows an earlier release wrote at each close: the summary's window and those it absorbs.
+    this.sql.exec("DELETE FROM windows WHERE id >= ? AND id <= ? AND summary IS NULL", span.first, span.last);
+    const values = [`(SELECT COALESCE(SUM(action_count), 0) FROM batches WHERE window_id BETWEEN ? AND ?)`, span.first, span.last, now, summary, now, origin, now] as const;
+    if (reuse === null) {
+      this.sql.exec(
+        `INSERT INTO windows (id, action_count, closed_at, summary, summarised_at, extractive, posted_at) VALUES (?, ${values[0]}, ?, ?, ?, ?, ?)`,
+        span.last,
+        ...values.slice(1),
+      );
+    } else {
+      this.sql.exec(
+        `UPDATE windows SET id = ?, action_count = ${values[0]}, closed_at = ?, summary = ?, summarised_at = ?, extractive = ?, posted_at = ? WHERE id = ?`,
+        span.last,
+        ...values.slice(1),
+        reuse,
+      );
+    }
+    this.sql.exec("UPDATE windows SET posted_at = ? WHERE id < ? AND posted_at IS NULL", now, span.last);
     this.sql.exec(
-      "UPDATE windows SET summary = ?, summarised_at = ?, extractive = ?, posted_at = ? WHERE id = ? AND summary IS NULL",
-      summary,
-      now,
-      origin,
-      now,
-      id,
+      `UPDATE session SET summaries = summaries + 1, covered_window = MAX(covered_window, ?)${counters.map((c) => `, ${c} = ${c} + 1`).join("")},
+         memorised_window = MAX(memorised_window, ?) WHERE id = 1`,
+      span.last,
+      this.memorisedAhead(),
     );
-    this.sql.exec("UPDATE windows SET posted_at = ? WHERE id < ? AND posted_at IS NULL", now, id);
-    this.sql.exec("UPDATE session SET summaries = summaries + 1, covered_window = MAX(covered_window, ?) WHERE id = 1", id);
   }
 
   /** The stored summaries' windows, ascending. */
@@ -223,10 +273,13 @@ export class WindowRows extends StepRows {
     return this.first<WindowRow>("SELECT * FROM windows WHERE posted_at IS NOT NULL ORDER BY id DESC LIMIT 1");
   }
 
+  /** Windows stored (with their summary) or waiting for one. */
   windowCounts(): { closed: number; unsummarised: number } {
-    return this.first<{ closed: number; unsummarised: number }>(
-      "SELECT COUNT(*) AS closed, COALESCE(SUM(summary IS NULL), 0) AS unsummarised FROM windows",
+    const { summarised, unsummarised } = this.first<{ summarised: number; unsummarised: number }>(
+      `SELECT (SELECT COUNT(*) FROM windows WHERE summary IS NOT NULL) AS summarised,
+         (SELECT COUNT(DISTINCT window_id) FROM batches, session WHERE ${WAITING}) AS unsummarised`,
     )!;
+    return { closed: summarised + unsummarised, unsummarised };
   }
 }
 
