@@ -7,12 +7,12 @@
  */
 import { LANE_MAX_LAG_WINDOWS, summariesToPost } from "./lanes";
 import { memoryFloor } from "./memorising";
-import { CURRENT_TABLES, type BatchRow, type SessionRow, type StepRow, type WindowRow } from "./store/schema";
+import { CURRENT_TABLES, TABLES_000, type BatchRow, type SessionRow, type StepRow, type WindowRow } from "./store/schema";
 import type { TimelineRows } from "./timeline";
 import { SeenKeyRows } from "./store/seenKeyRows";
 import type { Counter } from "./store/sessionRows";
 import type { SummaryOrigin } from "../llm/types";
-import type { PendingBatches } from "./store/windowRows";
+import { WAITING, type PendingBatches } from "./store/windowRows";
 
 /** What the plan reads of one lane. */
 export interface LanePlanRows {
@@ -35,6 +35,9 @@ export interface PlanRows {
   steps: StepRow[];
 }
 
+/** A step row's columns as `json_object` arguments. */
+const STEP_COLUMNS = Object.keys(TABLES_000.steps).map((c) => `'${c}', ${c}`).join(", ");
+
 export class SessionStore extends SeenKeyRows {
   /** Whether pruning keeps the summaries memory has not received (`session/memorising.ts`): set while memory is on. */
   private holdsForMemory = false;
@@ -43,10 +46,16 @@ export class SessionStore extends SeenKeyRows {
     this.holdsForMemory = on;
   }
 
-  /** Everything the plan needs, or null when there is no session. */
+  /** Everything the plan needs, or null when there is no session: one statement, and the lanes' when it has any. */
   planRows(rolling: boolean): PlanRows | null {
-    const session = this.session();
-    if (!session) return null;
+    const read = this.sessionWith<{ plan_next_to_summarise: number | null; plan_next_to_memorise: number | null; plan_steps: string }>(
+      `, (SELECT MIN(window_id) FROM batches WHERE ${WAITING}) AS plan_next_to_summarise,
+         (SELECT MIN(id) FROM windows WHERE id > MAX(session.memorised_window, ?) AND summary IS NOT NULL) AS plan_next_to_memorise,
+         (SELECT json_group_array(json_object(${STEP_COLUMNS})) FROM (SELECT * FROM steps ORDER BY updated_at)) AS plan_steps`,
+      this.memorisedAhead(),
+    );
+    if (!read) return null;
+    const { session, extra } = read;
     const lanes = this.lanes();
     const summarised = lanes.length > 0 ? this.summarisedWindows() : [];
     return {
@@ -59,9 +68,9 @@ export class SessionStore extends SeenKeyRows {
         nextToPost: this.nextToPost(lane, rolling, summarised),
         nextToRedact: this.nextToRedact(lane.id, lane.covered_window, rolling),
       })),
-      nextToSummarise: this.nextToSummarise(),
-      nextToMemorise: this.nextToMemorise(session.memorised_window),
-      steps: this.steps(),
+      nextToSummarise: extra.plan_next_to_summarise,
+      nextToMemorise: extra.plan_next_to_memorise,
+      steps: JSON.parse(extra.plan_steps) as StepRow[],
     };
   }
 

@@ -15,8 +15,19 @@ export type NoteCounts = Pick<LaneRow, "raw_notes_posted" | "summary_notes_poste
 const LANE_PENDING = "seq > ? AND window_id > ?";
 
 export class LaneRows extends NoteRows {
+  /** The session is known to have no lane (its only destination is its own store): the plan skips reading them. */
+  private noLanes = false;
+
   lanes(): LaneRow[] {
-    return this.all<LaneRow>("SELECT * FROM lanes ORDER BY id");
+    if (this.noLanes) return [];
+    const lanes = this.all<LaneRow>("SELECT * FROM lanes ORDER BY id");
+    this.noLanes = lanes.length === 0;
+    return lanes;
+  }
+
+  protected override forgetCaches(): void {
+    super.forgetCaches();
+    this.noLanes = false;
   }
 
   /** The session's note counters: the sums over its lanes (a removed lane's go with it). */
@@ -61,6 +72,7 @@ export class LaneRows extends NoteRows {
   }
 
   private addLane(entry: string, now: number): void {
+    this.noLanes = false;
     const own = this.session()?.covered_window ?? 0;
     const { covered } = startingPosition(own);
     this.sql.exec(

@@ -39,17 +39,42 @@ export class SessionRows extends SqlStore {
 
   /** The session row with what its open window's merged batches and the memory step add (see `Uncounted`, `memorised`). */
   session(): SessionRow | null {
-    const row = this.first<SessionRow>("SELECT * FROM session WHERE id = 1");
+    return this.sessionWith<Record<string, never>>("")?.session ?? null;
+  }
+
+  /**
+   * The session (as `session()`) and `columns` (`, (subquery) AS name …`, over `session`) in one
+   * statement: the plan reads everything it needs this way.
+   */
+  protected sessionWith<X extends Record<string, unknown>>(columns: string, ...bindings: unknown[]): { session: SessionRow; extra: X } | null {
+    // One scan of the batches finds the open window's uncounted ones, unless there are known to be none.
+    const uncounted =
+      this.mayHaveUncounted === false
+        ? { select: "0 AS u_actions, 0 AS u_batches, NULL AS u_last_at", from: "" }
+        : {
+            select: "COALESCE(u.actions, 0) AS u_actions, COALESCE(u.batches, 0) AS u_batches, u.last_at AS u_last_at",
+            from: `LEFT JOIN (SELECT window_id, SUM(uncounted_actions) AS actions, SUM(uncounted_batches) AS batches, MAX(last_at) AS last_at
+                     FROM batches WHERE uncounted_batches > 0 GROUP BY window_id) u ON u.window_id = session.open_window`,
+          };
+    const row = this.first<SessionRow & { u_actions: number; u_batches: number; u_last_at: number | null } & X>(
+      `SELECT session.*, ${uncounted.select}${columns} FROM session ${uncounted.from} WHERE session.id = 1`,
+      ...bindings,
+    );
     if (!row) return null;
-    const u = this.uncounted();
+    const { u_actions, u_batches, u_last_at, ...rest } = row;
+    if (uncounted.from !== "") this.mayHaveUncounted = u_batches > 0;
     const ahead = this.memorised;
+    const s = rest as unknown as SessionRow & X;
     return {
-      ...row,
-      open_count: row.open_count + u.actions,
-      actions_accepted: row.actions_accepted + u.actions,
-      batches_accepted: row.batches_accepted + u.batches,
-      last_action_at: Math.max(row.last_action_at, u.lastAt ?? row.last_action_at),
-      memorised_window: ahead && ahead.epoch === row.epoch ? Math.max(row.memorised_window, ahead.window) : row.memorised_window,
+      session: {
+        ...s,
+        open_count: s.open_count + u_actions,
+        actions_accepted: s.actions_accepted + u_actions,
+        batches_accepted: s.batches_accepted + u_batches,
+        last_action_at: Math.max(s.last_action_at, u_last_at ?? s.last_action_at),
+        memorised_window: ahead && ahead.epoch === s.epoch ? Math.max(s.memorised_window, ahead.window) : s.memorised_window,
+      },
+      extra: s,
     };
   }
 

@@ -22,7 +22,7 @@ export interface PendingBatches {
  * A batch's window is closed and waits for its summary: after the session's own coverage (summaries
  * are made in window order, so every window up to it has one) and before its open window.
  */
-const WAITING = "window_id > session.covered_window AND window_id < session.open_window";
+export const WAITING = "window_id > session.covered_window AND window_id < session.open_window";
 
 export class WindowRows extends StepRows {
   /**
@@ -194,16 +194,6 @@ export class WindowRows extends StepRows {
   /** Whether window `id` is closed and waits for its summary. */
   isWaiting(id: number): boolean {
     return this.first(`SELECT 1 FROM batches, session WHERE ${WAITING} AND window_id = ? LIMIT 1`, id) !== null;
-  }
-
-  /** The oldest closed window without a summary. */
-  nextToSummarise(): number | null {
-    return this.first<{ id: number | null }>(`SELECT MIN(window_id) AS id FROM batches, session WHERE ${WAITING}`)?.id ?? null;
-  }
-
-  /** The oldest stored summary the product's memory does not have yet. */
-  nextToMemorise(memorisedWindow: number): number | null {
-    return this.first<{ id: number }>("SELECT id FROM windows WHERE id > ? AND summary IS NOT NULL ORDER BY id LIMIT 1", memorisedWindow)?.id ?? null;
   }
 
   /** The summary a rolling prompt builds on: the newest summarised window before `id`. */
