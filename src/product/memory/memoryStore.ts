@@ -94,8 +94,9 @@ export class MemoryStore {
   }
 
   /**
-   * Whether entries copied from `001_memory` are left (the top rowid, one row read): finding one by
-   * id scans. None ever comes back once they are gone (new entries live below `LEGACY_BASE`).
+   * Whether entries copied from `001_memory` are left (the top rowid: FTS5 reads it from the end),
+   * since finding one by id scans. None comes back once they are gone (new entries live below
+   * `LEGACY_BASE`), so a store asks until then.
    */
   private hasLegacy(): boolean {
     if (this.legacyGone) return false;
