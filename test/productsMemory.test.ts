@@ -88,10 +88,12 @@ describe("one row per entry", () => {
     const row = await runInDurableObject(productStub(p), (_i, state) => {
       new MemoryStore(state.storage).upsert(e, vector);
       return state.storage.sql
-        .exec("SELECT id, session_id, user_id, window_id, time, extractive, vector, typeof(window_id) AS window_type, typeof(vector) AS vector_type FROM memory_entries")
+        .exec(
+          "SELECT id, session_id, user_id, window_id, time, extractive, vector, typeof(window_id) AS window_type, typeof(time) AS time_type, typeof(extractive) AS extractive_type, typeof(vector) AS vector_type FROM memory_entries",
+        )
         .one();
     });
-    expect(row).toMatchObject({ id: e.id, session_id: e.session_id, user_id: null, window_id: 3, time: e.time, extractive: 1, window_type: "integer", vector_type: "blob" });
+    expect(row).toMatchObject({ id: e.id, session_id: e.session_id, user_id: null, window_id: 3, time: e.time, extractive: 1, window_type: "integer", time_type: "integer", extractive_type: "integer", vector_type: "blob" });
     expect(row.vector).toBeInstanceOf(ArrayBuffer);
     expect([...new Float32Array(row.vector as ArrayBuffer)]).toEqual([...vector]);
     const again = await runInDurableObject(productStub(p), (_i, state) => {
@@ -100,6 +102,12 @@ describe("one row per entry", () => {
     });
     expect(again.vectors.map((v) => [...v.vector])).toEqual([[...vector]]);
     expect(again.hits).toEqual([{ summary: e.text, session_id: e.session_id, user_id: null, window: 3, time: e.time, extractive: true, score: 1 }]);
+    // A change keeps the types too.
+    const changed = await runInDurableObject(productStub(p), (_i, state) => {
+      new MemoryStore(state.storage).upsert({ ...e, window: 4, extractive: false }, null);
+      return state.storage.sql.exec("SELECT typeof(window_id) AS w, typeof(time) AS t, typeof(extractive) AS x, typeof(vector) AS v FROM memory_entries").one();
+    });
+    expect(changed).toEqual({ w: "integer", t: "integer", x: "integer", v: "null" });
   });
 
   it("searches the summary only: a query naming a column or a session's id finds nothing by its metadata", async () => {

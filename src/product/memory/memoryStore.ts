@@ -9,7 +9,7 @@
  * on metadata scan the table (rows read are a thousandth of the price of rows written).
  */
 import { metered } from "../../meter";
-import { MEMORY_META, MEMORY_TABLE, type MemoryRow } from "../schema";
+import { MEMORY_ENTRY_COLUMNS, MEMORY_META, MEMORY_TABLE, type MemoryRow } from "../schema";
 import { entrySlots, LEGACY_BASE, MAX_PROBES } from "./entryRowids";
 import { MEMORY_LIMITS, type MemoryEntry, type MemoryHit } from "./types";
 
@@ -17,6 +17,13 @@ type Row = Record<string, SqlStorageValue>;
 
 const T = MEMORY_TABLE;
 const COLUMNS = `rowid, text, ${MEMORY_META.join(", ")}`;
+/**
+ * A value's placeholder: workerd binds every JS number as a REAL, and an UNINDEXED column has no
+ * affinity to make it an integer again, so the integer columns cast it.
+ */
+const bind = (c: keyof typeof MEMORY_ENTRY_COLUMNS) => (MEMORY_ENTRY_COLUMNS[c].startsWith("INTEGER") ? "CAST(? AS INTEGER)" : "?");
+const INSERT_SQL = `INSERT INTO ${T} (${COLUMNS}) VALUES (?, ?, ${MEMORY_META.map(bind).join(", ")})`;
+const UPDATE_SQL = `UPDATE ${T} SET text = ?, ${MEMORY_META.map((c) => `${c} = ${bind(c)}`).join(", ")} WHERE rowid = ?`;
 const SLOTS_SQL = `SELECT ${COLUMNS} FROM ${T} WHERE rowid IN (${Array.from({ length: MAX_PROBES }, () => "?").join(", ")})`;
 
 const hit = (r: MemoryRow, score: number): MemoryHit => ({
@@ -120,9 +127,9 @@ export class MemoryStore {
       const found = this.find([entry.id]).get(entry.id)!;
       if ("taken" in found) {
         const rowid = MemoryStore.freeSlot(entry.id, found.taken);
-        this.sql.exec(`INSERT INTO ${T} (${COLUMNS}) VALUES (${["?", "?", ...values.map(() => "?")].join(", ")})`, rowid, next.text, ...values);
+        this.sql.exec(INSERT_SQL, rowid, next.text, ...values);
       } else if (!sameRow(found, next)) {
-        this.sql.exec(`UPDATE ${T} SET text = ?, ${MEMORY_META.map((c) => `${c} = ?`).join(", ")} WHERE rowid = ?`, next.text, ...values, found.rowid);
+        this.sql.exec(UPDATE_SQL, next.text, ...values, found.rowid);
       }
     });
   }
