@@ -19,7 +19,7 @@ import { DEFAULT_AI_EMBED_MODEL, vectorizeIndex, workersAiEmbedder, type MemoryB
 import { log } from "./log";
 import { done, type Result } from "./result";
 import { ProductStore, type StoredKey } from "./product/productStore";
-import { PRODUCT_MIGRATIONS } from "./product/schema";
+import { PRODUCT_MIGRATIONS, PRODUCT_SQL } from "./product/schema";
 import type { ProductSet, Scope } from "./product/scopes";
 import type { IndexEntry, ListQuery } from "./product/sessionIndex";
 import { meter } from "./meter";
@@ -36,7 +36,7 @@ export class ProductActor extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    applyMigrations(ctx.storage, PRODUCT_MIGRATIONS);
+    applyMigrations(ctx.storage, PRODUCT_MIGRATIONS, PRODUCT_SQL);
     this.store = new ProductStore(ctx.storage);
     this.memory = new MemoryStore(ctx.storage);
   }

@@ -2,13 +2,15 @@
  * Memory without an embedder (full text, FTS5 in the product's SQLite): every summary of a
  * product's sessions indexed once by its own memory step, searchable in natural language (stemming,
  * stop words, no word required), by user, never across products; erased with its session; off
- * per product; read scope; the MCP tool `search_memory`.
+ * per product; read scope; the MCP tool `search_memory`; each entry's values kept with their types.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MemoryStore } from "../src/product/memory/memoryStore";
 import { auth, batch, getState, postActions, request, sessionPath, settle, sqlRows, uniqueSession } from "./helpers/api";
 import { entry, memoryRows, remember, search } from "./helpers/memory";
 import { callTool, mcpClient, textOf } from "./helpers/mcp";
-import { bearer, createKey, putSettings } from "./helpers/products";
+import { bearer, createKey, productStub, putSettings } from "./helpers/products";
 import { installWorld } from "./helpers/world";
 
 let installed: ReturnType<typeof installWorld>;
@@ -75,6 +77,49 @@ describe("natural-language search over FTS5", () => {
     await remember(p, e, e, { ...e, text: "Tried to export invoices, twice." });
     expect(await memoryRows(p)).toEqual({ ids: [e.id], fts: 1, vectors: 0 });
     expect(summaries((await search(p, { q: "invoices" })).body)).toEqual(["Tried to export invoices, twice."]);
+  });
+});
+
+describe("one row per entry", () => {
+  it("keeps each value's type through the UNINDEXED columns: integers, text, NULL and the vector's bytes", async () => {
+    const p = uniqueSession("types");
+    const e = entry("Exported invoices.", { user_id: null, window: 3, extractive: true });
+    const vector = Float32Array.from([0.25, -2, 1e-7]);
+    const row = await runInDurableObject(productStub(p), (_i, state) => {
+      new MemoryStore(state.storage).upsert(e, vector);
+      return state.storage.sql
+        .exec(
+          "SELECT id, session_id, user_id, window_id, time, extractive, vector, typeof(window_id) AS window_type, typeof(time) AS time_type, typeof(extractive) AS extractive_type, typeof(vector) AS vector_type FROM memory_entries",
+        )
+        .one();
+    });
+    expect(row).toMatchObject({ id: e.id, session_id: e.session_id, user_id: null, window_id: 3, time: e.time, extractive: 1, window_type: "integer", time_type: "integer", extractive_type: "integer", vector_type: "blob" });
+    expect(row.vector).toBeInstanceOf(ArrayBuffer);
+    expect([...new Float32Array(row.vector as ArrayBuffer)]).toEqual([...vector]);
+    const again = await runInDurableObject(productStub(p), (_i, state) => {
+      const store = new MemoryStore(state.storage);
+      return { vectors: store.vectors(undefined), hits: store.byIds([e.id], () => 1) };
+    });
+    expect(again.vectors.map((v) => [...v.vector])).toEqual([[...vector]]);
+    expect(again.hits).toEqual([{ summary: e.text, session_id: e.session_id, user_id: null, window: 3, time: e.time, extractive: true, score: 1 }]);
+    // A change keeps the types too.
+    const changed = await runInDurableObject(productStub(p), (_i, state) => {
+      new MemoryStore(state.storage).upsert({ ...e, window: 4, extractive: false }, null);
+      return state.storage.sql.exec("SELECT typeof(window_id) AS w, typeof(time) AS t, typeof(extractive) AS x, typeof(vector) AS v FROM memory_entries").one();
+    });
+    expect(changed).toEqual({ w: "integer", t: "integer", x: "integer", v: "null" });
+  });
+
+  it("searches the summary only: a query naming a column or a session's id finds nothing by its metadata", async () => {
+    const p = uniqueSession("columns");
+    const e = entry("Opened the billing page.", { session_id: "invoices-session", user_id: "invoices" });
+    await remember(p, e);
+    for (const q of ["invoices", "session_id:invoices", "id:invoices-session", "user_id : invoices", "e1"]) {
+      const { status, body } = await search(p, { q });
+      expect(status, q).toBe(200);
+      expect(summaries(body), q).toEqual([]);
+    }
+    expect(summaries((await search(p, { q: "session_id: billing" })).body)).toEqual(["Opened the billing page."]);
   });
 });
 

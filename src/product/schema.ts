@@ -6,6 +6,7 @@
  */
 import type { Migration } from "../storage/migrations";
 import { schemaSql, type Columns, type RowOf } from "../storage/tables";
+import { LEGACY_BASE } from "./memory/entryRowids";
 
 export const PRODUCT_TABLES_000 = {
   settings: {
@@ -74,13 +75,53 @@ export const PRODUCT_INDEXES_001 = [
   "CREATE VIRTUAL TABLE memory_fts USING fts5(text, tokenize = 'porter unicode61')",
 ] as const;
 
+/**
+ * `002_memory_one_table`: each memory entry is one row of one FTS5 table (`memory_entries`), its
+ * metadata in UNINDEXED columns, so writing an entry writes one row, not five (the row, its id
+ * index, two more indexes and the text index's row). Its rowid is hashed from its id
+ * (`memory/entryRowids.ts`); the entries of `001_memory` keep theirs at `LEGACY_BASE + seq`.
+ *
+ * The specs type the rows (`RowOf`); FTS5 keeps each value as given and checks none. `text` is the
+ * one indexed column (porter stemming, BM25).
+ */
+export const MEMORY_ENTRY_COLUMNS = {
+  text: "TEXT NOT NULL",
+  /** `${session_id}:${epoch}:${window}` (`memoryId`). */
+  id: "TEXT NOT NULL",
+  session_id: "TEXT NOT NULL",
+  epoch: "TEXT NOT NULL",
+  user_id: "TEXT",
+  window_id: "INTEGER NOT NULL",
+  time: "INTEGER NOT NULL",
+  extractive: "INTEGER NOT NULL",
+  /** Little-endian float32, when an embedder is set and no Vectorize index holds the vectors. */
+  vector: "BLOB",
+} as const satisfies Columns;
+
+export const MEMORY_TABLE = "memory_entries";
+
+/** Every column of `memory_entries` after `text` (the one FTS5 indexes). */
+export const MEMORY_META = Object.keys(MEMORY_ENTRY_COLUMNS).filter((c) => c !== "text") as readonly Exclude<keyof typeof MEMORY_ENTRY_COLUMNS, "text">[];
+
+const MEMORY_DDL = `CREATE VIRTUAL TABLE ${MEMORY_TABLE} USING fts5(text, ${MEMORY_META.map((c) => `${c} UNINDEXED`).join(", ")}, tokenize = 'porter unicode61')`;
+
+const MEMORY_002 = `${MEMORY_DDL};
+INSERT INTO ${MEMORY_TABLE} (rowid, text, ${MEMORY_META.join(", ")})
+  SELECT ${LEGACY_BASE} + m.seq, f.text, ${MEMORY_META.map((c) => `m.${c}`).join(", ")} FROM memory m JOIN memory_fts f ON f.rowid = m.seq;
+DROP TABLE memory_fts;
+DROP TABLE memory;`;
+
 export const PRODUCT_MIGRATIONS: readonly Migration[] = [
   { id: "000_init", sql: schemaSql(PRODUCT_TABLES_000, PRODUCT_INDEXES_000) },
   { id: "001_memory", sql: schemaSql(PRODUCT_TABLES_001, PRODUCT_INDEXES_001) },
+  { id: "002_memory_one_table", sql: MEMORY_002 },
 ];
+
+/** What a new product creates: the schema `PRODUCT_MIGRATIONS` add up to (the product migrations test checks they match). */
+export const PRODUCT_SQL = schemaSql(PRODUCT_TABLES_000, [...PRODUCT_INDEXES_000, MEMORY_DDL]);
 
 export type SettingsRow = RowOf<typeof PRODUCT_TABLES_000.settings>;
 export type ApiKeyRow = RowOf<typeof PRODUCT_TABLES_000.api_keys>;
 export type IndexRow = RowOf<typeof PRODUCT_TABLES_000.sessions>;
-/** `vector` is a BLOB, which `RowOf` does not type. */
-export type MemoryRow = Omit<RowOf<typeof PRODUCT_TABLES_001.memory>, "vector"> & { vector: ArrayBuffer | null };
+/** A row of `memory_entries` with its rowid; `vector` is a BLOB, which `RowOf` does not type. */
+export type MemoryRow = Omit<RowOf<typeof MEMORY_ENTRY_COLUMNS>, "vector"> & { rowid: number; vector: ArrayBuffer | null };

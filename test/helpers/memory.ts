@@ -36,12 +36,12 @@ export async function search(productId: string, query: Record<string, string>, h
   return { status: res.status, body: (await res.json()) as SearchBody };
 }
 
-/** Rows of the product's memory and of its text index (they must agree), and how many have a vector. */
+/** The ids of the product's memory entries, how many rows its text index has (one per entry), and how many have a vector. */
 export async function memoryRows(productId: string): Promise<{ ids: string[]; fts: number; vectors: number }> {
   return runInDurableObject(productStub(productId), (_i, state) => {
-    const ids = state.storage.sql.exec<{ id: string }>("SELECT id FROM memory ORDER BY id").toArray().map((r) => r.id);
-    const fts = state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM memory_fts").one().n;
-    const vectors = state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM memory WHERE vector IS NOT NULL").one().n;
+    const ids = state.storage.sql.exec<{ id: string }>("SELECT id FROM memory_entries ORDER BY id").toArray().map((r) => r.id);
+    const fts = state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM memory_entries").one().n;
+    const vectors = state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM memory_entries WHERE vector IS NOT NULL").one().n;
     return { ids, fts, vectors };
   });
 }

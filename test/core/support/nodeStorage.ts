@@ -2,7 +2,8 @@
 /**
  * A stand-in for SQLite-backed Durable Object storage on `node:sqlite`, enough for
  * SessionStore and migrations: `sql.exec` with cursors, `transactionSync` (rolls back on throw,
- * nests with savepoints) and `databaseSize`. Not identical to DO SQLite: the real checks run in workerd.
+ * nests with savepoints) and `databaseSize`; BLOBs bound and read as `ArrayBuffer`, as DO SQLite has them.
+ * Not identical to DO SQLite: the real checks run in workerd.
  */
 import { DatabaseSync } from "node:sqlite";
 
@@ -16,6 +17,9 @@ class Cursor<T> {
     return this.rows[0]!;
   }
 }
+
+const toNode = (v: unknown) => (v instanceof ArrayBuffer ? new Uint8Array(v) : v);
+const fromNode = (v: unknown) => (v instanceof Uint8Array ? v.slice().buffer : v);
 
 export function createNodeStorage(): DurableObjectStorage {
   const db = new DatabaseSync(":memory:");
@@ -34,8 +38,8 @@ export function createNodeStorage(): DurableObjectStorage {
         db.exec(query);
         return new Cursor<T>([]);
       }
-      const rows = prepare(query).all(...(bindings as never[])) as Record<string, unknown>[];
-      return new Cursor<T>(rows.map((r) => ({ ...r }) as T));
+      const rows = prepare(query).all(...(bindings.map(toNode) as never[])) as Record<string, unknown>[];
+      return new Cursor<T>(rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, fromNode(v)])) as T));
     },
     get databaseSize() {
       const pages = prepare("PRAGMA page_count").get() as { page_count: number };
