@@ -49,7 +49,7 @@ export function settle(deps: StepDeps, s: SessionRow, step: Pick<Step, "kind"> &
   if (result.kind === "done") {
     const committed = commit(deps, s.epoch, () => {
       outcome.onDone?.();
-      store.clearStep(key);
+      if (row) store.clearStep(key);
     });
     deps.log("step:done", { ...common, outcome: "done", ...(committed ? {} : { discarded: true }) });
     return;

@@ -41,7 +41,8 @@ function storing(deps: StepDeps, step: StepOf<"summarise">, span: Span, summary:
     key: step.key,
     result: done(),
     onDone: () => {
-      if (!store.isWaiting(span.first) || !store.isWaiting(span.last)) return;
+      // Summaries are made in window order, so the span's first still waiting means none of it has one.
+      if (!store.isWaiting(span.first)) return;
       // Stored is in the session's own copy (the context reads it); each lane posts it in turn.
       store.storeSummary(span, summary, origin, deps.now(), counters);
       store.prune(config.mode === "rolling");
@@ -51,7 +52,8 @@ function storing(deps: StepDeps, step: StepOf<"summarise">, span: Span, summary:
 
 export const summarise: StepFn<StepOf<"summarise">> = async (deps, _s, step) => {
   const { store, config, summariser, breaker } = deps;
-  if (!store.isWaiting(step.window)) return null;
+  const waiting = store.waitingWindows(step.window, MAX_WINDOWS_PER_CALL);
+  if (waiting[0]?.id !== step.window) return null;
   let ticket: Ticket = { probe: null };
   if (breaker) {
     const admitted = breaker.tryAcquire(deps.now());
@@ -62,7 +64,6 @@ export const summarise: StepFn<StepOf<"summarise">> = async (deps, _s, step) => 
   }
   const previousSummary = config.mode === "rolling" ? store.previousSummary(step.window) : null;
   const promptInput = { template: config.prompt, formatter: config.formatter, previousSummary, mode: config.mode, maxChars: config.maxPromptChars };
-  const waiting = store.waitingWindows(step.window, MAX_WINDOWS_PER_CALL);
   const covered = waiting.slice(0, windowsThatFit(waiting.map((w) => w.actions), promptInput));
   const span: Span = { first: step.window, last: covered.at(-1)?.id ?? step.window };
   const actions = covered.flatMap((w) => w.actions);
