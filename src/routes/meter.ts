@@ -29,6 +29,9 @@ const MeterSchema = z
       rows_read: z.number().int(),
       rows_written: z.number().int().openapi({ description: "SQL rows written plus one per setAlarm/deleteAlarm" }),
       alarm_writes: z.number().int(),
+      by_statement: z
+        .record(z.string(), z.object({ runs: z.number().int(), rows_read: z.number().int(), rows_written: z.number().int() }))
+        .openapi({ description: "SQL text (whitespace folded, first 120 characters) → its runs, rows read and rows written: where the rows go" }),
     }),
     destination_calls: z.object({
       total: z.number().int(),

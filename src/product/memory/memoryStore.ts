@@ -146,13 +146,24 @@ export class MemoryStore {
     return this.rows<{ id: string }>(`SELECT id FROM ${T} WHERE ${where}`, ...bindings).map((r) => r.id);
   }
 
+  /**
+   * Whether the index holds an expired session (its expiry index answers at once). Entries are found
+   * by session only by scanning the table (its metadata is not indexed), so the sweeps below, which
+   * run on every index write, scan only when there is something to remove.
+   */
+  private anyExpired(now: number): boolean {
+    return this.rows(`SELECT 1 FROM sessions WHERE expires_at <= ? LIMIT 1`, now).length > 0;
+  }
+
   /** The ids of the entries of sessions the index holds as expired. */
   expiredIds(now: number): string[] {
+    if (!this.anyExpired(now)) return [];
     return this.rows<{ id: string }>(`SELECT id FROM ${T} WHERE session_id IN (SELECT session_id FROM sessions WHERE expires_at <= ?)`, now).map((r) => r.id);
   }
 
   /** Removes the entries of sessions the index holds as expired (before the index forgets them). */
   removeExpired(now: number): void {
+    if (!this.anyExpired(now)) return;
     this.sql.exec(`DELETE FROM ${T} WHERE session_id IN (SELECT session_id FROM sessions WHERE expires_at <= ?)`, now);
   }
 
