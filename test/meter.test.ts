@@ -89,7 +89,7 @@ describe("GET /v1/meter", () => {
     // (its LLM call counted in it). Memory writes one row, the entry's in its FTS5 table (the product reads the entry's 32
     // slots by rowid and checks for entries left from 001); the session's record of it rides on its next write. The index
     // step's sweep of expired entries is one probe of the index's expiry order (nothing expired: no scan).
-    expect(delta(after.storage, second.storage)).toEqual({ sql_statements: 144, rows_read: 229, rows_written: 25, alarm_writes: 1 });
+    expect(delta(after.storage, second.storage)).toEqual({ sql_statements: 145, rows_read: 230, rows_written: 25, alarm_writes: 1 });
   });
 
   it("counts one read of a user's activity: the index, then each of the user's sessions", async () => {

@@ -14,5 +14,14 @@ export const memorise: StepFn<StepOf<"memory">> = async (deps, s, step) => {
   const w = deps.store.window(step.window);
   if (!w || w.summary === null) return null;
   const result = await deps.memory(memoryEntry(s, { ...w, summary: w.summary }));
-  return { key: step.key, result, onDone: () => deps.store.markMemorised(s.epoch, step.window) };
+  return {
+    key: step.key,
+    result,
+    onDone: () => {
+      deps.store.markMemorised(s.epoch, step.window);
+      // An older summary than the session's newest (sent again after an eviction lost the record of
+      // it) was kept for memory by the last pruning: it may go now.
+      if (step.window < (deps.store.session()?.covered_window ?? 0)) deps.store.prune(deps.config.mode === "rolling");
+    },
+  };
 };
