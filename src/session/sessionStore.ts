@@ -10,7 +10,7 @@ import { memoryFloor } from "./memorising";
 import { CURRENT_TABLES, TABLES_000, type BatchRow, type SessionRow, type StepRow, type WindowRow } from "./store/schema";
 import type { TimelineRows } from "./timeline";
 import { SeenKeyRows } from "./store/seenKeyRows";
-import type { Counter } from "./store/sessionRows";
+import { MEMORISED_AHEAD, type Counter } from "./store/sessionRows";
 import type { SummaryOrigin } from "../llm/types";
 import { WAITING, type PendingBatches } from "./store/windowRows";
 
@@ -50,9 +50,9 @@ export class SessionStore extends SeenKeyRows {
   planRows(rolling: boolean): PlanRows | null {
     const read = this.sessionWith<{ plan_next_to_summarise: number | null; plan_next_to_memorise: number | null; plan_steps: string }>(
       `, (SELECT MIN(window_id) FROM batches WHERE ${WAITING}) AS plan_next_to_summarise,
-         (SELECT MIN(id) FROM windows WHERE id > MAX(session.memorised_window, ?) AND summary IS NOT NULL) AS plan_next_to_memorise,
+         (SELECT MIN(id) FROM windows WHERE id > MAX(session.memorised_window, ${MEMORISED_AHEAD}) AND summary IS NOT NULL) AS plan_next_to_memorise,
          (SELECT json_group_array(json_object(${STEP_COLUMNS})) FROM (SELECT * FROM steps ORDER BY updated_at)) AS plan_steps`,
-      this.memorisedAhead(),
+      ...this.memorisedAhead(),
     );
     if (!read) return null;
     const { session, extra } = read;

@@ -21,6 +21,12 @@ export interface Uncounted {
 
 const NONE: Uncounted = { actions: 0, batches: 0, lastAt: null };
 
+/**
+ * The memory step's progress as a value over the session row (bound with `memorisedAhead()`): the
+ * window it reached in this incarnation, 0 for another's (an erased session's id started again).
+ */
+export const MEMORISED_AHEAD = "CASE WHEN session.epoch = ? THEN ? ELSE 0 END";
+
 export class SessionRows extends SqlStore {
   /**
    * Whether the open window may hold uncounted batches (null: unknown, ask storage). Only a
@@ -46,7 +52,7 @@ export class SessionRows extends SqlStore {
    * The session (as `session()`) and `columns` (`, (subquery) AS name …`, over `session`) in one
    * statement: the plan reads everything it needs this way.
    */
-  protected sessionWith<X extends Record<string, unknown>>(columns: string, ...bindings: unknown[]): { session: SessionRow; extra: X } | null {
+  protected sessionWith<X extends Record<string, unknown>>(columns: string, ...bindings: unknown[]): { session: SessionRow; extra: X; uncounted: Uncounted } | null {
     // One scan of the batches finds the open window's uncounted ones, unless there are known to be none.
     const uncounted =
       this.mayHaveUncounted === false
@@ -75,18 +81,13 @@ export class SessionRows extends SqlStore {
         memorised_window: ahead && ahead.epoch === s.epoch ? Math.max(s.memorised_window, ahead.window) : s.memorised_window,
       },
       extra: s,
+      uncounted: { actions: u_actions, batches: u_batches, lastAt: u_last_at },
     };
   }
 
   /** What the open window's merged batches add to the session's counters. */
   protected uncounted(): Uncounted {
-    if (this.mayHaveUncounted === false) return NONE;
-    const u = this.first<Uncounted>(
-      `SELECT COALESCE(SUM(uncounted_actions), 0) AS actions, COALESCE(SUM(uncounted_batches), 0) AS batches, MAX(last_at) AS lastAt
-       FROM batches WHERE uncounted_batches > 0 AND window_id = (SELECT open_window FROM session WHERE id = 1)`,
-    )!;
-    this.mayHaveUncounted = u.batches > 0;
-    return u;
+    return this.mayHaveUncounted === false ? NONE : (this.sessionWith("")?.uncounted ?? NONE);
   }
 
   /** A batch's counts now wait in its row (true), or the open window's were written to the session (false). */
@@ -98,9 +99,9 @@ export class SessionRows extends SqlStore {
     this.mayHaveUncounted = null;
   }
 
-  /** The memory step's progress not yet written (0: none), for the next session write to carry. */
-  protected memorisedAhead(): number {
-    return this.memorised?.window ?? 0;
+  /** The bindings of `MEMORISED_AHEAD`: the memory step's progress not yet written, for the next session write to carry. */
+  protected memorisedAhead(): [string | null, number] {
+    return [this.memorised?.epoch ?? null, this.memorised?.window ?? 0];
   }
 
   createSession(productId: string, sessionId: string, epoch: string, now: number): void {

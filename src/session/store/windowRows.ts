@@ -7,7 +7,7 @@ import type { SummaryOrigin } from "../../llm/types";
 import type { Footprint } from "../backlog";
 import type { SlimAction } from "../model";
 import type { SessionRow, WindowRow } from "./schema";
-import type { Counter } from "./sessionRows";
+import { MEMORISED_AHEAD, type Counter } from "./sessionRows";
 import { StepRows } from "./stepRows";
 
 /** A lane's undelivered batches: first and last arrival, action count, oldest window. */
@@ -111,7 +111,7 @@ export class WindowRows extends StepRows {
          actions_accepted = actions_accepted + ?, batches_accepted = batches_accepted + ?,
          user_id = COALESCE(?, user_id), email = COALESCE(?, email),
          link = COALESCE(link, ?), linked_at = CASE WHEN link IS NULL AND ? IS NOT NULL THEN ? ELSE linked_at END,
-         memorised_window = MAX(memorised_window, ?)
+         memorised_window = MAX(memorised_window, ${MEMORISED_AHEAD})
        WHERE id = 1`,
       closes ? 1 : 0,
       closes ? 1 : 0,
@@ -125,7 +125,7 @@ export class WindowRows extends StepRows {
       identity.link,
       identity.link,
       now,
-      this.memorisedAhead(),
+      ...this.memorisedAhead(),
     );
     if (closes) this.setUncounted(false);
     return { closedWindow: closes };
@@ -133,17 +133,17 @@ export class WindowRows extends StepRows {
 
   /** Closes the open window now (flush, idle) if it holds any action, folding its merged batches into the session's counters. */
   closeOpenWindow(): boolean {
-    const s = this.session();
-    if (!s || s.open_count === 0) return false;
-    const u = this.uncounted();
+    const read = this.sessionWith("");
+    if (!read || read.session.open_count === 0) return false;
+    const u = read.uncounted;
     this.sql.exec(
       `UPDATE session SET open_window = open_window + 1, open_count = 0, actions_accepted = actions_accepted + ?,
-         batches_accepted = batches_accepted + ?, last_action_at = MAX(last_action_at, ?), memorised_window = MAX(memorised_window, ?)
+         batches_accepted = batches_accepted + ?, last_action_at = MAX(last_action_at, ?), memorised_window = MAX(memorised_window, ${MEMORISED_AHEAD})
        WHERE id = 1`,
       u.actions,
       u.batches,
       u.lastAt ?? 0,
-      this.memorisedAhead(),
+      ...this.memorisedAhead(),
     );
     this.setUncounted(false);
     return true;
@@ -243,9 +243,9 @@ export class WindowRows extends StepRows {
     this.sql.exec("UPDATE windows SET posted_at = ? WHERE id < ? AND posted_at IS NULL", now, span.last);
     this.sql.exec(
       `UPDATE session SET summaries = summaries + 1, covered_window = MAX(covered_window, ?)${counters.map((c) => `, ${c} = ${c} + 1`).join("")},
-         memorised_window = MAX(memorised_window, ?) WHERE id = 1`,
+         memorised_window = MAX(memorised_window, ${MEMORISED_AHEAD}) WHERE id = 1`,
       span.last,
-      this.memorisedAhead(),
+      ...this.memorisedAhead(),
     );
   }
 
