@@ -195,6 +195,7 @@ export class SessionActor extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm();
     meter.alarmWrite();
     this.schema.forget();
+    this.store.forget();
     this.alarmAt = null;
     return existed;
   }

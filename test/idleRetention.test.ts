@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ageLastAction, batch, getState, postActions, settle, sqlRows, stubFor, uniqueSession } from "./helpers/api";
+import { ageLastAction, batch, behindActor, getState, postActions, settle, sqlRows, stubFor, uniqueSession } from "./helpers/api";
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -11,9 +11,7 @@ const DAY_MS = 24 * 60 * MINUTE_MS;
  * index write that activity had due then (at most a minute later) is in the past too.
  */
 async function age(productId: string, sessionId: string, ms: number): Promise<void> {
-  await runInDurableObject(stubFor(productId, sessionId), (_i, state) => {
-    ageLastAction(state.storage.sql, ms, ["indexed_activity_at", "indexed_at"]);
-  });
+  await behindActor(productId, sessionId, (sql) => ageLastAction(sql, ms, ["indexed_activity_at", "indexed_at"]));
 }
 
 async function epochOf(productId: string, sessionId: string): Promise<string> {

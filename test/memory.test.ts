@@ -6,9 +6,9 @@
  * memory step alone (notes delivered, summarised and redacted meanwhile) and it recovers; erasing
  * a session removes its vectors with its text.
  */
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { action, ageLastAction, auth, getState, makeStepsDue, postActions, request, sessionPath, settle, sqlRows, stubFor, uniqueSession } from "./helpers/api";
+import { action, ageLastAction, auth, behindActor, getState, makeStepsDue, postActions, request, sessionPath, settle, sqlRows, stubFor, uniqueSession } from "./helpers/api";
 import { laneProblems, webhookLog } from "./helpers/laneLog";
 import { entry, memoryRows, remember, search } from "./helpers/memory";
 import { crash, retryAlarm } from "./helpers/platform";
@@ -161,7 +161,7 @@ describe("the memory step, with an embedder", () => {
     const sent = embedder.requests.length;
 
     // The answer was lost (evicted after the product wrote, before the session recorded it): it is sent again, under the same id.
-    await runInDurableObject(stubFor(x.p, x.s), (_i, state) => void state.storage.sql.exec("UPDATE session SET memorised_window = 0"));
+    await behindActor(x.p, x.s, (sql) => void sql.exec("UPDATE session SET memorised_window = 0"));
     await crash(x.p, x.s);
     await retryAlarm(x.p, x.s);
     // Duplicate alarms: two runs at once, then another.
@@ -192,9 +192,7 @@ describe("the memory step, with an embedder", () => {
     await settle(x.p, x.s);
     expect((await memoryRows(x.p)).fts).toBe(1);
     const DAY_MS = 24 * 60 * 60_000;
-    await runInDurableObject(stubFor(x.p, x.s), (_i, state) => {
-      ageLastAction(state.storage.sql, 8 * DAY_MS);
-    });
+    await behindActor(x.p, x.s, (sql) => ageLastAction(sql, 8 * DAY_MS));
     await makeStepsDue(x.p, x.s);
     await runDurableObjectAlarm(stubFor(x.p, x.s));
     expect(await stubFor(x.p, x.s).state()).toBeNull();

@@ -4,10 +4,10 @@
  * (an expired entry goes even if the session never said so); newest activity first, filtered by
  * status and user, in pages with an opaque cursor.
  */
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { IndexEntry } from "../src/product/sessionIndex";
-import { ageLastAction, auth, batch, makeStepsDue, postActions, request, sessionPath, settle, stubFor, uniqueSession } from "./helpers/api";
+import { ageLastAction, auth, batch, behindActor, makeStepsDue, postActions, request, sessionPath, settle, stubFor, uniqueSession } from "./helpers/api";
 import { listSessions, productStub, putSettings, type Json } from "./helpers/products";
 import { installWorld } from "./helpers/world";
 
@@ -71,9 +71,7 @@ describe("the index follows a session's life", () => {
     await postActions(batch(p, s, 0, 1));
     await settle(p, s);
     expect(await entryOf(p, s)).toBeDefined();
-    await runInDurableObject(stubFor(p, s), (_i, state) => {
-      ageLastAction(state.storage.sql, 8 * DAY_MS, ["indexed_activity_at"]);
-    });
+    await behindActor(p, s, (sql) => ageLastAction(sql, 8 * DAY_MS, ["indexed_activity_at"]));
     await makeStepsDue(p, s);
     await runDurableObjectAlarm(stubFor(p, s));
     expect(await stubFor(p, s).state()).toBeNull();

@@ -73,7 +73,12 @@ export class ProductStore {
   }
 
   transactionSync<T>(fn: () => T): T {
-    return this.storage.transactionSync(fn);
+    try {
+      return this.storage.transactionSync(fn);
+    } catch (err) {
+      this.storedSettings = undefined;
+      throw err;
+    }
   }
 
   private all<T>(query: string, ...bindings: unknown[]): T[] {
@@ -82,9 +87,19 @@ export class ProductStore {
 
   // ---- settings ----------------------------------------------------------------------------
 
+  /**
+   * The settings as last read or written (undefined: ask storage). The actor is their only writer,
+   * and every memory write and index read consults them: one read per actor start, not per call.
+   */
+  private storedSettings: { settings: ProductSettings; updatedAt: number } | null | undefined = undefined;
+
+  /** The product's settings (a fresh copy: callers may change it). */
   settings(): { settings: ProductSettings; updatedAt: number } | null {
-    const row = this.all<SettingsRow>("SELECT * FROM settings WHERE id = 1")[0];
-    return row ? { settings: JSON.parse(row.json) as ProductSettings, updatedAt: row.updated_at } : null;
+    if (this.storedSettings === undefined) {
+      const row = this.all<SettingsRow>("SELECT * FROM settings WHERE id = 1")[0];
+      this.storedSettings = row ? { settings: JSON.parse(row.json) as ProductSettings, updatedAt: row.updated_at } : null;
+    }
+    return this.storedSettings && structuredClone(this.storedSettings);
   }
 
   putSettings(settings: ProductSettings, now: number): void {
@@ -93,6 +108,7 @@ export class ProductStore {
       JSON.stringify(settings),
       now,
     );
+    this.storedSettings = { settings: structuredClone(settings), updatedAt: now };
   }
 
   // ---- keys (the registry) -----------------------------------------------------------------

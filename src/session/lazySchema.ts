@@ -3,8 +3,8 @@
  * The session's tables, created on its first write: a read of an unknown session (a probe, a
  * mistyped id) stores nothing. A session whose tables exist is migrated on first touch.
  */
-import { metered } from "../meter";
-import { migrate } from "./migrations";
+import { recordedMigrations } from "../storage/migrations";
+import { migrate, MIGRATIONS } from "./migrations";
 
 export class LazySchema {
   private ready = false;
@@ -14,12 +14,12 @@ export class LazySchema {
   /** True when the tables exist (migrated to the current version on the first true). */
   exists(): boolean {
     if (this.ready) return true;
-    const found = metered(this.storage.sql)
-      .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_migrations'")
-      .toArray().length;
-    this.ready = found > 0;
-    if (this.ready) migrate(this.storage);
-    return this.ready;
+    // One read at an actor's start tells both whether the tables exist and whether they are current.
+    const recorded = recordedMigrations(this.storage, MIGRATIONS);
+    if (recorded === null) return false;
+    if (recorded.length < MIGRATIONS.length) migrate(this.storage);
+    this.ready = true;
+    return true;
   }
 
   /** Before a write: creates (or migrates) the tables. */

@@ -122,7 +122,8 @@ export class SessionCore {
       this.syncLanes(s, now);
       const since = now - this.deps.config.idempotencyTtlMs;
       if (now - this.seenForgottenAt >= FORGET_SEEN_EVERY_MS) {
-        this.store.forgetSeenBefore(since);
+        // A session younger than the TTL has no key old enough to forget: most actors' starts skip the scan.
+        if (s.created_at < since) this.store.forgetSeenBefore(since);
         this.seenForgottenAt = now;
       }
       const admitted = this.store.admission(dedupe, payload.actions, since);

@@ -46,8 +46,17 @@ export class SessionStore extends SeenKeyRows {
     this.holdsForMemory = on;
   }
 
-  /** Everything the plan needs, or null when there is no session: one statement, and the lanes' when it has any. */
+  /**
+   * Everything the plan needs, or null when there is no session: one statement, and the lanes' when
+   * it has any; none when nothing was written since the last plan (it depends on the memory step's
+   * progress too, which changes without a write).
+   */
   planRows(rolling: boolean): PlanRows | null {
+    const [epoch, window] = this.memorisedAhead();
+    return this.memo(`plan:${rolling}:${epoch}:${window}`, () => this.readPlanRows(rolling));
+  }
+
+  private readPlanRows(rolling: boolean): PlanRows | null {
     const read = this.sessionWith<{ plan_next_to_summarise: number | null; plan_next_to_memorise: number | null; plan_steps: string }>(
       `, (SELECT MIN(window_id) FROM batches WHERE ${WAITING}) AS plan_next_to_summarise,
          (SELECT MIN(id) FROM windows WHERE id > MAX(session.memorised_window, ${MEMORISED_AHEAD}) AND summary IS NOT NULL) AS plan_next_to_memorise,
@@ -58,6 +67,8 @@ export class SessionStore extends SeenKeyRows {
     const { session, extra } = read;
     const lanes = this.lanes();
     const summarised = lanes.length > 0 ? this.summarisedWindows() : [];
+    const steps = JSON.parse(extra.plan_steps) as StepRow[];
+    this.remember("steps", steps);
     return {
       session,
       lanes: lanes.map((lane) => ({
@@ -70,7 +81,7 @@ export class SessionStore extends SeenKeyRows {
       })),
       nextToSummarise: extra.plan_next_to_summarise,
       nextToMemorise: extra.plan_next_to_memorise,
-      steps: JSON.parse(extra.plan_steps) as StepRow[],
+      steps,
     };
   }
 

@@ -22,6 +22,8 @@ const ID_PATTERN = /^\d{3}_[a-z0-9_]+$/;
  */
 export function applyMigrations(storage: DurableObjectStorage, migrations: readonly Migration[], fresh?: string): void {
   for (const m of migrations) if (!ID_PATTERN.test(m.id)) throw new Error(`bad migration id ${m.id}`);
+  // The common case, every object's start: up to date, known from one read and no transaction.
+  if (recordedMigrations(storage, migrations)?.length === migrations.length) return;
   storage.transactionSync(() => {
     const sql = metered(storage.sql);
     // WITHOUT ROWID: one row written per migration recorded, not two (objects made before keep theirs).
@@ -43,7 +45,21 @@ export function applyMigrations(storage: DurableObjectStorage, migrations: reado
   });
 }
 
-/** Whether this storage has been migrated at all (a probe that creates nothing). */
-export function isMigrated(storage: DurableObjectStorage): boolean {
-  return storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_migrations'").toArray().length > 0;
+/**
+ * The migrations this storage has recorded, in order, or null when it has never been migrated (a
+ * probe that creates nothing: one statement). Throws if the history diverges from `migrations`.
+ */
+export function recordedMigrations(storage: DurableObjectStorage, migrations: readonly Migration[]): string[] | null {
+  let applied: string[];
+  try {
+    applied = metered(storage.sql).exec<{ id: string }>("SELECT id FROM _migrations ORDER BY id").toArray().map((r) => r.id);
+  } catch (err) {
+    if (/no such table/i.test(String(err))) return null;
+    throw err;
+  }
+  applied.forEach((id, i) => {
+    if (migrations[i]?.id !== id) throw new Error(`migration history diverges at ${id}`);
+  });
+  return applied;
 }
+

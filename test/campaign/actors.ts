@@ -6,7 +6,7 @@
  * crash lands exactly at that await.
  */
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { stubFor } from "../helpers/api";
+import { forgetReads, stubFor } from "../helpers/api";
 import { crash, retryAlarm } from "../helpers/platform";
 import type { World } from "../world";
 import { snapshot, type ActorSnapshot } from "./snapshot";
@@ -122,9 +122,10 @@ export class Actors {
   async makeDue(h: SessionHandle): Promise<void> {
     this.touch(h);
     await this.settle(
-      runInDurableObject(h.stub, (_instance, state) => {
+      runInDurableObject(h.stub, (instance, state) => {
         const sql = state.storage.sql;
         if (sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'steps'").toArray().length) sql.exec("UPDATE steps SET next_attempt_at = 0");
+        forgetReads(instance);
       }),
     );
   }

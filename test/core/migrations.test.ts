@@ -82,7 +82,7 @@ describe("migrations", () => {
     // Window 1's raw note (batches 1-2) awaits redaction, window 2's raw note (3) is posted, batch 4 is pending.
     sql.exec("INSERT INTO batches (seq, window_id, received_at, action_count, actions, note_id) VALUES (1, 1, 5, 1, '[]', 1), (2, 1, 5, 1, '[]', 1), (3, 2, 7, 2, '[]', 2), (4, 3, 9, 1, '[]', NULL)");
     sql.exec("INSERT INTO notes (id, kind, window_id, body, created_at, part_id, posted_at, destination) VALUES (1, 'raw', 1, 'r1', 5, 'm1', 5, '{\"type\":\"webhook\"}'), (2, 'raw', 2, 'r2', 7, 'm2', 7, '{\"type\":\"webhook\"}'), (3, 'summary', 1, 'one', 7, 'm3', 7, '{\"type\":\"webhook\"}')");
-    migrate(storage);
+    migrate(storage, MIGRATIONS.slice(0, 6));
     expect(sql.exec("SELECT id, destination, delivered_seq, covered_window, raw_notes_posted FROM lanes").toArray()).toEqual([
       { id: 1, destination: '{"type":"webhook"}', delivered_seq: 3, covered_window: 1, raw_notes_posted: 2 },
     ]);
@@ -115,6 +115,19 @@ describe("migrations", () => {
     migrate(after, MIGRATIONS.slice(0, 7));
     const changed = schemaOf(after).filter((sql) => !schemaOf(before).includes(sql));
     expect(changed).toEqual([expect.stringMatching(/^CREATE TABLE lanes \(.*, summaries_skipped INTEGER NOT NULL DEFAULT 0 ?, thread_of TEXT, thread TEXT, context_of TEXT, context_part TEXT\)$/)]);
+  });
+
+  it("009_no_closed_window_rows drops the rows earlier releases wrote at a window's close, keeping summaries (posted) and the batches that say a window waits", () => {
+    const storage = createNodeStorage();
+    migrate(storage, MIGRATIONS.slice(0, 9));
+    storage.sql.exec("INSERT INTO session (id, product_id, session_id, epoch, created_at, last_action_at, open_window, covered_window) VALUES (1, 'p', 's', 'e', 5, 9, 4, 1)");
+    storage.sql.exec(
+      "INSERT INTO windows (id, action_count, closed_at, summary, summarised_at, posted_at) VALUES (1, 3, 6, 'one', 7, NULL), (2, 3, 8, NULL, NULL, NULL), (3, 3, 9, NULL, NULL, NULL)",
+    );
+    storage.sql.exec("INSERT INTO batches (seq, window_id, received_at, action_count, actions) VALUES (1, 2, 8, 3, '[]'), (2, 3, 9, 3, '[]')");
+    migrate(storage);
+    expect(storage.sql.exec("SELECT id, summary, posted_at FROM windows").toArray()).toEqual([{ id: 1, summary: "one", posted_at: 7 }]);
+    expect(storage.sql.exec("SELECT COUNT(*) AS n FROM batches").one()).toEqual({ n: 2 });
   });
 
   it("a new session gets in one step exactly the schema the migrations add up to, every migration recorded", () => {

@@ -64,11 +64,26 @@ export function stubFor(productId: string, sessionId: string) {
   return env.SESSION.getByName(`${productId}:${sessionId}`);
 }
 
+/**
+ * Writes the session's storage behind its actor (a test's stand-in for time passing or a lost
+ * write), then tells the actor that what it read before no longer holds: in production the actor
+ * is its storage's only writer, so it keeps what it read until it writes.
+ */
+export async function behindActor(productId: string, sessionId: string, write: (sql: SqlStorage) => void): Promise<void> {
+  await runInDurableObject(stubFor(productId, sessionId), (instance, state) => {
+    write(state.storage.sql);
+    forgetReads(instance);
+  });
+}
+
+/** Tells a session's actor (from `runInDurableObject`) that its storage changed behind it. */
+export function forgetReads(instance: unknown): void {
+  (instance as { store: { forget(): void } }).store.forget();
+}
+
 /** Makes every waiting step due now, as if its backoff had elapsed. */
 export async function makeStepsDue(productId: string, sessionId: string): Promise<void> {
-  await runInDurableObject(stubFor(productId, sessionId), (_instance, state) => {
-    state.storage.sql.exec("UPDATE steps SET next_attempt_at = 0");
-  });
+  await behindActor(productId, sessionId, (sql) => void sql.exec("UPDATE steps SET next_attempt_at = 0"));
 }
 
 /**
@@ -113,5 +128,10 @@ export async function settle(productId: string, sessionId: string, maxRuns = 100
 }
 
 export async function sqlRows<T = Record<string, unknown>>(productId: string, sessionId: string, query: string): Promise<T[]> {
-  return runInDurableObject(stubFor(productId, sessionId), (_i, state) => state.storage.sql.exec(query).toArray() as T[]);
+  // A query may write (a test's stand-in for time passing): the actor reads storage afresh after it.
+  return runInDurableObject(stubFor(productId, sessionId), (instance, state) => {
+    const rows = state.storage.sql.exec(query).toArray() as T[];
+    forgetReads(instance);
+    return rows;
+  });
 }

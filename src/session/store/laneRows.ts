@@ -20,7 +20,7 @@ export class LaneRows extends NoteRows {
 
   lanes(): LaneRow[] {
     if (this.noLanes) return [];
-    const lanes = this.all<LaneRow>("SELECT * FROM lanes ORDER BY id");
+    const lanes = this.memo("lanes", () => this.all<LaneRow>("SELECT * FROM lanes ORDER BY id"));
     this.noLanes = lanes.length === 0;
     return lanes;
   }

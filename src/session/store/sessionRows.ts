@@ -21,6 +21,13 @@ export interface Uncounted {
 
 const NONE: Uncounted = { actions: 0, batches: 0, lastAt: null };
 
+/** The session row as stored, with what its open window's merged batches add and the extra columns read with it. */
+interface StoredSession {
+  row: SessionRow;
+  extra: Record<string, unknown>;
+  uncounted: Uncounted;
+}
+
 /**
  * The memory step's progress as a value over the session row (bound with `memorisedAhead()`): the
  * window it reached in this incarnation, 0 for another's (an erased session's id started again).
@@ -53,6 +60,33 @@ export class SessionRows extends SqlStore {
    * statement: the plan reads everything it needs this way.
    */
   protected sessionWith<X extends Record<string, unknown>>(columns: string, ...bindings: unknown[]): { session: SessionRow; extra: X; uncounted: Uncounted } | null {
+    // The row is read again only after a write (`memo`); the memory step's progress, which changes
+    // without one, is applied on top at each read.
+    let read: StoredSession | null;
+    if (columns === "") {
+      read = this.memo("session", () => this.readSession("", []));
+    } else {
+      read = this.readSession(columns, bindings);
+      this.remember("session", read);
+    }
+    if (!read) return null;
+    const { row: s, uncounted: u } = read;
+    const ahead = this.memorised;
+    return {
+      session: {
+        ...s,
+        open_count: s.open_count + u.actions,
+        actions_accepted: s.actions_accepted + u.actions,
+        batches_accepted: s.batches_accepted + u.batches,
+        last_action_at: Math.max(s.last_action_at, u.lastAt ?? s.last_action_at),
+        memorised_window: ahead && ahead.epoch === s.epoch ? Math.max(s.memorised_window, ahead.window) : s.memorised_window,
+      },
+      extra: read.extra as X,
+      uncounted: u,
+    };
+  }
+
+  private readSession(columns: string, bindings: readonly unknown[]): StoredSession | null {
     // One scan of the batches finds the open window's uncounted ones, unless there are known to be none.
     const uncounted =
       this.mayHaveUncounted === false
@@ -62,27 +96,14 @@ export class SessionRows extends SqlStore {
             from: `LEFT JOIN (SELECT window_id, SUM(uncounted_actions) AS actions, SUM(uncounted_batches) AS batches, MAX(last_at) AS last_at
                      FROM batches WHERE uncounted_batches > 0 GROUP BY window_id) u ON u.window_id = session.open_window`,
           };
-    const row = this.first<SessionRow & { u_actions: number; u_batches: number; u_last_at: number | null } & X>(
+    const row = this.first<SessionRow & { u_actions: number; u_batches: number; u_last_at: number | null }>(
       `SELECT session.*, ${uncounted.select}${columns} FROM session ${uncounted.from} WHERE session.id = 1`,
       ...bindings,
     );
     if (!row) return null;
     const { u_actions, u_batches, u_last_at, ...rest } = row;
     if (uncounted.from !== "") this.mayHaveUncounted = u_batches > 0;
-    const ahead = this.memorised;
-    const s = rest as unknown as SessionRow & X;
-    return {
-      session: {
-        ...s,
-        open_count: s.open_count + u_actions,
-        actions_accepted: s.actions_accepted + u_actions,
-        batches_accepted: s.batches_accepted + u_batches,
-        last_action_at: Math.max(s.last_action_at, u_last_at ?? s.last_action_at),
-        memorised_window: ahead && ahead.epoch === s.epoch ? Math.max(s.memorised_window, ahead.window) : s.memorised_window,
-      },
-      extra: s,
-      uncounted: { actions: u_actions, batches: u_batches, lastAt: u_last_at },
-    };
+    return { row: rest as SessionRow, extra: rest, uncounted: { actions: u_actions, batches: u_batches, lastAt: u_last_at } };
   }
 
   /** What the open window's merged batches add to the session's counters. */
@@ -96,6 +117,7 @@ export class SessionRows extends SqlStore {
   }
 
   protected override forgetCaches(): void {
+    super.forgetCaches();
     this.mayHaveUncounted = null;
   }
 

@@ -9,12 +9,57 @@ import type { SlimAction } from "../model";
 
 type Row = Record<string, SqlStorageValue>;
 
+/** A statement that only reads: it leaves every cached read valid. */
+const READ_ONLY = /^\s*SELECT\b/i;
+
 export abstract class SqlStore {
-  constructor(private readonly storage: DurableObjectStorage) {}
+  /**
+   * Counts the writes (and rollbacks, and erasures) this store has seen: a read cached at one
+   * generation is what storage still holds while the generation stands. The actor is the only
+   * writer of its storage, and every write goes through `sql`.
+   */
+  private generation = 0;
+  /** Reads made at `memoGeneration`, by key (see `memo`). */
+  private readonly memos = new Map<string, unknown>();
+  private memoGeneration = 0;
+  private readonly counted: SqlStorage;
+
+  constructor(private readonly storage: DurableObjectStorage) {
+    const exec = (query: string, ...bindings: unknown[]) => {
+      if (!READ_ONLY.test(query)) this.generation++;
+      return metered(storage.sql).exec<Row>(query, ...bindings);
+    };
+    this.counted = { exec, get databaseSize() { return storage.sql.databaseSize; } } as unknown as SqlStorage;
+  }
 
   /** The one way to the session's SQL (metered when `METER=on`). */
   protected get sql(): SqlStorage {
-    return metered(this.storage.sql);
+    return this.counted;
+  }
+
+  /**
+   * `read()`'s result while no write has followed it: a run of steps plans before each step, and
+   * many of those plans follow no write. The result is shared: callers must not change it.
+   */
+  protected memo<T>(key: string, read: () => T): T {
+    if (this.memoGeneration === this.generation && this.memos.has(key)) return this.memos.get(key) as T;
+    const value = read();
+    this.remember(key, value);
+    return value;
+  }
+
+  /** What `memo(key, …)` would answer without reading, if it holds. */
+  protected recall<T>(key: string): T | undefined {
+    return this.memoGeneration === this.generation ? (this.memos.get(key) as T | undefined) : undefined;
+  }
+
+  /** Records a read made now under `key` (a wider read that answers a narrower one too). */
+  protected remember(key: string, value: unknown): void {
+    if (this.memoGeneration !== this.generation) {
+      this.memos.clear();
+      this.memoGeneration = this.generation;
+    }
+    this.memos.set(key, value);
   }
 
   protected all<T>(query: string, ...bindings: unknown[]): T[] {
@@ -40,6 +85,13 @@ export abstract class SqlStore {
     }
   }
 
-  /** Drops state cached from storage (see SessionRows, WindowRows). */
-  protected forgetCaches(): void {}
+  /** After the storage was erased or replaced behind this store: nothing read before holds. */
+  forget(): void {
+    this.forgetCaches();
+  }
+
+  /** Drops state cached from storage (see SessionRows, WindowRows, LaneRows). */
+  protected forgetCaches(): void {
+    this.generation++;
+  }
 }

@@ -22,11 +22,14 @@ export interface StepWait {
 }
 
 export class StepRows extends SessionRows {
+  /** Every step row, oldest change first (the plan's read answers it until the next write). */
   steps(): StepRow[] {
-    return this.all<StepRow>("SELECT * FROM steps ORDER BY updated_at");
+    return this.memo("steps", () => this.all<StepRow>("SELECT * FROM steps ORDER BY updated_at"));
   }
 
   step(key: string): StepRow | null {
+    const known = this.recall<StepRow[]>("steps");
+    if (known) return known.find((r) => r.key === key) ?? null;
     return this.first<StepRow>("SELECT * FROM steps WHERE key = ?", key);
   }
 

@@ -67,8 +67,10 @@ export class WindowRows extends StepRows {
       const json = JSON.stringify(actions);
       const [uActions, uBatches] = deferred ? [n, 1] : [0, 0];
       // Two JSON arrays of objects joined: `[a]` + `[b]` is `[a,b]`, one byte shorter than both.
+      // A window with no action yet has no row to extend.
       const merged =
         merge &&
+        s.open_count > 0 &&
         this.all(
           `UPDATE batches SET actions = substr(actions, 1, length(actions) - 1) || ',' || substr(?, 2), action_count = action_count + ?,
              uncounted_actions = uncounted_actions + ?, uncounted_batches = uncounted_batches + ?, last_at = ?
@@ -223,8 +225,6 @@ export class WindowRows extends StepRows {
     counters: readonly Counter[],
     reuse: number | null,
   ): void {
-    // Rows an earlier release wrote at each close: the summary's window and those it absorbs.
-    this.sql.exec("DELETE FROM windows WHERE id >= ? AND id <= ? AND summary IS NULL", span.first, span.last);
     const values = [`(SELECT COALESCE(SUM(action_count), 0) FROM batches WHERE window_id BETWEEN ? AND ?)`, span.first, span.last, now, summary, now, origin, now] as const;
     if (reuse === null) {
       this.sql.exec(
@@ -240,7 +240,6 @@ export class WindowRows extends StepRows {
         reuse,
       );
     }
-    this.sql.exec("UPDATE windows SET posted_at = ? WHERE id < ? AND posted_at IS NULL", now, span.last);
     this.sql.exec(
       `UPDATE session SET summaries = summaries + 1, covered_window = MAX(covered_window, ?)${counters.map((c) => `, ${c} = ${c} + 1`).join("")},
          memorised_window = MAX(memorised_window, ${MEMORISED_AHEAD}) WHERE id = 1`,
@@ -251,7 +250,7 @@ export class WindowRows extends StepRows {
 
   /** The stored summaries' windows, ascending. */
   summarisedWindows(): number[] {
-    return this.all<{ id: number }>("SELECT id FROM windows WHERE summary IS NOT NULL ORDER BY id").map((r) => r.id);
+    return this.memo("summarised", () => this.all<{ id: number }>("SELECT id FROM windows WHERE summary IS NOT NULL ORDER BY id").map((r) => r.id));
   }
 
   /** Every summary still stored (posted or not), oldest first. */
