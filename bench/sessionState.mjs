@@ -20,6 +20,8 @@ export function isIdle(state) {
   if (state.windows && typeof state.windows === "object" && "unsummarised" in state.windows) known.push(Number(state.windows.unsummarised) === 0);
   if (state.windows && typeof state.windows === "object" && "unposted" in state.windows) known.push(Number(state.windows.unposted) === 0);
   if ("step" in state) known.push(state.step === null || state.step === undefined);
+  // A raw note its lane's posted summaries cover is still to be redacted: the lane is not done.
+  if (Array.isArray(state.lanes)) known.push(state.lanes.every((l) => !(l.notes ?? []).some((n) => n.kind === "raw" && n.posted_at && n.window <= l.covered_through)));
   if (known.length === 0) return null;
   return known.every(Boolean);
 }

@@ -6,7 +6,8 @@
  * concurrently, so a slow call in one never delays another):
  * - one destination lane per outbound destination (deliver → post summary → redact), strictly
  *   ordered: while its first due step waits out a backoff, its later steps wait too, so notes reach
- *   that destination in arrival order and summaries in window order;
+ *   that destination in arrival order and summaries in window order (redactions go ahead of new
+ *   deliveries only once `REDACT_AHEAD_AT` wait, so a steady stream cannot starve them);
  * - the LLM lane (summarise), shared: one summary per window, posted in every destination lane, so
  *   a down destination never stops summaries being prepared and a down LLM never stops raw notes;
  * - the index lane, the memory lane (each summary to the product's memory), and the idle close.
@@ -57,6 +58,8 @@ export interface LaneInput {
   nextToPost: number | null;
   /** Oldest live note of the lane that its posted summaries now cover. */
   nextToRedact: number | null;
+  /** How many notes of the lane its posted summaries cover (redactions due). */
+  redactable: number;
 }
 
 export interface PlanInput {
@@ -107,6 +110,14 @@ function gate(step: Step, dueAt: number, steps: ReadonlyMap<string, StepRetry>):
   return { step, at: row ? Math.max(dueAt, row.nextAttemptAt) : dueAt };
 }
 
+/**
+ * A lane holding this many notes its summaries cover redacts before it delivers: under a steady
+ * stream (no debounce) a delivery is nearly always due, and redactions that waited for the stream
+ * to end grew with it (a 10,000-action burst left 1,300 notes behind). Below it, new actions go
+ * out first, as they are what the agent is missing.
+ */
+export const REDACT_AHEAD_AT = 4;
+
 function destinationLane(input: PlanInput, lane: LaneInput): { step: Step; at: number } | null {
   const { now, steps } = input;
   if (!lane.canPost) return null;
@@ -114,6 +125,9 @@ function destinationLane(input: PlanInput, lane: LaneInput): { step: Step; at: n
   if (lane.inflightRawNote !== null) {
     return gate({ kind: "deliver", key: `deliver:${lane.inflightRawNote}`, lane: id, noteId: lane.inflightRawNote }, now, steps);
   }
+  const redact = lane.nextToRedact === null ? null : gate({ kind: "redact", key: `redact:${lane.nextToRedact}`, lane: id, noteId: lane.nextToRedact }, now, steps);
+  // Only when it may run now: a redaction waiting out its backoff never holds back new actions.
+  if (redact && lane.redactable >= REDACT_AHEAD_AT && redact.at <= now) return redact;
   const due = deliverDueAt({ ...input, pending: lane.pending });
   const candidates: { step: Step; at: number }[] = [];
   if (due !== null) candidates.push(gate({ kind: "deliver", key: `deliver:${id}:new`, lane: id, noteId: null }, due, steps));
@@ -123,10 +137,7 @@ function destinationLane(input: PlanInput, lane: LaneInput): { step: Step; at: n
     const w = lane.nextToPost;
     candidates.push(gate({ kind: "post-summary", key: `post:${id}:${w}`, lane: id, window: w }, now, steps));
   }
-  if (lane.nextToRedact !== null) {
-    const n = lane.nextToRedact;
-    candidates.push(gate({ kind: "redact", key: `redact:${n}`, lane: id, noteId: n }, now, steps));
-  }
+  if (redact) candidates.push(redact);
   // A step waiting out its backoff blocks the lane (order matters at the destination); a
   // deliver that only waits for its debounce does not hold back redactions, nor summaries of
   // earlier windows.

@@ -233,6 +233,7 @@ export class SessionCore {
         inflightRawNote: lane.inflightRawNote,
         nextToPost: lane.nextToPost,
         nextToRedact: lane.nextToRedact,
+        redactable: lane.redactable,
       })),
       flushAt: s.flush_at,
       nextToSummarise: rows.nextToSummarise,

@@ -23,6 +23,8 @@ export interface LanePlanRows {
   inflightRawNote: number | null;
   nextToPost: number | null;
   nextToRedact: number | null;
+  /** How many of the lane's posted notes its posted summaries cover (redactions due). */
+  redactable: number;
 }
 
 /** What the plan reads from storage, in one call. */
@@ -71,14 +73,18 @@ export class SessionStore extends SeenKeyRows {
     this.remember("steps", steps);
     return {
       session,
-      lanes: lanes.map((lane) => ({
-        id: lane.id,
-        destination: lane.destination,
-        pending: this.pending(lane, session),
-        inflightRawNote: this.inflightRawNote(lane.id)?.id ?? null,
-        nextToPost: this.nextToPost(lane, rolling, summarised),
-        nextToRedact: this.nextToRedact(lane.id, lane.covered_window, rolling),
-      })),
+      lanes: lanes.map((lane) => {
+        const redact = this.toRedact(lane.id, lane.covered_window, rolling);
+        return {
+          id: lane.id,
+          destination: lane.destination,
+          pending: this.pending(lane, session),
+          inflightRawNote: this.inflightRawNote(lane.id)?.id ?? null,
+          nextToPost: this.nextToPost(lane, rolling, summarised),
+          nextToRedact: redact.next,
+          redactable: redact.count,
+        };
+      }),
       nextToSummarise: extra.plan_next_to_summarise,
       nextToMemorise: extra.plan_next_to_memorise,
       steps,

@@ -6,7 +6,7 @@ import { composeContext, enrich } from "../../src/session/context";
 import { formatActions, formatByPage, formatNumbered } from "../../src/session/format";
 import { actionsPayloadFromDict } from "../../src/session/model";
 import { backlogRetryAfterMs, exceedsBound, footprintOf, hasRoom } from "../../src/session/backlog";
-import { computeNextAlarm, deliverDueAt, expiresAt, LINK_ONLY_RETENTION_MS, planNextStep, planRunner, type LaneInput, type PlanInput } from "../../src/session/plan";
+import { computeNextAlarm, deliverDueAt, expiresAt, LINK_ONLY_RETENTION_MS, planNextStep, planRunner, REDACT_AHEAD_AT, type LaneInput, type PlanInput } from "../../src/session/plan";
 import { buildPrompt, DEFAULT_PROMPT, windowsThatFit } from "../../src/session/prompt";
 import { checkSummary, MAX_SUMMARY_CHARS } from "../../src/session/summaryGate";
 
@@ -18,7 +18,7 @@ const actions = actionsPayloadFromDict({
   ],
 }).actions;
 
-const lane = (over: Partial<LaneInput> = {}): LaneInput => ({ id: 1, canPost: true, pending: null, inflightRawNote: null, nextToPost: null, nextToRedact: null, ...over });
+const lane = (over: Partial<LaneInput> = {}): LaneInput => ({ id: 1, canPost: true, pending: null, inflightRawNote: null, nextToPost: null, nextToRedact: null, redactable: 0, ...over });
 
 /** A session with one destination lane (`laneOver`), or none (`null`: the store only). */
 function input(over: Partial<PlanInput> = {}, laneOver: Partial<LaneInput> | null = {}): PlanInput {
@@ -142,6 +142,17 @@ describe("plan", () => {
   it("a debouncing delivery does not hold back a due redaction", () => {
     const plan = planNextStep(input({ debounceMs: 500 }, { pending: { firstAt: 999_990, lastAt: 999_990, window: 1 }, nextToRedact: 7 }));
     expect(plan).toEqual({ kind: "run", step: { kind: "redact", key: "redact:7", lane: 1, noteId: 7 } });
+  });
+
+  it("redacts ahead of a due delivery once REDACT_AHEAD_AT covered notes wait, unless that redaction is in backoff", () => {
+    const streaming = { pending: { firstAt: 999_000, lastAt: 1_000_000, window: 9 }, nextToPost: 3, nextToRedact: 7 };
+    const deliver = { kind: "run", step: { kind: "deliver", key: "deliver:1:new", lane: 1, noteId: null } };
+    expect(planNextStep(input({}, { ...streaming, redactable: REDACT_AHEAD_AT - 1 }))).toEqual(deliver);
+    expect(planNextStep(input({}, { ...streaming, redactable: REDACT_AHEAD_AT }))).toEqual({ kind: "run", step: { kind: "redact", key: "redact:7", lane: 1, noteId: 7 } });
+    // An in-flight raw note still resumes first, and a failing redaction never holds back new actions.
+    expect(planNextStep(input({}, { ...streaming, redactable: 50, inflightRawNote: 8 }))).toEqual({ kind: "run", step: { kind: "deliver", key: "deliver:8", lane: 1, noteId: 8 } });
+    const steps = new Map([["redact:7", { attempts: 2, nextAttemptAt: 1_030_000, parked: false }]]);
+    expect(planNextStep(input({ steps }, { ...streaming, redactable: 50 }))).toEqual(deliver);
   });
 
   it("posts a summary only after the raw notes of its windows, and lets one of an earlier window pass a debounce", () => {

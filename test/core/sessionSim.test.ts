@@ -110,6 +110,20 @@ describe("randomized sessions against the invariants (real core on node:sqlite)"
     expect(keepingUp.store.session()!.llm_calls).toBe(30);
   });
 
+  it("under a steady stream (a new batch before every other step) notes to redact do not pile up", { timeout: 60_000 }, async () => {
+    const sim = createSim(11, { threshold: 10 });
+    let maxRows = 0;
+    for (let i = 0; i < 600; i++) {
+      sim.ingest(5);
+      // Two steps per batch: a delivery is due at every turn, as under a stream with no debounce.
+      await sim.core.drain(2);
+      maxRows = Math.max(maxRows, sim.store.storageFigures().rows);
+    }
+    expect(maxRows).toBeLessThanOrEqual(3 * 10);
+    while ((await sim.alarm()).kind === "yield");
+    expect(lostActions(sim)).toEqual([]);
+  });
+
   it("a long session keeps its rows and prompts bounded", { timeout: 60_000 }, async () => {
     const sim = createSim(7, { threshold: 10 });
     let maxRows = 0;

@@ -113,17 +113,18 @@ export class NoteRows extends WindowRows {
     this.sql.exec("UPDATE lanes SET redactions = redactions + 1 WHERE id = ?", lane);
   }
 
-  /** Oldest posted note of the lane that its posted summaries cover: raw notes of covered windows, superseded rolling summaries. */
-  nextToRedact(lane: number, coveredWindow: number, rolling: boolean): number | null {
+  /**
+   * The lane's posted notes that its posted summaries cover (raw notes of covered windows,
+   * superseded rolling summaries): the oldest, and how many there are.
+   */
+  toRedact(lane: number, coveredWindow: number, rolling: boolean): { next: number | null; count: number } {
     const summaries = rolling ? "OR (kind = 'summary' AND window_id < ?)" : "";
     const bindings = rolling ? [coveredWindow, coveredWindow] : [coveredWindow];
-    return (
-      this.first<{ id: number }>(
-        `SELECT id FROM notes WHERE lane = ? AND posted_at IS NOT NULL AND ((kind = 'raw' AND window_id <= ?) ${summaries})
-         ORDER BY id LIMIT 1`,
-        lane,
-        ...bindings,
-      )?.id ?? null
+    const row = this.first<{ next: number | null; count: number }>(
+      `SELECT MIN(id) AS next, COUNT(*) AS count FROM notes WHERE lane = ? AND posted_at IS NOT NULL AND ((kind = 'raw' AND window_id <= ?) ${summaries})`,
+      lane,
+      ...bindings,
     );
+    return row ?? { next: null, count: 0 };
   }
 }
