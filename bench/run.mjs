@@ -99,10 +99,10 @@ async function main() {
   log(`machine: ${results.machine.cores} cores, Node ${results.machine.node}, workerd ${results.machine.workerd}, wrangler ${results.machine.wrangler}, load ${results.machine.loadavgAtStart.join(" ")}`);
   // Everything that only costs start-up time runs at once: bundling and every server's start.
   // Measurements begin only after all of it is done.
-  const { fakes, source, bundle, ours, oursStore, oursIngestOnly, floor, coalescing, burst, priced, fanout, stream } = await startServers(ctx);
+  const { fakes, source, bundle, ours, oursStore, oursIngestOnly, floor, floorSummary, coalescing, burst, priced, fanout, stream } = await startServers(ctx);
   if (source) results.source = source;
   if (bundle) results.scenarios.bundle = bundle;
-  const startup = { ours, oursStore, oursIngestOnly, floor, coalescing, fanout, stream, burstStore: burst.store, burstWebhook: burst.webhook, ...Object.fromEntries(Object.values(priced).map((s) => [s.name, s])) };
+  const startup = { ours, oursStore, oursIngestOnly, floor, floorSummary, coalescing, fanout, stream, burstStore: burst.store, burstWebhook: burst.webhook, ...Object.fromEntries(Object.values(priced).map((s) => [s.name, s])) };
   results.scenarios.startupMs = Object.fromEntries(Object.entries(startup).filter(([, v]) => v).map(([k, v]) => [k, v.startupMs]));
 
   if (ours && only.has("long")) {
@@ -132,7 +132,7 @@ async function main() {
     await runScenario("price", async () => (results.scenarios.price = await scenarioPrice(ctx, servers, fakes, stop)));
   }
 
-  const ingestServers = { ours: only.has("ingest") ? oursStore : null, oursIngestOnly, floor: only.has("floor") ? floor : null };
+  const ingestServers = { ours: only.has("ingest") ? oursStore : null, oursIngestOnly, floor: only.has("floor") ? floor : null, floorSummary };
   if (Object.values(ingestServers).some(Boolean)) {
     await runScenario("ingest", async () => (results.scenarios.ingest = await scenarioIngest(ctx, ingestServers)));
   }
@@ -140,6 +140,7 @@ async function main() {
     await runScenario("userActivity", async () => (results.scenarios.userActivity = await scenarioUserActivity(ctx, oursStore)));
   }
   await stopServer(results, floor);
+  await stopServer(results, floorSummary);
   await stopServer(results, oursStore);
   await stopServer(results, oursIngestOnly);
 

@@ -69,7 +69,8 @@ export async function startServers(ctx) {
   const floorConfig = floorConfigCopy(tmp);
   const floorBuildP = settled("bundle", only.has("bundle") ? buildBundle("floor", floorConfig, { tmp }) : null);
   const floorP = settled("floor", only.has("floor") || only.has("price") ? start("floor", { config: floorConfig }) : null);
-  const fakesP = settled("fakes", haveOurs && (needOurs || needCoalescing) ? startFakes(tmp) : null);
+  const needFakes = (haveOurs && (needOurs || needCoalescing)) || (only.has("floor") && only.has("ingest"));
+  const fakesP = settled("fakes", needFakes ? startFakes(tmp) : null);
   const frozen = await settled("ours", haveOurs && (needOurs || needCoalescing || only.has("bundle")) ? freezeOurs({ tmp, ref: ctx.argv.ref, oursConfig: ctx.oursConfig }) : null);
   const fakes = await fakesP;
   const canRunOurs = Boolean(frozen && fakes);
@@ -92,6 +93,11 @@ export async function startServers(ctx) {
     startOurs("stream", only.has("stream"), { DESTINATION: "stream" }),
   ]);
   const floor = await floorP;
+  // The floor plus the least a window's summary costs (bench/floor/worker.js), for the ingest scenario.
+  const floorSummary =
+    fakes && only.has("floor") && only.has("ingest")
+      ? await settled("floor-summary", start("floor-summary", { config: floorConfig, vars: { LLM_URL: `http://${HOST}:${fakes.ports.llm}/v1/chat/completions` } }))
+      : null;
   const priced = Object.fromEntries((await pricedP).filter(([, server]) => server));
   const floorBuild = await floorBuildP;
   const bundle = only.has("bundle")
@@ -101,7 +107,7 @@ export async function startServers(ctx) {
       }
     : null;
   const burst = { store: burstStore, webhook: burstWebhook };
-  return { fakes, source: frozen?.source ?? null, bundle, ours, oursStore, oursIngestOnly, floor, coalescing, burst, priced, fanout, stream };
+  return { fakes, source: frozen?.source ?? null, bundle, ours, oursStore, oursIngestOnly, floor, floorSummary, coalescing, burst, priced, fanout, stream };
 }
 
 /** Counts the error and warning lines a server printed (beyond the known offline Request.cf warning). */

@@ -3,6 +3,10 @@
 // and the actor does one INSERT. Same request shape and auth header as POST /v1/actions, so the
 // driver sends identical load to both. It keeps the same meter as ours (src/meter.ts: GET and
 // DELETE /v1/meter, same JSON), always on, so the floor is priced the same way.
+// With LLM_URL set ("floor + summary call"), every second batch of a session (a window, at K=10 and
+// 5 actions per batch) also makes the least a summary costs: one read of the window, one
+// chat-completions call, one row for its answer, after the request has answered. It is the
+// reference for what any pipeline that summarises every K actions must spend above the floor.
 /* global Response, URL */
 import { DurableObject } from "cloudflare:workers";
 
@@ -41,8 +45,25 @@ export class FloorActor extends DurableObject {
 
   ingest(body) {
     rpc("ingest");
-    exec(this.ctx.storage.sql, "INSERT INTO batches (body, at) VALUES (?, ?)", body, Date.now());
+    const sql = this.ctx.storage.sql;
+    exec(sql, "INSERT INTO batches (body, at) VALUES (?, ?)", body, Date.now());
+    this.batches = (this.batches ?? 0) + 1;
+    if (this.env.LLM_URL && this.batches % 2 === 0) this.summarise(sql);
     return { ok: true };
+  }
+
+  /** The window's one LLM call, its answer stored as one row; runs after the request answered. */
+  summarise(sql) {
+    const window = exec(sql, "SELECT body FROM batches ORDER BY seq DESC LIMIT 2");
+    const call = fetch(this.env.LLM_URL, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer floor" },
+      body: JSON.stringify({ model: "floor", messages: [{ role: "user", content: window.map((r) => r.body).join("\n") }] }),
+    })
+      .then((r) => r.json())
+      .then((answer) => exec(sql, "INSERT INTO batches (body, at) VALUES (?, ?)", JSON.stringify(answer), Date.now()))
+      .catch(() => {});
+    void call;
   }
 
   stats() {

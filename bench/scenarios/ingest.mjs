@@ -14,9 +14,10 @@ const INGEST_TARGETS = {
   oursKey: "ours again, sending a scoped ingest key (POST /v1/keys) instead of API_TOKEN: what key auth adds",
   oursIngestOnly: "ours (ingest path only: DEBOUNCE_MS=600000, K=1000, so no step runs during the phase)",
   floor: "floor (one INSERT per request)",
+  floorSummary: "floor + summary call (the floor, and every second batch one LLM call and one row: the least a window's summary costs; reference, no target)",
 };
 
-const LABELS = { ours: "ours", oursKey: "ours with a scoped key,", oursIngestOnly: "ours, ingest path only," };
+const LABELS = { ours: "ours", oursKey: "ours with a scoped key,", oursIngestOnly: "ours, ingest path only,", floorSummary: "floor + summary call" };
 
 /** `servers` maps ours / oursIngestOnly / floor to a running server, or null to leave it out. */
 export async function scenarioIngest(ctx, given) {
@@ -141,6 +142,16 @@ function floorRatios(ctx, present, loads, rounds, summary) {
         const within = (v) => v !== null && Math.abs(v - 1) <= 0.1;
         target(ctx.results, `scoped key ÷ root token: throughput (${n})`, x.vsRootToken.throughput, "≈ 1 (±0.1, noise)", within(x.vsRootToken.throughput));
         target(ctx.results, `scoped key ÷ root token: CPU per batch (${n})`, x.vsRootToken.cpuPerBatch, "≈ 1 (±0.1, noise)", within(x.vsRootToken.cpuPerBatch));
+        continue;
+      }
+      if (key === "floorSummary") {
+        // A reference, not ours: what one LLM call per window adds to the floor on this runtime; and ours against it.
+        target(ctx.results, `${label}: CPU per batch (${n})`, x.cpuPerBatch, "reference", null);
+        if (summary.ours) {
+          const vs = median(rounds.map((r) => cpuRatio(r.ours[load.key], r.floorSummary[load.key])).filter((v) => v !== null));
+          x.oursVsThis = { cpuPerBatch: vs === null ? null : round(vs, 3) };
+          target(ctx.results, `ours ÷ floor + summary call: CPU per batch (${n})`, x.oursVsThis.cpuPerBatch, "reference", null);
+        }
         continue;
       }
       target(ctx.results, `${label} throughput (${n})`, x.throughput, "≥ 0.85", x.throughput >= 0.85);
