@@ -7,7 +7,7 @@
 // 5 actions per batch) also makes the least a summary costs: one read of the window, one
 // chat-completions call, one row for its answer, after the request has answered. It is the
 // reference for what any pipeline that summarises every K actions must spend above the floor.
-/* global Response, URL */
+/* global Response, URL, fetch */
 import { DurableObject } from "cloudflare:workers";
 
 const fresh = () => ({
