@@ -2,9 +2,8 @@
  * @module
  * One Durable Object per session (`{product_id}:{session_id}`). Requests only write and arm the
  * alarm; the lanes (one per destination, the LLM's, the index's) run their due steps until none is
- * due, from `alarm()`, or started by a request that made a step due now, once that request has
- * answered (the alarm is then their backstop, so a run lost to eviction resumes within
- * `KICK_BACKSTOP_MS`).
+ * due, from `alarm()`, or started by a request that made a step due now, once it has answered
+ * (the alarm is then their backstop: a run lost to eviction resumes within `KICK_BACKSTOP_MS`).
  * The behaviour lives in `session/sessionCore.ts`, the pure plan and the pure alarm policy
  * (`session/alarm.ts`); this class wires them to the real storage, destination, LLM, clock and
  * product (its settings over the environment's, its session index), with RPC and lazy schema setup.
