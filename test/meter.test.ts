@@ -89,8 +89,9 @@ describe("GET /v1/meter", () => {
     // (its LLM call counted in it). Memory writes one row, the entry's in its FTS5 table (the product reads the entry's 32
     // slots by rowid and checks for entries left from 001); the session's record of it rides on its next write. The index
     // step's sweep of expired entries is one probe of the index's expiry order (nothing expired: no scan). The plan counts
-    // the notes to redact (REDACT_AHEAD_AT), which reads one row more than finding the oldest.
-    expect(delta(after.storage, second.storage)).toEqual({ sql_statements: 105, rows_read: 186, rows_written: 25, alarm_writes: 1 });
+    // the notes to redact (REDACT_AHEAD_AT), which reads one row more than finding the oldest. The summary step reads its
+    // windows and the rolling prompt's previous summary in one statement.
+    expect(delta(after.storage, second.storage)).toEqual({ sql_statements: 103, rows_read: 186, rows_written: 25, alarm_writes: 1 });
   });
 
   it("counts one read of a user's activity: the index, then each of the user's sessions", async () => {

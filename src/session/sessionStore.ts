@@ -98,12 +98,8 @@ export class SessionStore extends SeenKeyRows {
    */
   storeSummary(span: { first: number; last: number }, summary: string, origin: SummaryOrigin, now: number, counters: readonly Counter[] = []): void {
     const s = this.session();
-    let reuse: number | null = null;
-    if (s && this.lanes().length === 0) {
-      const floor = this.holdsForMemory ? memoryFloor(s.memorised_window, span.last) : span.last;
-      reuse = this.first<{ id: number | null }>("SELECT MIN(id) AS id FROM windows WHERE summary IS NOT NULL AND id < ? AND id <= ?", span.first, floor)?.id ?? null;
-    }
-    this.writeSummary(span, summary, origin, now, counters, reuse);
+    const reuseBelow = s && this.lanes().length === 0 ? Math.min(span.first - 1, this.holdsForMemory ? memoryFloor(s.memorised_window, span.last) : span.last) : null;
+    this.writeSummary(span, summary, origin, now, counters, reuseBelow);
   }
 
   /**

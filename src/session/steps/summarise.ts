@@ -52,7 +52,7 @@ function storing(deps: StepDeps, step: StepOf<"summarise">, span: Span, summary:
 
 export const summarise: StepFn<StepOf<"summarise">> = async (deps, _s, step) => {
   const { store, config, summariser, breaker } = deps;
-  const waiting = store.waitingWindows(step.window, MAX_WINDOWS_PER_CALL);
+  const { windows: waiting, previousSummary } = store.summaryInput(step.window, MAX_WINDOWS_PER_CALL, config.mode === "rolling");
   if (waiting[0]?.id !== step.window) return null;
   let ticket: Ticket = { probe: null };
   if (breaker) {
@@ -62,7 +62,6 @@ export const summarise: StepFn<StepOf<"summarise">> = async (deps, _s, step) => 
     if (admitted.probe !== null) logBreaker(deps, breaker);
     ticket = admitted;
   }
-  const previousSummary = config.mode === "rolling" ? store.previousSummary(step.window) : null;
   const promptInput = { template: config.prompt, formatter: config.formatter, previousSummary, mode: config.mode, maxChars: config.maxPromptChars };
   const covered = waiting.slice(0, windowsThatFit(waiting.map((w) => w.actions), promptInput));
   const span: Span = { first: step.window, last: covered.at(-1)?.id ?? step.window };

@@ -177,35 +177,34 @@ export class WindowRows extends StepRows {
   }
 
   /**
-   * Closed windows without a summary from `first` on, oldest first (at most `limit`), each with
-   * its actions in arrival order: what a catch-up call may summarise together.
+   * What a summary call reads, in one statement: the closed windows without a summary from `first`
+   * on, oldest first (at most `limit`), each with its actions in arrival order (what a catch-up
+   * call may summarise together), and for a rolling prompt the summary it builds on, the newest
+   * stored before `first` (none when no window waits).
    */
-  waitingWindows(first: number, limit: number): { id: number; actions: SlimAction[] }[] {
-    const ids = this.all<{ id: number }>(`SELECT DISTINCT window_id AS id FROM batches, session WHERE ${WAITING} AND window_id >= ? ORDER BY window_id LIMIT ?`, first, limit);
-    if (ids.length === 0) return [];
-    const byWindow = new Map(ids.map(({ id }) => [id, [] as SlimAction[]]));
-    const rows = this.all<{ window_id: number; actions: string }>(
-      "SELECT window_id, actions FROM batches WHERE window_id BETWEEN ? AND ? ORDER BY seq",
-      ids[0]!.id,
-      ids[ids.length - 1]!.id,
+  summaryInput(first: number, limit: number, rolling: boolean): { windows: { id: number; actions: SlimAction[] }[]; previousSummary: string | null } {
+    const previous = rolling ? "(SELECT summary FROM windows WHERE id < ? AND summary IS NOT NULL ORDER BY id DESC LIMIT 1)" : "NULL";
+    const rows = this.all<{ window_id: number; actions: string; previous: string | null }>(
+      `SELECT window_id, actions, ${previous} AS previous FROM batches
+       WHERE window_id IN (SELECT DISTINCT window_id FROM batches, session WHERE ${WAITING} AND window_id >= ? ORDER BY window_id LIMIT ?)
+       ORDER BY seq`,
+      ...(rolling ? [first] : []),
+      first,
+      limit,
     );
-    for (const r of rows) byWindow.get(r.window_id)?.push(...(JSON.parse(r.actions) as SlimAction[]));
-    return ids.map(({ id }) => ({ id, actions: byWindow.get(id)! }));
+    const byWindow = new Map<number, SlimAction[]>();
+    for (const r of rows) {
+      const actions = byWindow.get(r.window_id) ?? [];
+      actions.push(...(JSON.parse(r.actions) as SlimAction[]));
+      byWindow.set(r.window_id, actions);
+    }
+    const windows = [...byWindow].sort(([a], [b]) => a - b).map(([id, actions]) => ({ id, actions }));
+    return { windows, previousSummary: rows[0]?.previous ?? null };
   }
 
   /** Whether window `id` is closed and waits for its summary. */
   isWaiting(id: number): boolean {
     return this.first(`SELECT 1 FROM batches, session WHERE ${WAITING} AND window_id = ? LIMIT 1`, id) !== null;
-  }
-
-  /** The summary a rolling prompt builds on: the newest summarised window before `id`. */
-  previousSummary(id: number): string | null {
-    return (
-      this.first<{ summary: string }>(
-        "SELECT summary FROM windows WHERE id < ? AND summary IS NOT NULL ORDER BY id DESC LIMIT 1",
-        id,
-      )?.summary ?? null
-    );
   }
 
   /**
@@ -214,8 +213,9 @@ export class WindowRows extends StepRows {
    * the session's position say it waits), so the summary is one row written, and the session's
    * own copy (what the context reads) another: its window and every earlier one are covered there.
    * `counters` and the memory step's progress ride on that session write; `closed_at` is the summary's time.
-   * `reuse` names a stored summary's window that pruning drops once this one is stored: its row is
-   * rewritten as this one's (one row written, where an insert and a delete were two).
+   * `reuseBelow`: the oldest stored summary at or below this window, which pruning drops once this
+   * one is stored, has its row rewritten as this one's (one row written, where an insert and a
+   * delete were two; one statement when there is one).
    */
   protected writeSummary(
     span: { first: number; last: number },
@@ -223,21 +223,23 @@ export class WindowRows extends StepRows {
     origin: SummaryOrigin,
     now: number,
     counters: readonly Counter[],
-    reuse: number | null,
+    reuseBelow: number | null,
   ): void {
     const values = [`(SELECT COALESCE(SUM(action_count), 0) FROM batches WHERE window_id BETWEEN ? AND ?)`, span.first, span.last, now, summary, now, origin, now] as const;
-    if (reuse === null) {
+    const reused =
+      reuseBelow !== null &&
+      this.all(
+        `UPDATE windows SET id = ?, action_count = ${values[0]}, closed_at = ?, summary = ?, summarised_at = ?, extractive = ?, posted_at = ?
+         WHERE id = (SELECT MIN(id) FROM windows WHERE summary IS NOT NULL AND id <= ?) RETURNING id`,
+        span.last,
+        ...values.slice(1),
+        reuseBelow,
+      ).length > 0;
+    if (!reused) {
       this.sql.exec(
         `INSERT INTO windows (id, action_count, closed_at, summary, summarised_at, extractive, posted_at) VALUES (?, ${values[0]}, ?, ?, ?, ?, ?)`,
         span.last,
         ...values.slice(1),
-      );
-    } else {
-      this.sql.exec(
-        `UPDATE windows SET id = ?, action_count = ${values[0]}, closed_at = ?, summary = ?, summarised_at = ?, extractive = ?, posted_at = ? WHERE id = ?`,
-        span.last,
-        ...values.slice(1),
-        reuse,
       );
     }
     this.sql.exec(
