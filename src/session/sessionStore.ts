@@ -10,7 +10,7 @@ import { memoryFloor } from "./memorising";
 import { CURRENT_TABLES, TABLES_000, type BatchRow, type SessionRow, type StepRow, type WindowRow } from "./store/schema";
 import type { TimelineRows } from "./timeline";
 import { SeenKeyRows } from "./store/seenKeyRows";
-import { MEMORISED_AHEAD, type Counter } from "./store/sessionRows";
+import type { Counter } from "./store/sessionRows";
 import type { SummaryOrigin } from "../llm/types";
 import { WAITING, type PendingBatches } from "./store/windowRows";
 
@@ -50,20 +50,20 @@ export class SessionStore extends SeenKeyRows {
 
   /**
    * Everything the plan needs, or null when there is no session: one statement, and the lanes' when
-   * it has any; none when nothing was written since the last plan (it depends on the memory step's
-   * progress too, which changes without a write).
+   * it has any; none when nothing was written since the last plan. The memory step's progress
+   * changes without a write, so the summary it sends next is found in the stored summaries' list.
    */
   planRows(rolling: boolean): PlanRows | null {
-    const [epoch, window] = this.memorisedAhead();
-    return this.memo(`plan:${rolling}:${epoch}:${window}`, () => this.readPlanRows(rolling));
+    const rows = this.memo(`plan:${rolling}`, () => this.readPlanRows(rolling));
+    if (!rows) return null;
+    const session = this.withMemorised(rows.session);
+    return { ...rows, session, nextToMemorise: this.summarisedWindows().find((w) => w > session.memorised_window) ?? null };
   }
 
-  private readPlanRows(rolling: boolean): PlanRows | null {
-    const read = this.sessionWith<{ plan_next_to_summarise: number | null; plan_next_to_memorise: number | null; plan_steps: string }>(
+  private readPlanRows(rolling: boolean): Omit<PlanRows, "nextToMemorise"> | null {
+    const read = this.sessionWith<{ plan_next_to_summarise: number | null; plan_steps: string }>(
       `, (SELECT MIN(window_id) FROM batches WHERE ${WAITING}) AS plan_next_to_summarise,
-         (SELECT MIN(id) FROM windows WHERE id > MAX(session.memorised_window, ${MEMORISED_AHEAD}) AND summary IS NOT NULL) AS plan_next_to_memorise,
          (SELECT json_group_array(json_object(${STEP_COLUMNS})) FROM (SELECT * FROM steps ORDER BY updated_at)) AS plan_steps`,
-      ...this.memorisedAhead(),
     );
     if (!read) return null;
     const { session, extra } = read;
@@ -86,7 +86,6 @@ export class SessionStore extends SeenKeyRows {
         };
       }),
       nextToSummarise: extra.plan_next_to_summarise,
-      nextToMemorise: extra.plan_next_to_memorise,
       steps,
     };
   }
@@ -145,6 +144,7 @@ export class SessionStore extends SeenKeyRows {
       }
     }
     this.sql.exec(`DELETE FROM windows WHERE id IN (${dropped.map(() => "?").join(",")})`, ...dropped);
+    this.forgetWindows(dropped);
   }
 
   /** Every live row a timeline shows (the console's `…/timeline`), or null when there is no session. */

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { migrate } from "../../src/session/migrations";
 import { SessionStore } from "../../src/session/sessionStore";
+import { SUMMARY_ORIGIN } from "../../src/llm/types";
 import { createNodeStorage } from "./support/nodeStorage";
 
 const action = (i: number) => ({ title: `t${i}`, description: `did ${i}`, canonical_url: "/p", index: i, type: "click", timestamp_start: 0, timestamp_end: 0, raw_url: "", session_id: null, user_id: null, email: null, conversation_id: null });
@@ -55,5 +56,37 @@ describe("deferred session writes", () => {
     expect(store.session()!.memorised_window).toBe(0);
     store.tx(() => store.appendBatch(store.session()!, actions(0, 10), identity, 10, 1_100, true));
     expect(stored()).toMatchObject({ epoch: "e2", memorised_window: 0 });
+  });
+
+  it("a summary's row (and the list of them) is taken as it was written, never one a rollback or pruning removed", () => {
+    const { storage, store } = setup();
+    const row = (id: number) => storage.sql.exec("SELECT * FROM windows WHERE id = ?", id).toArray()[0] ?? null;
+    const ids = () => storage.sql.exec<{ id: number }>("SELECT id FROM windows ORDER BY id").toArray().map((r) => r.id);
+    expect(store.summarisedWindows()).toEqual([]);
+    store.tx(() => store.appendBatch(store.session()!, actions(0, 10), identity, 10, 100, true));
+    store.tx(() => store.storeSummary({ first: 1, last: 1 }, "window one", SUMMARY_ORIGIN.llm, 150));
+    expect(store.window(1)).toEqual(row(1));
+    expect(store.window(1)).toMatchObject({ id: 1, action_count: 10, summary: "window one" });
+    expect(store.summarisedWindows()).toEqual([1]);
+
+    // A summary whose transaction rolls back was never stored.
+    store.tx(() => store.appendBatch(store.session()!, actions(10, 10), identity, 10, 200, true));
+    expect(() =>
+      store.tx(() => {
+        store.storeSummary({ first: 2, last: 2 }, "rolled back", SUMMARY_ORIGIN.llm, 250);
+        throw new Error("boom");
+      }),
+    ).toThrow("boom");
+    expect(store.window(2)).toBeNull();
+    expect(store.summarisedWindows()).toEqual(ids());
+
+    // The session's next summary reuses window one's row (pruning would drop it): window one is gone.
+    store.tx(() => store.storeSummary({ first: 2, last: 2 }, "window two", SUMMARY_ORIGIN.llm, 300));
+    expect(row(1)).toBeNull();
+    expect(store.window(1)).toBeNull();
+    expect(store.window(2)).toEqual(row(2));
+    expect(store.window(2)).toMatchObject({ id: 2, action_count: 10, summary: "window two" });
+    expect(store.summarisedWindows()).toEqual([2]);
+    expect(ids()).toEqual([2]);
   });
 });

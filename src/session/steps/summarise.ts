@@ -41,8 +41,9 @@ function storing(deps: StepDeps, step: StepOf<"summarise">, span: Span, summary:
     key: step.key,
     result: done(),
     onDone: () => {
-      // Summaries are made in window order, so the span's first still waiting means none of it has one.
-      if (!store.isWaiting(span.first)) return;
+      // Summaries are stored in window order and each moves the session's coverage to its span's
+      // newest, so a span whose first is still uncovered has none yet (a rerun finds it covered).
+      if ((store.session()?.covered_window ?? Infinity) >= span.first) return;
       // Stored is in the session's own copy (the context reads it); each lane posts it in turn.
       store.storeSummary(span, summary, origin, deps.now(), counters);
       store.prune(config.mode === "rolling");

@@ -71,7 +71,6 @@ export class SessionRows extends SqlStore {
     }
     if (!read) return null;
     const { row: s, uncounted: u } = read;
-    const ahead = this.memorised;
     return {
       session: {
         ...s,
@@ -79,7 +78,7 @@ export class SessionRows extends SqlStore {
         actions_accepted: s.actions_accepted + u.actions,
         batches_accepted: s.batches_accepted + u.batches,
         last_action_at: Math.max(s.last_action_at, u.lastAt ?? s.last_action_at),
-        memorised_window: ahead && ahead.epoch === s.epoch ? Math.max(s.memorised_window, ahead.window) : s.memorised_window,
+        memorised_window: this.withMemorised(s).memorised_window,
       },
       extra: read.extra as X,
       uncounted: u,
@@ -109,6 +108,14 @@ export class SessionRows extends SqlStore {
   /** What the open window's merged batches add to the session's counters. */
   protected uncounted(): Uncounted {
     return this.mayHaveUncounted === false ? NONE : (this.sessionWith("")?.uncounted ?? NONE);
+  }
+
+  /**
+   * After a write that returned the session row (`RETURNING *`): the next read of it needs no
+   * statement, unless merged batches may add to it.
+   */
+  protected refreshSession(row: SessionRow | null): void {
+    if (row && this.mayHaveUncounted === false) this.remember("session", { row, extra: {}, uncounted: NONE });
   }
 
   /** A batch's counts now wait in its row (true), or the open window's were written to the session (false). */
@@ -153,6 +160,12 @@ export class SessionRows extends SqlStore {
   /** What the index step last wrote: its state and the activity it reported (`session/indexing.ts`). */
   markIndexed(state: string, activityAt: number | null, now: number): void {
     this.sql.exec("UPDATE session SET indexed_state = ?, indexed_activity_at = ?, indexed_at = ? WHERE id = 1", state, activityAt, now);
+  }
+
+  /** `s` with its incarnation's memory progress on top (it changes without a write). */
+  protected withMemorised(s: SessionRow): SessionRow {
+    const ahead = this.memorised;
+    return ahead && ahead.epoch === s.epoch && ahead.window > s.memorised_window ? { ...s, memorised_window: ahead.window } : s;
   }
 
   /** The memory step wrote window `id`'s summary (for incarnation `epoch`): it is not sent again. Written with the session's next write. */

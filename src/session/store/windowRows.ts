@@ -37,9 +37,27 @@ export class WindowRows extends StepRows {
     this.backlogCache = null;
   }
 
+  /**
+   * The summary row last written, as written (`RETURNING *`): the steps that follow a summary (its
+   * memory entry, each lane's post) read it from here. A window row never changes once written;
+   * pruning drops it (`forgetWindows`), as do a rollback and an erase.
+   */
+  private lastWritten: WindowRow | null = null;
+
+  /** The stored summaries' windows, ascending (null: read them), kept current by the writes below, as window rows change nowhere else. */
+  private summarised: readonly number[] | null = null;
+
+  /** Windows `ids` were deleted. */
+  protected forgetWindows(ids: readonly number[]): void {
+    if (this.lastWritten && ids.includes(this.lastWritten.id)) this.lastWritten = null;
+    if (this.summarised) this.summarised = this.summarised.filter((id) => !ids.includes(id));
+  }
+
   protected override forgetCaches(): void {
     super.forgetCaches();
     this.forgetBacklog();
+    this.lastWritten = null;
+    this.summarised = null;
   }
 
   /**
@@ -173,6 +191,7 @@ export class WindowRows extends StepRows {
   }
 
   window(id: number): WindowRow | null {
+    if (this.lastWritten?.id === id) return { ...this.lastWritten };
     return this.first<WindowRow>("SELECT * FROM windows WHERE id = ?", id);
   }
 
@@ -202,11 +221,6 @@ export class WindowRows extends StepRows {
     return { windows, previousSummary: rows[0]?.previous ?? null };
   }
 
-  /** Whether window `id` is closed and waits for its summary. */
-  isWaiting(id: number): boolean {
-    return this.first(`SELECT 1 FROM batches, session WHERE ${WAITING} AND window_id = ? LIMIT 1`, id) !== null;
-  }
-
   /**
    * One summary, stored on the span's newest window, covers the windows from `first` on (the SDK's
    * `replaces`: its count is their actions). A closed window has no row until then (its batches and
@@ -227,32 +241,38 @@ export class WindowRows extends StepRows {
   ): void {
     const values = [`(SELECT COALESCE(SUM(action_count), 0) FROM batches WHERE window_id BETWEEN ? AND ?)`, span.first, span.last, now, summary, now, origin, now] as const;
     const reused =
-      reuseBelow !== null &&
-      this.all(
-        `UPDATE windows SET id = ?, action_count = ${values[0]}, closed_at = ?, summary = ?, summarised_at = ?, extractive = ?, posted_at = ?
-         WHERE id = (SELECT MIN(id) FROM windows WHERE summary IS NOT NULL AND id <= ?) RETURNING id`,
-        span.last,
-        ...values.slice(1),
-        reuseBelow,
-      ).length > 0;
-    if (!reused) {
-      this.sql.exec(
-        `INSERT INTO windows (id, action_count, closed_at, summary, summarised_at, extractive, posted_at) VALUES (?, ${values[0]}, ?, ?, ?, ?, ?)`,
+      reuseBelow === null
+        ? null
+        : this.first<WindowRow>(
+            `UPDATE windows SET id = ?, action_count = ${values[0]}, closed_at = ?, summary = ?, summarised_at = ?, extractive = ?, posted_at = ?
+             WHERE id = (SELECT MIN(id) FROM windows WHERE summary IS NOT NULL AND id <= ?) RETURNING *`,
+            span.last,
+            ...values.slice(1),
+            reuseBelow,
+          );
+    // The row reused was the oldest stored (at or below `reuseBelow`): the list's first.
+    if (this.summarised) this.summarised = [...this.summarised.slice(reused ? 1 : 0), span.last].sort((a, b) => a - b);
+    this.lastWritten =
+      reused ??
+      this.first<WindowRow>(
+        `INSERT INTO windows (id, action_count, closed_at, summary, summarised_at, extractive, posted_at) VALUES (?, ${values[0]}, ?, ?, ?, ?, ?) RETURNING *`,
         span.last,
         ...values.slice(1),
       );
-    }
-    this.sql.exec(
-      `UPDATE session SET summaries = summaries + 1, covered_window = MAX(covered_window, ?)${counters.map((c) => `, ${c} = ${c} + 1`).join("")},
-         memorised_window = MAX(memorised_window, ${MEMORISED_AHEAD}) WHERE id = 1`,
-      span.last,
-      ...this.memorisedAhead(),
+    this.refreshSession(
+      this.first<SessionRow>(
+        `UPDATE session SET summaries = summaries + 1, covered_window = MAX(covered_window, ?)${counters.map((c) => `, ${c} = ${c} + 1`).join("")},
+           memorised_window = MAX(memorised_window, ${MEMORISED_AHEAD}) WHERE id = 1 RETURNING *`,
+        span.last,
+        ...this.memorisedAhead(),
+      ),
     );
   }
 
   /** The stored summaries' windows, ascending. */
-  summarisedWindows(): number[] {
-    return this.memo("summarised", () => this.all<{ id: number }>("SELECT id FROM windows WHERE summary IS NOT NULL ORDER BY id").map((r) => r.id));
+  summarisedWindows(): readonly number[] {
+    this.summarised ??= this.all<{ id: number }>("SELECT id FROM windows WHERE summary IS NOT NULL ORDER BY id").map((r) => r.id);
+    return this.summarised;
   }
 
   /** Every summary still stored (posted or not), oldest first. */
