@@ -126,13 +126,14 @@ export class SessionCore {
         if (s.created_at < since) this.store.forgetSeenBefore(since);
         this.seenForgottenAt = now;
       }
-      const admitted = this.store.admission(dedupe, payload.actions, since);
+      const admitted = this.store.admission(dedupe, payload.actions, since, now);
       if (admitted.verdict === "conflict") return { outcome: "conflict", actions: 0, seen: 0, dueBy: Infinity };
       if (admitted.verdict === "duplicate") {
         this.store.recordDuplicate();
         return { outcome: "duplicate", actions: 0, seen: admitted.seen, dueBy: Infinity };
       }
       const backlog = this.roomFor(s, footprintOf(admitted.actions), now);
+      if (backlog && admitted.claimed !== null) this.store.unclaim(admitted.claimed);
       if (backlog) return { outcome: "backlog", actions: 0, seen: 0, retryAfterMs: backlog.retryAfterMs, dueBy: Infinity };
       // Before the append: a batch that brings the link must not send what the hold kept back.
       this.holdBackUnlinked(now);

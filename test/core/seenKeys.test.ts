@@ -65,6 +65,22 @@ describe("seen keys", () => {
     expect(core.idempotencyVerdict("k", "f2", T0 + 24 * HOUR + 1)).toBe("new");
   });
 
+  it("a batch the backlog refuses leaves its key unseen: the same request is applied once there is room", async () => {
+    const storage = createNodeStorage();
+    migrate(storage);
+    const { store, core } = coreOn(storage, { SESSION_MAX_PENDING_ACTIONS: "1000" });
+    const keyed = (key: string) => ({ kind: "idempotency" as const, key, batch: null, fingerprint: "f" });
+    expect(core.ingest(payload(...Array.from({ length: 1000 }, (_, i) => `a${i}`)), keyed("k1"), T0).outcome).toBe("applied");
+    expect(core.ingest(payload("c"), keyed("k2"), T0).outcome).toBe("backlog");
+    expect(core.ingest(payload("c"), { kind: "content", key: "sha:c" }, T0).outcome).toBe("backlog");
+    expect(core.idempotencyVerdict("k2", "f", T0)).toBe("new");
+    expect(store.storageFigures().seen_keys).toBe(1);
+    await core.drain(50);
+    expect(core.ingest(payload("c"), keyed("k2"), T0 + 1)).toMatchObject({ outcome: "applied", actions: 1 });
+    expect(core.ingest(payload("d"), { kind: "content", key: "sha:c" }, T0 + 1)).toMatchObject({ outcome: "applied", actions: 1 });
+    expect(core.ingest(payload("c"), keyed("k2"), T0 + 2).outcome).toBe("duplicate");
+  });
+
   it("001_seen_keys moves a session's recent_keys: they stay duplicates, whatever the body, until they age out", () => {
     const storage = createNodeStorage();
     migrate(storage, MIGRATIONS.slice(0, 1));

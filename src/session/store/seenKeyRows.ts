@@ -15,11 +15,14 @@ export interface SeenKey {
   fingerprint: string | null;
 }
 
-/** What ingest may apply of a batch, decided before it writes anything. */
+/**
+ * What ingest may apply of a batch. A fresh batch's single key is claimed at once (`claimed`: given
+ * back with `unclaim` if the batch is then refused); other keys are remembered once it is applied.
+ */
 export type Admission =
   | { verdict: "conflict" }
   | { verdict: "duplicate"; seen: number }
-  | { verdict: "fresh"; actions: SlimAction[]; seen: number; remember: SeenKey[] };
+  | { verdict: "fresh"; actions: SlimAction[]; seen: number; remember: SeenKey[]; claimed: string | null };
 
 export class SeenKeyRows extends LaneRows {
   /** The fingerprint stored for a live key: undefined if not seen, null if stored without one. */
@@ -43,9 +46,40 @@ export class SeenKeyRows extends LaneRows {
     return keyVerdict(this.fingerprintOf(requestRow(idempotencyKey), since), fingerprint);
   }
 
-  /** Decides what of `actions` is new under `d`; reads only, so a refused batch stores nothing. */
-  admission(d: Dedupe, actions: readonly SlimAction[], since: number): Admission {
+  /**
+   * Writes `key` as seen now unless it is live here (one statement for a new key, where a read and
+   * a write were two): true when it was not, and now is.
+   */
+  private claim(key: string, fingerprint: string | null, since: number, now: number): boolean {
+    return (
+      this.all(
+        `INSERT INTO seen_keys (key, fingerprint, seen_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, seen_at = excluded.seen_at WHERE seen_keys.seen_at < ? RETURNING 1`,
+        key,
+        fingerprint,
+        now,
+        since,
+      ).length > 0
+    );
+  }
+
+  /** A claimed key's batch was refused after all: it can be sent again. */
+  unclaim(key: string): void {
+    this.sql.exec("DELETE FROM seen_keys WHERE key = ?", key);
+  }
+
+  /**
+   * Decides what of `actions` is new under `d`. A batch with one key (an Idempotency-Key for the
+   * whole body, or its content) claims it; otherwise it reads only, so a refused batch stores nothing.
+   */
+  admission(d: Dedupe, actions: readonly SlimAction[], since: number, now: number): Admission {
     if (d.kind === "events") return this.newEvents(d.keys, actions, since);
+    const single = d.kind === "content" ? { key: d.key, fingerprint: null } : d.batch === null ? { key: requestRow(d.key), fingerprint: d.fingerprint } : null;
+    if (single) {
+      if (this.claim(single.key, single.fingerprint, since, now)) return { verdict: "fresh", actions: [...actions], seen: 0, remember: [], claimed: single.key };
+      if (d.kind === "idempotency" && this.idempotencyVerdict(d.key, d.fingerprint, since) === "conflict") return { verdict: "conflict" };
+      return { verdict: "duplicate", seen: actions.length };
+    }
     const remember: SeenKey[] = [];
     if (d.kind === "idempotency") {
       const verdict = this.idempotencyVerdict(d.key, d.fingerprint, since);
@@ -59,7 +93,7 @@ export class SeenKeyRows extends LaneRows {
       if (this.fingerprintOf(row, since) !== undefined) return { verdict: "duplicate", seen: actions.length };
       remember.push({ key: row, fingerprint: null });
     }
-    return { verdict: "fresh", actions: [...actions], seen: 0, remember };
+    return { verdict: "fresh", actions: [...actions], seen: 0, remember, claimed: null };
   }
 
   /** Source events: the actions whose event key is neither stored nor earlier in this batch. */
@@ -76,7 +110,7 @@ export class SeenKeyRows extends LaneRows {
     });
     const seen = actions.length - fresh.length;
     if (actions.length > 0 && fresh.length === 0) return { verdict: "duplicate", seen };
-    return { verdict: "fresh", actions: fresh, seen, remember };
+    return { verdict: "fresh", actions: fresh, seen, remember, claimed: null };
   }
 
   rememberSeen(keys: readonly SeenKey[], now: number): void {
