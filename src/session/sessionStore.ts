@@ -108,7 +108,7 @@ export class SessionStore extends SeenKeyRows {
    * summary notes a lane has superseded, which are never redacted.
    */
   prune(rolling: boolean): void {
-    this.forgetBacklog();
+    // Only covered windows' batches go, which the backlog does not count: it stands.
     const s = this.session();
     if (!s) return;
     const own = s.covered_window;

@@ -45,5 +45,15 @@ describe("the cached backlog", () => {
     expect(scanned().actions).toBe(24);
     // Merged: one row per window (5 windows of 10, 2 actions a batch, the last one open), in order.
     if (merge) expect(store.uncoveredActions(0).map((a) => a.index)).toEqual(Array.from({ length: 12 }, (_, b) => [b, b + 100]).flat());
+    // Two closed windows of 10 and an open one: a summary covers each in turn, and the cache follows without a scan.
+    for (const w of [1, 2]) {
+      expect(store.summaryInput(w, 20, true).windows.map((x) => x.id)).toEqual([1, 2].filter((x) => x >= w));
+      store.tx(() => {
+        store.storeSummary({ first: w, last: w }, `summary of ${w}`, "llm" as never, 1_000 + w);
+        store.prune(true);
+      });
+      expect(store.backlog(store.session()!)).toEqual(scanned());
+    }
+    expect(scanned().actions).toBe(4);
   });
 });

@@ -7,9 +7,9 @@
  */
 import type { SlimAction } from "../model";
 import type { BatchRow, NoteRow } from "./schema";
-import { WindowRows } from "./windowRows";
+import { SummaryRows } from "./summaryRows";
 
-export class NoteRows extends WindowRows {
+export class NoteRows extends SummaryRows {
   /** Prepares a raw note of the given batches (consecutive, oldest first) in a lane, before any I/O; the lane has now taken them. */
   createRawNote(lane: number, batches: readonly BatchRow[], body: string, link: string | null, now: number): number {
     const windowId = Math.max(...batches.map((b) => b.window_id));

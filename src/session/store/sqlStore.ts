@@ -90,7 +90,7 @@ export abstract class SqlStore {
     this.forgetCaches();
   }
 
-  /** Drops state cached from storage (see SessionRows, WindowRows, LaneRows). */
+  /** Drops state cached from storage (see SessionRows, WindowRows, SummaryRows, LaneRows). */
   protected forgetCaches(): void {
     this.generation++;
   }

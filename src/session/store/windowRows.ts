@@ -1,13 +1,13 @@
 /**
  * @module
  * Windows and the batches they hold: ingest appends a batch to the open window and closes it at
- * K; a closed window gets its summary; batches wait here until a raw note takes them.
+ * K; batches wait here until a raw note takes them, and count in the backlog until a summary
+ * covers them (its row: \`summaryRows.ts\`).
  */
-import type { SummaryOrigin } from "../../llm/types";
 import type { Footprint } from "../backlog";
 import type { SlimAction } from "../model";
-import type { SessionRow, WindowRow } from "./schema";
-import { MEMORISED_AHEAD, type Counter } from "./sessionRows";
+import type { SessionRow } from "./schema";
+import { MEMORISED_AHEAD } from "./sessionRows";
 import { StepRows } from "./stepRows";
 
 /** A lane's undelivered batches: first and last arrival, action count, oldest window. */
@@ -37,27 +37,9 @@ export class WindowRows extends StepRows {
     this.backlogCache = null;
   }
 
-  /**
-   * The summary row last written, as written (`RETURNING *`): the steps that follow a summary (its
-   * memory entry, each lane's post) read it from here. A window row never changes once written;
-   * pruning drops it (`forgetWindows`), as do a rollback and an erase.
-   */
-  private lastWritten: WindowRow | null = null;
-
-  /** The stored summaries' windows, ascending (null: read them), kept current by the writes below, as window rows change nowhere else. */
-  private summarised: readonly number[] | null = null;
-
-  /** Windows `ids` were deleted. */
-  protected forgetWindows(ids: readonly number[]): void {
-    if (this.lastWritten && ids.includes(this.lastWritten.id)) this.lastWritten = null;
-    if (this.summarised) this.summarised = this.summarised.filter((id) => !ids.includes(id));
-  }
-
   protected override forgetCaches(): void {
     super.forgetCaches();
     this.forgetBacklog();
-    this.lastWritten = null;
-    this.summarised = null;
   }
 
   /**
@@ -185,103 +167,27 @@ export class WindowRows extends StepRows {
     return { ...footprint };
   }
 
+  /**
+   * The session's coverage moves on to `covered`: the cached backlog loses the windows it covers
+   * now when `read` holds them all (what a summary call read: closed windows never change), else it
+   * is read again.
+   */
+  protected coverBacklog(covered: number, read: ReadonlyMap<number, Footprint>): void {
+    const cache = this.backlogCache;
+    if (!cache || covered <= cache.covered) return;
+    let { actions, bytes } = cache.footprint;
+    for (let w = cache.covered + 1; w <= covered; w++) {
+      const f = read.get(w);
+      if (!f) return this.forgetBacklog();
+      actions -= f.actions;
+      bytes -= f.bytes;
+    }
+    this.backlogCache = { epoch: cache.epoch, covered, footprint: { actions, bytes } };
+  }
+
   /** Actions not covered by a posted summary, in arrival order (pending or in live raw notes). */
   uncoveredActions(coveredWindow: number): SlimAction[] {
     return this.actionsOf("SELECT actions FROM batches WHERE window_id > ? ORDER BY seq", coveredWindow);
-  }
-
-  window(id: number): WindowRow | null {
-    if (this.lastWritten?.id === id) return { ...this.lastWritten };
-    return this.first<WindowRow>("SELECT * FROM windows WHERE id = ?", id);
-  }
-
-  /**
-   * What a summary call reads, in one statement: the closed windows without a summary from `first`
-   * on, oldest first (at most `limit`), each with its actions in arrival order (what a catch-up
-   * call may summarise together), and for a rolling prompt the summary it builds on, the newest
-   * stored before `first` (none when no window waits).
-   */
-  summaryInput(first: number, limit: number, rolling: boolean): { windows: { id: number; actions: SlimAction[] }[]; previousSummary: string | null } {
-    const previous = rolling ? "(SELECT summary FROM windows WHERE id < ? AND summary IS NOT NULL ORDER BY id DESC LIMIT 1)" : "NULL";
-    const rows = this.all<{ window_id: number; actions: string; previous: string | null }>(
-      `SELECT window_id, actions, ${previous} AS previous FROM batches
-       WHERE window_id IN (SELECT DISTINCT window_id FROM batches, session WHERE ${WAITING} AND window_id >= ? ORDER BY window_id LIMIT ?)
-       ORDER BY seq`,
-      ...(rolling ? [first] : []),
-      first,
-      limit,
-    );
-    const byWindow = new Map<number, SlimAction[]>();
-    for (const r of rows) {
-      const actions = byWindow.get(r.window_id) ?? [];
-      actions.push(...(JSON.parse(r.actions) as SlimAction[]));
-      byWindow.set(r.window_id, actions);
-    }
-    const windows = [...byWindow].sort(([a], [b]) => a - b).map(([id, actions]) => ({ id, actions }));
-    return { windows, previousSummary: rows[0]?.previous ?? null };
-  }
-
-  /**
-   * One summary, stored on the span's newest window, covers the windows from `first` on (the SDK's
-   * `replaces`: its count is their actions). A closed window has no row until then (its batches and
-   * the session's position say it waits), so the summary is one row written, and the session's
-   * own copy (what the context reads) another: its window and every earlier one are covered there.
-   * `counters` and the memory step's progress ride on that session write; `closed_at` is the summary's time.
-   * `reuseBelow`: the oldest stored summary at or below this window, which pruning drops once this
-   * one is stored, has its row rewritten as this one's (one row written, where an insert and a
-   * delete were two; one statement when there is one).
-   */
-  protected writeSummary(
-    span: { first: number; last: number },
-    summary: string,
-    origin: SummaryOrigin,
-    now: number,
-    counters: readonly Counter[],
-    reuseBelow: number | null,
-  ): void {
-    const values = [`(SELECT COALESCE(SUM(action_count), 0) FROM batches WHERE window_id BETWEEN ? AND ?)`, span.first, span.last, now, summary, now, origin, now] as const;
-    const reused =
-      reuseBelow === null
-        ? null
-        : this.first<WindowRow>(
-            `UPDATE windows SET id = ?, action_count = ${values[0]}, closed_at = ?, summary = ?, summarised_at = ?, extractive = ?, posted_at = ?
-             WHERE id = (SELECT MIN(id) FROM windows WHERE summary IS NOT NULL AND id <= ?) RETURNING *`,
-            span.last,
-            ...values.slice(1),
-            reuseBelow,
-          );
-    // The row reused was the oldest stored (at or below `reuseBelow`): the list's first.
-    if (this.summarised) this.summarised = [...this.summarised.slice(reused ? 1 : 0), span.last].sort((a, b) => a - b);
-    this.lastWritten =
-      reused ??
-      this.first<WindowRow>(
-        `INSERT INTO windows (id, action_count, closed_at, summary, summarised_at, extractive, posted_at) VALUES (?, ${values[0]}, ?, ?, ?, ?, ?) RETURNING *`,
-        span.last,
-        ...values.slice(1),
-      );
-    this.refreshSession(
-      this.first<SessionRow>(
-        `UPDATE session SET summaries = summaries + 1, covered_window = MAX(covered_window, ?)${counters.map((c) => `, ${c} = ${c} + 1`).join("")},
-           memorised_window = MAX(memorised_window, ${MEMORISED_AHEAD}) WHERE id = 1 RETURNING *`,
-        span.last,
-        ...this.memorisedAhead(),
-      ),
-    );
-  }
-
-  /** The stored summaries' windows, ascending. */
-  summarisedWindows(): readonly number[] {
-    this.summarised ??= this.all<{ id: number }>("SELECT id FROM windows WHERE summary IS NOT NULL ORDER BY id").map((r) => r.id);
-    return this.summarised;
-  }
-
-  /** Every summary still stored (posted or not), oldest first. */
-  storedSummaries(): string[] {
-    return this.all<{ summary: string }>("SELECT summary FROM windows WHERE summary IS NOT NULL ORDER BY id").map((r) => r.summary);
-  }
-
-  latestSummary(): WindowRow | null {
-    return this.first<WindowRow>("SELECT * FROM windows WHERE posted_at IS NOT NULL ORDER BY id DESC LIMIT 1");
   }
 
   /** Windows stored (with their summary) or waiting for one. */
@@ -296,6 +202,6 @@ export class WindowRows extends StepRows {
 
 const encoder = new TextEncoder();
 /** Bytes of a string in UTF-8, as SQLite's `octet_length` counts a TEXT value. */
-function utf8Bytes(text: string): number {
+export function utf8Bytes(text: string): number {
   return encoder.encode(text).byteLength;
 }
