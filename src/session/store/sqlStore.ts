@@ -10,10 +10,12 @@ import type { SlimAction } from "../model";
 type Row = Record<string, SqlStorageValue>;
 
 /**
- * A statement that leaves every cached read valid: it only reads, or writes only the seen keys,
- * which no cached read depends on (ingest claims a batch's key before it reads the open window).
+ * A statement that leaves every cached read valid: one statement (a second could hide a write) that
+ * only reads, or writes only the seen keys, which no cached read depends on (ingest claims a batch's
+ * key before it reads the open window).
  */
-const KEEPS_CACHED_READS = /^\s*(?:SELECT\b|(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|DELETE\s+FROM)\s+seen_keys\b)/i;
+const keepsCachedReads = (query: string): boolean =>
+  !query.includes(";") && /^\s*(?:SELECT\b|(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|DELETE\s+FROM)\s+seen_keys\b)/i.test(query);
 
 export abstract class SqlStore {
   /**
@@ -29,7 +31,7 @@ export abstract class SqlStore {
 
   constructor(private readonly storage: DurableObjectStorage) {
     const exec = (query: string, ...bindings: unknown[]) => {
-      if (!KEEPS_CACHED_READS.test(query)) this.generation++;
+      if (!keepsCachedReads(query)) this.generation++;
       return metered(storage.sql).exec<Row>(query, ...bindings);
     };
     this.counted = { exec, get databaseSize() { return storage.sql.databaseSize; } } as unknown as SqlStorage;
