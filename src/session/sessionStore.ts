@@ -108,7 +108,6 @@ export class SessionStore extends SeenKeyRows {
    * summary notes a lane has superseded, which are never redacted.
    */
   prune(rolling: boolean): void {
-    // Only covered windows' batches go, which the backlog does not count: it stands.
     const s = this.session();
     if (!s) return;
     const own = s.covered_window;

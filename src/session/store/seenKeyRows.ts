@@ -74,26 +74,20 @@ export class SeenKeyRows extends LaneRows {
    */
   admission(d: Dedupe, actions: readonly SlimAction[], since: number, now: number): Admission {
     if (d.kind === "events") return this.newEvents(d.keys, actions, since);
-    const single = d.kind === "content" ? { key: d.key, fingerprint: null } : d.batch === null ? { key: requestRow(d.key), fingerprint: d.fingerprint } : null;
-    if (single) {
-      if (this.claim(single.key, single.fingerprint, since, now)) return { verdict: "fresh", actions: [...actions], seen: 0, remember: [], claimed: single.key };
-      if (d.kind === "idempotency" && this.idempotencyVerdict(d.key, d.fingerprint, since) === "conflict") return { verdict: "conflict" };
-      return { verdict: "duplicate", seen: actions.length };
+    const fresh = (remember: SeenKey[], claimed: string | null): Admission => ({ verdict: "fresh", actions: [...actions], seen: 0, remember, claimed });
+    const duplicate: Admission = { verdict: "duplicate", seen: actions.length };
+    if (d.kind === "content") return this.claim(d.key, null, since, now) ? fresh([], d.key) : duplicate;
+    if (d.batch === null) {
+      const key = requestRow(d.key);
+      if (this.claim(key, d.fingerprint, since, now)) return fresh([], key);
+      return this.idempotencyVerdict(d.key, d.fingerprint, since) === "conflict" ? { verdict: "conflict" } : duplicate;
     }
-    const remember: SeenKey[] = [];
-    if (d.kind === "idempotency") {
-      const verdict = this.idempotencyVerdict(d.key, d.fingerprint, since);
-      if (verdict === "conflict") return { verdict: "conflict" };
-      if (verdict === "new") remember.push({ key: requestRow(d.key), fingerprint: d.fingerprint });
-      // A single batch is applied when its request row is there.
-      if (verdict === "replay" && d.batch === null) return { verdict: "duplicate", seen: actions.length };
-    }
-    const row = batchRow(d);
-    if (row !== null) {
-      if (this.fingerprintOf(row, since) !== undefined) return { verdict: "duplicate", seen: actions.length };
-      remember.push({ key: row, fingerprint: null });
-    }
-    return { verdict: "fresh", actions: [...actions], seen: 0, remember, claimed: null };
+    // One batch of an array body: the request's row is kept once, and each batch has its own.
+    const verdict = this.idempotencyVerdict(d.key, d.fingerprint, since);
+    if (verdict === "conflict") return { verdict: "conflict" };
+    const row = batchRow(d)!;
+    if (this.fingerprintOf(row, since) !== undefined) return duplicate;
+    return fresh([...(verdict === "new" ? [{ key: requestRow(d.key), fingerprint: d.fingerprint }] : []), { key: row, fingerprint: null }], null);
   }
 
   /** Source events: the actions whose event key is neither stored nor earlier in this batch. */

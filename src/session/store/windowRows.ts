@@ -28,18 +28,14 @@ export class WindowRows extends StepRows {
   /**
    * The backlog as last read, kept current by appends so ingest does not re-scan every pending
    * batch (that scan grew with the backlog: ~0.3 ms per ingest at a few hundred batches). It is
-   * valid for one session incarnation (`epoch`) and one coverage; pruning drops it.
+   * valid for one session incarnation (`epoch`) and one coverage, which a summary moves on
+   * (`coverBacklog`); pruning removes only covered batches, so it leaves it as it is.
    */
   private backlogCache: { epoch: string; covered: number; footprint: Footprint } | null = null;
 
-  /** Forgets the cached backlog (batches were removed). */
-  protected forgetBacklog(): void {
-    this.backlogCache = null;
-  }
-
   protected override forgetCaches(): void {
     super.forgetCaches();
-    this.forgetBacklog();
+    this.backlogCache = null;
   }
 
   /**
@@ -178,7 +174,10 @@ export class WindowRows extends StepRows {
     let { actions, bytes } = cache.footprint;
     for (let w = cache.covered + 1; w <= covered; w++) {
       const f = read.get(w);
-      if (!f) return this.forgetBacklog();
+      if (!f) {
+        this.backlogCache = null;
+        return;
+      }
       actions -= f.actions;
       bytes -= f.bytes;
     }
